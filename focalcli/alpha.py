@@ -1,0 +1,148 @@
+"""What ``--alpha`` means: a number, one weight per class, or a class-balancing
+strategy computed from the class counts of the targets being scored.
+
+Weights are applied to the accumulated sums at the end (see summary.py), so a
+strategy that needs the counts never needs a second pass for the summary.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import OptionError
+
+STRATEGIES = ("balanced", "inverse-freq", "effective")
+DEFAULT_BETA = 0.999
+
+
+@dataclass(frozen=True)
+class AlphaSpec:
+    """A parsed ``--alpha``: ``kind`` is 'number', 'list' or a strategy name."""
+
+    kind: str
+    value: float | tuple[float, ...] | None = None
+    beta: float = DEFAULT_BETA
+
+    @property
+    def data_dependent(self) -> bool:
+        return self.kind in STRATEGIES
+
+    def label(self) -> str:
+        if self.kind == "number":
+            return repr(self.value)
+        if self.kind == "list":
+            return ",".join(repr(v) for v in self.value)
+        if self.kind == "effective":
+            return f"effective:{self.beta!r}"
+        return self.kind
+
+
+def default_alpha(mode: str) -> AlphaSpec:
+    return AlphaSpec("number", 0.25 if mode == "sigmoid" else 1.0)
+
+
+def _number(text: str, option: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise OptionError(option, f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise OptionError(option, f"{text!r} is not a finite number")
+    return value
+
+
+def parse_alpha(text: str | None, mode: str, option: str = "--alpha") -> AlphaSpec:
+    """Parse one alpha: ``0.25``, ``1,2,0.5``, ``balanced``, ``effective:0.99``."""
+    if text is None:
+        return default_alpha(mode)
+    text = text.strip()
+    name, _, arg = text.partition(":")
+    if name in STRATEGIES:
+        if name != "effective" and arg:
+            raise OptionError(option, f"{name!r} takes no argument")
+        beta = DEFAULT_BETA
+        if arg:
+            beta = _number(arg, option)
+            if not 0 <= beta < 1:
+                raise OptionError(option, f"effective beta must be in [0, 1), got {arg}")
+        return AlphaSpec(name, None, beta)
+    if "," in text:
+        values = tuple(_number(v.strip(), option) for v in text.split(","))
+        if any(v < 0 for v in values):
+            raise OptionError(option, "per-class weights must be >= 0")
+        return AlphaSpec("list", values)
+    value = _number(text, option)
+    if value < 0 and mode != "sigmoid":
+        raise OptionError(option, f"must be >= 0 in softmax mode, got {text}")
+    return AlphaSpec("number", value)
+
+
+def strategy_weights(spec: AlphaSpec, counts: np.ndarray, total: int, mode: str) -> np.ndarray:
+    """Per-class weights of a strategy, from per-class counts.
+
+    softmax: ``counts`` are examples per class, ``total`` the examples scored.
+    sigmoid: ``counts`` are positives per class, ``total`` the examples; each
+    class is a binary problem and the weight is the positives' alpha
+    (negatives get ``1 - alpha``), the positive share of the two classes'
+    weights under the same strategy.
+
+    A class with no example (or no positive) is weighted as if it had one:
+    the limit every strategy reaches smoothly, and never a division by zero.
+    """
+    n_c = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    n = float(max(total, 1))
+    k = n_c.size
+    if mode == "sigmoid":
+        n_neg = np.maximum(n - n_c, 1.0)
+        if spec.kind == "balanced":
+            return n_neg / (n_c + n_neg)
+        if spec.kind == "inverse-freq":
+            return np.clip(1.0 - n_c / n, 0.1, 0.9)
+        w_pos = _effective(n_c, spec.beta)
+        w_neg = _effective(n_neg, spec.beta)
+        return w_pos / (w_pos + w_neg)
+    if spec.kind == "balanced":
+        return n / (k * n_c)
+    if spec.kind == "inverse-freq":
+        return np.clip(1.0 - n_c / n, 0.1, 0.9)
+    w = _effective(n_c, spec.beta)
+    return w * (k / w.sum())
+
+
+def _effective(n_c: np.ndarray, beta: float) -> np.ndarray:
+    """Cui et al. 2019: ``(1 - beta) / (1 - beta**n)``; beta = 0 gives 1."""
+    if beta == 0:
+        return np.ones_like(n_c)
+    return -np.expm1(np.log(beta)) / -np.expm1(n_c * np.log(beta))
+
+
+def class_alpha(spec: AlphaSpec, n_classes: int, counts=None, total=0, mode="softmax"):
+    """The alpha in force: a float, or a ``(K,)`` array of per-class weights."""
+    if spec.kind == "number":
+        return float(spec.value)
+    if spec.kind == "list":
+        if len(spec.value) != n_classes:
+            raise OptionError("--alpha", f"has {len(spec.value)} weights for "
+                              f"{n_classes} classes")
+        values = np.asarray(spec.value, dtype=np.float64)
+        if mode == "sigmoid" and (values > 1).any():
+            raise OptionError("--alpha", "sigmoid per-class alphas must be in [0, 1]")
+        return values
+    return strategy_weights(spec, counts, total, mode)
+
+
+def group_weights(alpha, n_classes: int, mode: str) -> np.ndarray:
+    """Weight of each accumulator group (see summary.py) under ``alpha``.
+
+    softmax: group = target class, weight ``alpha[class]`` (or the number).
+    sigmoid: group ``2k`` = negatives of class k, ``2k + 1`` = positives;
+    weights ``1 - alpha_k`` and ``alpha_k``; a negative number: all 1.
+    """
+    a = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (n_classes,))
+    if mode == "softmax":
+        return a.copy()
+    if np.ndim(alpha) == 0 and alpha < 0:
+        return np.ones(2 * n_classes)
+    return np.stack([1.0 - a, a], axis=1).reshape(-1)

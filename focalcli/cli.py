@@ -1,0 +1,447 @@
+"""The `focal` command line: a thin shell over readers, scoring, report,
+render and writers. No maths and no format parsing here."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import click
+
+from . import __version__
+from .alpha import AlphaSpec, class_alpha, parse_alpha
+from .errors import ExitStatus, FocalError, OptionError
+from .lists import parse_list
+
+FORMATS = click.Choice(["table", "json", "csv"])
+
+
+def input_options(f):
+    """The input, mode and ignore options shared by `score` and `sweep`."""
+    decorators = [
+        click.argument("predictions", type=click.Path(allow_dash=True)),
+        click.argument("targets", required=False, type=click.Path(allow_dash=True)),
+        click.option("--input-format", metavar="FMT",
+                     help="Format of PREDICTIONS (npy, npz, csv, tsv, json, jsonl, parquet; "
+                          "add .gz for compressed text); default: from the extension, or "
+                          "sniffed on stdin."),
+        click.option("--target-col", metavar="NAME",
+                     help="Column holding the targets (default: 'target' or 'label')."),
+        click.option("--id-col", metavar="NAME",
+                     help="Column carried into per-example rows (default: 'id')."),
+        click.option("--mode", type=click.Choice(["softmax", "sigmoid"]), default="softmax",
+                     show_default=True,
+                     help="softmax: one class per example. sigmoid: a binary decision per "
+                          "class (binary, multi-label, dense detectors)."),
+        click.option("--probs", is_flag=True,
+                     help="The scores are probabilities, not logits."),
+        click.option("--ignore-index", type=int, metavar="INT",
+                     help="Leave targets equal to INT out of every reduction."),
+        click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean",
+                     show_default=True),
+        click.option("--normalize", type=click.Choice(["none", "positives"]), default="none",
+                     show_default=True,
+                     help="sigmoid: divide the summed loss by the number of positive "
+                          "labels (RetinaNet) instead of the N*K elements."),
+        click.option("--threads", type=click.IntRange(0, 256), default=0, metavar="N",
+                     help="Threads for the arithmetic (default 0: every core)."),
+        click.option("--traceback", is_flag=True, hidden=True),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def _open_inputs(predictions, targets, input_format, target_col, id_col):
+    from .readers import Layout, load_targets, open_predictions
+    from .scoring import TargetFile
+    table = open_predictions(predictions, input_format, Layout(target_col, id_col))
+    target_file = TargetFile(*load_targets(targets)) if targets else None
+    sources = {"predictions": table.name, "targets": target_file.name if target_file else None}
+    return table, target_file, sources
+
+
+def _normalize(mode, normalize):
+    if normalize == "positives" and mode != "sigmoid":
+        raise OptionError("--normalize", "positives applies to --mode sigmoid only")
+    return None if normalize == "none" else normalize
+
+
+class Progress:
+    """A progress bar on stderr, only on a terminal and only once the work
+    has taken more than a second."""
+
+    def __init__(self, total: int | None):
+        self.total, self.bar, self.task = total, None, None
+        self.start = time.monotonic()
+        self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def __call__(self, rows: int):
+        if not self.enabled or time.monotonic() - self.start < 1.0:
+            return
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import Progress as Bar
+            self.bar = Bar(console=Console(file=sys.stderr), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("scoring", total=self.total)
+        self.bar.update(self.task, completed=rows)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _score_pass(table, target_file, settings, alpha_of=None, on_rows=None, top=0):
+    from .scoring import Scorer
+    progress = Progress(table.n_rows)
+    try:
+        return Scorer(table, settings, target_file, alpha_of=alpha_of, on_rows=on_rows,
+                      top=top, on_progress=progress).run()
+    finally:
+        progress.close()
+
+
+def _emit(text: str, output: str | None, refuse=()):
+    from .writers import write_text_atomic
+    if output:
+        write_text_atomic(output, text, refuse)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="focal")
+@click.option("--traceback", is_flag=True, help="Show the traceback of an internal error.")
+def cli(traceback):
+    """What focal loss does to your model's predictions.
+
+    \b
+    Examples:
+      focal score preds.npy labels.csv --gamma 2
+      focal sweep preds.npy labels.csv --gammas 0:5:0.5 --alphas 0.25,0.5,1
+      focal curve --gammas 0,0.5,1,2,5
+      python predict.py | focal score - --input-format csv --format json | jq .focal
+
+    Exit codes: 0 ok, 1 a --fail-above gate failed, 2 usage error or bad input,
+    3 internal error (a bug).
+    """
+
+
+@cli.command()
+@input_options
+@click.option("--gamma", type=float, default=2.0, show_default=True,
+              help="Focusing parameter, >= 0 (0 gives cross-entropy).")
+@click.option("--alpha", metavar="VALUE",
+              help="A number; one weight per class (comma list); balanced; inverse-freq; "
+                   "effective[:BETA]. Default 1 (softmax), 0.25 (sigmoid).")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="Summary format on stdout (also of --per-example rows).")
+@click.option("--per-example", is_flag=True, help="Print one row per example instead.")
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write per-example rows to FILE (.csv .tsv .json .jsonl .npy .parquet).")
+@click.option("--top", type=click.IntRange(0), default=0, metavar="N",
+              help="Also show the N highest-loss examples.")
+@click.option("--fail-above", type=float, metavar="X",
+              help="Exit 1 when the reduced focal loss is above X.")
+def score(predictions, targets, input_format, target_col, id_col, mode, probs, ignore_index,
+          reduction, normalize, threads, traceback, gamma, alpha, fmt, per_example, output,
+          top, fail_above):
+    """Focal loss beside cross-entropy, per example and reduced.
+
+    PREDICTIONS holds logits (or probabilities with --probs), one row per example;
+    TARGETS the class of each example, unless PREDICTIONS has a target column.
+
+    \b
+    Examples:
+      focal score preds.npy labels.csv --gamma 2
+      focal score sample_data/digits.csv --alpha balanced --top 5
+      focal score preds.npy labels.npy --format json | jq .per_class
+      focal score dets.npy dets_targets.npy --mode sigmoid --normalize positives
+      focal score preds.csv -o per_example.jsonl --fail-above 0.3
+    """
+    from .report import score_summary
+    from .scoring import Settings
+    if gamma < 0 or gamma != gamma or gamma == float("inf"):
+        raise OptionError("--gamma", f"must be a finite number >= 0, got {gamma}")
+    normalize = _normalize(mode, normalize)
+    spec = parse_alpha(alpha, mode)
+    table, target_file, sources = _open_inputs(predictions, targets, input_format,
+                                               target_col, id_col)
+    settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
+                        threads=threads)
+    need_rows = per_example or output or top
+    alpha_of = _alpha_resolver(spec, table, target_file, settings, mode, need_rows)
+    sink = _row_sink(per_example, output, fmt, (predictions, targets))
+    try:
+        outcome = _score_pass(table, target_file, settings, alpha_of,
+                              sink.write if sink else None, top)
+        doc = score_summary(outcome, spec=spec, mode=mode, gamma=gamma, reduction=reduction,
+                            normalize=normalize, sources=sources)
+        if sink:
+            sink.commit()
+    except BaseException:
+        if sink:
+            sink.abort()
+        raise
+    _warn_absent(spec, outcome, mode)
+    if top:
+        doc["top"] = outcome.top
+    if not per_example:
+        _print_summary(doc, fmt)
+    if fail_above is not None and doc["focal"] > fail_above:
+        click.echo(f"focal: gate failed: {doc['reduction']} focal loss {doc['focal']!r} is "
+                   f"above {fail_above!r}", err=True)
+        return ExitStatus.GATE_FAILED
+    return ExitStatus.OK
+
+
+def _alpha_resolver(spec: AlphaSpec, table, target_file, settings, mode, need_rows):
+    """How the per-row alpha is found once the class count is known. A
+    strategy needs the class counts first: one counting pass, only when
+    per-example rows are asked for (the summary applies alpha at the end)."""
+    if spec.data_dependent and need_rows:
+        from .report import alpha_in_force
+        counted = _score_pass(table, target_file, settings)
+        weights = alpha_in_force(spec, counted, mode)
+        return lambda k: weights
+    return lambda k: class_alpha(spec, k, mode=mode) if not spec.data_dependent else 1.0
+
+
+def _row_sink(per_example, output, fmt, inputs):
+    from .writers import OutputFile, RowWriter
+    if output:
+        return OutputFile(output, refuse=inputs)
+    if per_example:
+        return StdoutRows(RowWriter(sys.stdout, fmt) if fmt != "table" else TextRows())
+    return None
+
+
+class StdoutRows:
+    def __init__(self, writer):
+        self.writer = writer
+
+    def write(self, chunk):
+        self.writer.write(chunk)
+
+    def commit(self):
+        self.writer.close()
+
+    def abort(self):
+        pass
+
+
+class TextRows:
+    """Per-example rows for a person: aligned columns, rounded for display."""
+
+    def __init__(self):
+        self.first = True
+
+    def write(self, chunk):
+        cols = list(chunk)
+        lines = []
+        if self.first:
+            lines.append(" ".join(f"{c:>12}" for c in cols))
+            self.first = False
+        values = [chunk[c].tolist() for c in cols]
+        for row in zip(*values):
+            lines.append(" ".join(f"{v:>12.6g}" if isinstance(v, float) else f"{str(v):>12}"
+                                  for v in row))
+        sys.stdout.write("\n".join(lines) + "\n")
+
+    def close(self):
+        sys.stdout.flush()
+
+
+def _warn_absent(spec, outcome, mode):
+    from .report import absent_classes
+    if spec.data_dependent:
+        missing = absent_classes(outcome, mode)
+        if missing:
+            what = "positive" if mode == "sigmoid" else "example"
+            click.echo(f"focal: warning: no {what} of class {', '.join(missing[:10])}; "
+                       f"--alpha {spec.kind} weighs it as if it had one", err=True)
+
+
+def _print_summary(doc, fmt):
+    from .render import score_csv, score_table
+    from .writers import clean
+    if fmt == "json":
+        click.echo(json.dumps(clean(doc), indent=2))
+    elif fmt == "csv":
+        click.echo(score_csv(doc), nl=False)
+    else:
+        score_table(doc)
+
+
+@cli.command()
+@input_options
+@click.option("--gammas", default="0:5:0.5", show_default=True, metavar="LIST",
+              help="Gammas: a comma list or START:STOP:STEP (STOP included).")
+@click.option("--alphas", default=None, metavar="LIST",
+              help="Alphas: numbers, ranges, balanced, inverse-freq, effective[:BETA]; "
+                   "a per-class list as one item with '/' between weights. "
+                   "Default 1 (softmax), 0.25 (sigmoid).")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write the grid to FILE (.json or .csv).")
+@click.option("--plot", metavar="FILE", help="Draw the grid to FILE (.png or .svg).")
+def sweep(predictions, targets, input_format, target_col, id_col, mode, probs, ignore_index,
+          reduction, normalize, threads, traceback, gammas, alphas, fmt, output, plot):
+    """The same scoring over a grid of gamma and alpha, reading the input once.
+
+    \b
+    Examples:
+      focal sweep preds.npy labels.csv --gammas 0:5:0.5 --alphas 0.25,0.5,1
+      focal sweep sample_data/digits.npy sample_data/digits_targets.npy --alphas 1,balanced
+      focal sweep dets.npy t.npy --mode sigmoid --alphas 0.1:0.9:0.2 --plot sweep.png
+    """
+    from .render import plot_format, sweep_plot, sweep_table
+    from .report import sweep_grid
+    from .scoring import Settings
+    normalize = _normalize(mode, normalize)
+    gamma_list = parse_list(gammas, "--gammas", minimum=0.0)
+    specs = _alpha_items(alphas, mode)
+    out_fmt = _grid_format(output) if output else None
+    if plot:
+        plot_format(plot)
+    table, target_file, sources = _open_inputs(predictions, targets, input_format,
+                                               target_col, id_col)
+    settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
+                        gammas=tuple(gamma_list), threads=threads)
+    outcome = _score_pass(table, target_file, settings, lambda k: 1.0)
+    for spec in specs:
+        _warn_absent(spec, outcome, mode)
+    doc = sweep_grid(outcome, specs=specs, gammas=gamma_list, mode=mode, reduction=reduction,
+                     normalize=normalize, sources=sources)
+    if plot:
+        sweep_plot(doc, plot, refuse=(predictions, targets))
+    if output:
+        _emit(_grid_text(doc, out_fmt), output, (predictions, targets))
+    if fmt == "table":
+        sweep_table(doc)
+    else:
+        click.echo(_grid_text(doc, fmt), nl=False)
+    return ExitStatus.OK
+
+
+def _grid_format(path):
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".json", ".csv"):
+        raise OptionError("--output", f"{path}: the grid is written as .json or .csv")
+    return ext[1:]
+
+
+def _grid_text(doc, fmt):
+    from .render import csv_text
+    from .writers import clean
+    if fmt == "json":
+        return json.dumps(clean(doc), indent=2) + "\n"
+    cols = ["gamma", "alpha_spec", "alpha", "focal", "ce", "ratio", "easy_share",
+            "effective_examples", "effective_examples_ce"]
+    return csv_text(clean(doc["grid"]), cols)
+
+
+def _alpha_items(text, mode) -> list[AlphaSpec]:
+    if text is None:
+        return [parse_alpha(None, mode)]
+    specs, seen = [], set()
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            raise OptionError("--alphas", f"empty item in {text!r}")
+        if "/" in item:
+            found = [parse_alpha(item.replace("/", ","), mode, "--alphas")]
+        elif item.split(":")[0] in ("balanced", "inverse-freq", "effective"):
+            found = [parse_alpha(item, mode, "--alphas")]
+        else:
+            found = [parse_alpha(repr(v), mode, "--alphas")
+                     for v in parse_list(item, "--alphas")]
+        for spec in found:
+            if spec.label() not in seen:
+                seen.add(spec.label())
+                specs.append(spec)
+    return specs
+
+
+@cli.command()
+@click.option("--gammas", default="0,0.5,1,2,5", show_default=True, metavar="LIST",
+              help="Gammas: a comma list or START:STOP:STEP.")
+@click.option("--alpha", type=float, default=1.0, show_default=True)
+@click.option("--pt", "pts", default="0.1,0.5,0.9", show_default=True, metavar="LIST",
+              help="Values of p_t, in (0, 1].")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--plot", metavar="FILE",
+              help="Draw loss against p_t, one line per gamma (.png or .svg), as in "
+                   "Figure 1 of Lin et al. 2017.")
+@click.option("--traceback", is_flag=True, hidden=True)
+def curve(gammas, alpha, pts, fmt, plot, traceback):
+    """Focal loss against p_t, with no input file.
+
+    \b
+    Examples:
+      focal curve
+      focal curve --gammas 0:5:1 --pt 0.01,0.1,0.5,0.9,0.99 --format csv
+      focal curve --plot figure1.png
+    """
+    from .render import curve_plot, curve_table
+    from .report import curve_rows
+    gamma_list = parse_list(gammas, "--gammas", minimum=0.0)
+    pt_list = parse_list(pts, "--pt")
+    if any(not 0 < p <= 1 for p in pt_list):
+        raise OptionError("--pt", "every p_t must be in (0, 1]")
+    if alpha < 0 or alpha != alpha:
+        raise OptionError("--alpha", f"must be >= 0, got {alpha}")
+    doc = curve_rows(gamma_list, pt_list, alpha)
+    if plot:
+        dense = [i / 400 for i in range(1, 401)]
+        curve_plot(curve_rows(gamma_list, dense, alpha), plot)
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=2))
+    elif fmt == "csv":
+        from .render import csv_text
+        click.echo(csv_text(doc["rows"], ["p_t", "gamma", "ce", "focal", "factor"]), nl=False)
+    else:
+        curve_table(doc)
+    return ExitStatus.OK
+
+
+def main(argv=None) -> int:
+    """Entry point: maps every outcome to one exit code and at most one line."""
+    from .readers import cleanup
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        rv = cli.main(args=argv, prog_name="focal", standalone_mode=False)
+        sys.stdout.flush()
+        return int(rv or 0)
+    except click.exceptions.UsageError as err:
+        hint = f" (see 'focal {err.ctx.command.name} --help')" if err.ctx and \
+            err.ctx.command and err.ctx.command.name != "cli" else ""
+        click.echo(f"Error: {err.format_message()}{hint}", err=True)
+        return ExitStatus.BAD_INPUT
+    except FocalError as err:
+        click.echo(f"Error: {err}", err=True)
+        return err.exit_status
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("Aborted.", err=True)
+        return 130
+    except BrokenPipeError:
+        # the reader of our output went away (| head): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return ExitStatus.OK
+    except Exception as err:  # a bug: one line, the traceback only on request
+        if "--traceback" in argv:
+            import traceback
+            traceback.print_exc()
+        click.echo(f"focal: internal error (a bug, please report it): "
+                   f"{type(err).__name__}: {err}", err=True)
+        return ExitStatus.INTERNAL
+    finally:
+        cleanup()
+
+
+def run():
+    sys.exit(main())
+

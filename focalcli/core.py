@@ -1,0 +1,226 @@
+"""The maths of focal loss, in one place: pure numpy, no I/O.
+
+Focal loss (Lin et al., 2017, "Focal Loss for Dense Object Detection",
+arXiv:1708.02002) is cross-entropy times ``alpha_t * (1 - p_t) ** gamma``.
+
+Everything here is written to keep every digit the arithmetic allows:
+
+* ``log p_t`` comes from a log-sum-exp taken around the row's maximum, never
+  from ``log(softmax)``; the term of the maximum is dropped from the sum and put
+  back through ``log1p``, so a confident row (``1 - p_t`` ~ 1e-15) keeps its
+  digits where ``lse - z_t`` would cancel to nothing.
+* ``1 - p_t`` is ``-expm1(-ce)``, never ``1 - exp(-ce)``.
+* sigmoid mode uses ``softplus`` in its ``log1p(exp(-|x|))`` form.
+* float32 input stays float32 inside the exponentials (as fast as the
+  hardware allows); sums and results are float64.
+"""
+from __future__ import annotations
+
+import threading
+from typing import NamedTuple
+
+import numpy as np
+
+#: probabilities are floored here before the log (the smallest normal float64)
+PROB_FLOOR = np.finfo(np.float64).tiny
+#: edges of the "where the loss comes from" p_t buckets
+BUCKET_EDGES = (0.1, 0.5, 0.9)
+BUCKET_LABELS = ("[0, 0.1)", "[0.1, 0.5)", "[0.5, 0.9)", "[0.9, 1]")
+#: bucket index from which an example counts as easy (p_t >= 0.5)
+EASY_BUCKET = 2
+
+_scratch = threading.local()
+
+
+def _buffer(shape, dtype) -> np.ndarray:
+    """A per-thread scratch array, reused so the hot loop allocates nothing."""
+    size = int(np.prod(shape))
+    buf = getattr(_scratch, dtype.char, None)
+    if buf is None or buf.size < size:
+        buf = np.empty(max(size, 1), dtype)
+        setattr(_scratch, dtype.char, buf)
+    return buf[:size].reshape(shape)
+
+
+def float_dtype(a: np.ndarray) -> np.dtype:
+    """float32 and float64 stay as they are; anything else computes in float64."""
+    return a.dtype if a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def softmax_parts(logits: np.ndarray, targets: np.ndarray):
+    """Cross-entropy and ``1 - p_t`` per row of ``(n, K)`` logits.
+
+    ``targets`` must be valid class indices. Returns float64 ``(ce, q)``.
+    ``ce = (m - z_t) + log1p(sum_{j != argmax} exp(z_j - m))`` is exact in every
+    regime: both terms are non-negative, and when the target is the maximum the
+    first is zero and the second keeps all its digits.
+    """
+    z = logits if logits.dtype in (np.float32, np.float64) else logits.astype(np.float64)
+    n = z.shape[0]
+    rows = np.arange(n)
+    top = z.argmax(axis=1)
+    m = z[rows, top]
+    zt = z[rows, targets]
+    e = _buffer(z.shape, z.dtype)
+    np.subtract(z, m[:, None], out=e)
+    np.exp(e, out=e)
+    e[rows, top] = 0.0
+    rest = e.sum(axis=1, dtype=np.float64)
+    ce = (m.astype(np.float64) - zt) + np.log1p(rest)
+    q = -np.expm1(-ce)
+    return ce, q
+
+
+def softmax_parts_probs(probs: np.ndarray, targets: np.ndarray):
+    """Cross-entropy and ``1 - p_t`` from probabilities (floored before the log)."""
+    pt = probs[np.arange(probs.shape[0]), targets].astype(np.float64)
+    return parts_from_pt(pt, 1.0 - pt)
+
+
+def parts_from_pt(pt: np.ndarray, q: np.ndarray):
+    """CE and ``1 - p_t`` from a probability and its exact complement."""
+    # -log1p(-q) keeps the digits of a p_t near 1; -log(p_t) those of a small p_t
+    with np.errstate(divide="ignore"):
+        ce = np.where(pt < 0.5, -np.log(np.maximum(pt, PROB_FLOOR)), -np.log1p(-q))
+    return ce, q
+
+
+def sigmoid_parts(logits: np.ndarray, labels: np.ndarray):
+    """Binary cross-entropy with logits and ``1 - p_t``, element by element.
+
+    ``labels`` is boolean (True for a positive). With ``s = x`` for positives
+    and ``-x`` for negatives, ``ce = softplus(-s) = log1p(exp(-|s|)) + max(-s, 0)``
+    and ``1 - p_t = sigmoid(-s)``, both without cancellation for any finite x.
+    """
+    x = logits if logits.dtype in (np.float32, np.float64) else logits.astype(np.float64)
+    s = np.where(labels, x, -x)
+    e = np.exp(-np.abs(s))
+    e64 = e.astype(np.float64, copy=False)
+    ce = np.log1p(e64) + np.maximum(-s, 0).astype(np.float64, copy=False)
+    q = np.where(s >= 0, e64, 1.0) / (1.0 + e64)
+    return ce, q
+
+
+def sigmoid_parts_probs(probs: np.ndarray, labels: np.ndarray):
+    """As :func:`sigmoid_parts`, from probabilities of the positive class."""
+    p = probs.astype(np.float64, copy=False)
+    return parts_from_pt(np.where(labels, p, 1.0 - p), np.where(labels, 1.0 - p, p))
+
+
+def modulate(ce: np.ndarray, q: np.ndarray, gamma: float) -> np.ndarray:
+    """Unweighted focal loss ``(1 - p_t) ** gamma * ce``; ``0 ** gamma`` is 0 for
+    gamma > 0 and 1 for gamma = 0, so no NaN for any gamma >= 0."""
+    if gamma == 0:
+        return ce.copy()
+    if gamma == 1:
+        return q * ce
+    if gamma == 2:
+        return q * q * ce
+    return np.power(q, gamma) * ce
+
+
+def bucket_of(pt: np.ndarray) -> np.ndarray:
+    """Index of the p_t bucket: [0, 0.1), [0.1, 0.5), [0.5, 0.9), [0.9, 1]."""
+    return np.searchsorted(np.asarray(BUCKET_EDGES), pt, side="right")
+
+
+def first_bad_probability_row(probs: np.ndarray, softmax: bool, atol: float = 1e-3):
+    """Row index of the first row that is not a probability distribution, or None."""
+    bad = ~((probs >= 0) & (probs <= 1))
+    bad = bad.any(axis=1) if bad.ndim == 2 else bad
+    if softmax:
+        bad |= np.abs(probs.sum(axis=1, dtype=np.float64) - 1.0) > atol
+    hits = np.flatnonzero(bad)
+    return int(hits[0]) if hits.size else None
+
+
+def first_nonfinite(scores: np.ndarray):
+    """(row, column) of the first NaN or infinite score, or None.
+
+    A row sum is finite exactly when every entry is (short of overflow), so the
+    common, clean case costs one cheap reduction."""
+    flat = scores.reshape(scores.shape[0], -1)
+    sums = flat.sum(axis=1, dtype=np.float64)
+    if np.isfinite(sums).all():
+        return None
+    bad = np.argwhere(~np.isfinite(flat))
+    if not bad.size:
+        return None
+    return int(bad[0, 0]), int(bad[0, 1])
+
+
+class FocalTerms(NamedTuple):
+    """Per-example (softmax) or per-element (sigmoid) results, float64."""
+
+    focal: np.ndarray
+    ce: np.ndarray
+    p_t: np.ndarray
+
+
+def sigmoid_alpha_t(labels: np.ndarray, alpha) -> np.ndarray | float:
+    """torchvision's ``alpha_t``: alpha for positives, 1 - alpha for negatives;
+    a negative scalar alpha means no weighting. ``alpha`` may be per class."""
+    a = np.asarray(alpha, dtype=np.float64)
+    if a.ndim == 0 and a < 0:
+        return 1.0
+    return np.where(labels, a, 1.0 - a)
+
+
+def focal_loss_batch(logits, targets, gamma: float = 2.0, alpha=1.0, *,
+                     mode: str = "softmax", probs: bool = False,
+                     ignore_index: int | None = None) -> FocalTerms:
+    """Focal loss, cross-entropy and p_t for a whole batch.
+
+    softmax: ``logits`` is ``(N, K)``, ``targets`` ``(N,)`` class indices;
+    the results are ``(N,)``. ``alpha`` is a number or one weight per class
+    (``alpha_t = alpha[target]``). Rows whose target equals ``ignore_index``
+    get NaN.
+
+    sigmoid: ``logits`` is ``(N, K)`` or ``(N,)`` and ``targets`` a 0/1 array of
+    the same shape; the results are per element. ``alpha_t`` is ``alpha`` for
+    positives and ``1 - alpha`` for negatives (a negative alpha: no weighting).
+    """
+    if gamma < 0:
+        raise ValueError("gamma must be >= 0")
+    scores = np.asarray(logits)
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    t = np.asarray(targets)
+    if mode == "sigmoid":
+        labels = t.astype(bool)
+        ce, q = (sigmoid_parts_probs if probs else sigmoid_parts)(scores, labels)
+        alpha_t = sigmoid_alpha_t(labels, alpha)
+        focal = alpha_t * modulate(ce, q, gamma)
+        pt = 1.0 - q
+        if ignore_index is not None:
+            skip = t == ignore_index
+            for arr in (focal, ce, pt):
+                arr[skip] = np.nan
+        return FocalTerms(focal, ce, pt)
+    if mode != "softmax":
+        raise ValueError(f"unknown mode {mode!r}")
+    if scores.ndim != 2:
+        raise ValueError("softmax logits must be (N, K)")
+    t = t.astype(np.int64)
+    keep = np.ones(t.shape, bool) if ignore_index is None else t != ignore_index
+    safe_t = np.where(keep, t, 0)
+    if ((safe_t < 0) | (safe_t >= scores.shape[1])).any():
+        raise ValueError("target out of range")
+    ce, q = (softmax_parts_probs if probs else softmax_parts)(scores, safe_t)
+    a = np.asarray(alpha, dtype=np.float64)
+    alpha_t = a[safe_t] if a.ndim else float(a)
+    focal = alpha_t * modulate(ce, q, gamma)
+    pt = np.exp(-ce) if not probs else 1.0 - q
+    for arr in (focal, ce, pt):
+        arr[~keep] = np.nan
+    return FocalTerms(focal, ce, pt)
+
+
+def focal_loss(logits, target: int, gamma: float = 2.0, alpha=1.0) -> float:
+    """Softmax focal loss of one example: ``-alpha_t (1 - p_t)**gamma log p_t``.
+
+    >>> round(focal_loss([0.0, 0.0, 0.0], 1, gamma=2.0), 6)
+    0.488272
+    """
+    z = np.asarray(logits, dtype=np.float64).reshape(1, -1)
+    return float(focal_loss_batch(z, [int(target)], gamma, alpha).focal[0])

@@ -1,0 +1,252 @@
+"""What a person sees: rich tables (the only module that imports rich), CSV
+views of the same documents, and matplotlib figures (imported lazily)."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+
+from .errors import OptionError
+
+
+def _fmt(v, digits=4) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
+def console(stream=None):
+    from rich.console import Console
+    stream = stream or sys.stdout
+    # rich turns colour off for pipes and honours NO_COLOR itself
+    return Console(file=stream, highlight=False, soft_wrap=False,
+                   width=None if stream.isatty() else 100)
+
+
+def _table(title: str, columns: list[str], right_from: int = 1):
+    from rich.table import Table
+    table = Table(title=title, title_justify="left", title_style="bold", box=None,
+                  pad_edge=False, header_style="bold")
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="right" if i >= right_from else "left")
+    return table
+
+
+def score_table(doc: dict, stream=None):
+    out = console(stream)
+    alpha = doc["alpha"]
+    alpha_text = doc["alpha_spec"] if isinstance(alpha, list) else _fmt(alpha)
+    sources = doc["predictions"] + (f" + {doc['targets']}" if doc.get("targets") else "")
+    out.print(f"[bold]focal score[/bold]  {sources}")
+    head = (f"examples {doc['n']:,}   ignored {doc['ignored']:,}   classes {doc['classes']}"
+            f"   mode {doc['mode']}   gamma {_fmt(doc['gamma'])}   alpha {alpha_text}")
+    if doc["mode"] == "sigmoid":
+        head += f"   elements {doc['elements']:,}   positives {doc['positives']:,}"
+    out.print(head)
+    if isinstance(alpha, list):
+        out.print("alpha per class: " + ", ".join(
+            f"{c['class']}={a:.4g}" for c, a in zip(doc["per_class"], alpha)))
+    red = doc["reduction"] + (" / positives" if doc.get("normalize") == "positives" else "")
+    out.print()
+    out.print(f"[bold]{red} focal loss[/bold] [cyan]{_fmt(doc['focal'], 6)}[/cyan]   "
+              f"[bold]cross-entropy[/bold] {_fmt(doc['ce'], 6)}   "
+              f"[bold]focal / CE[/bold] {_fmt(doc['ratio'])}")
+    eff = doc["effective_examples"]
+    out.print(f"the loss rests on ~{_fmt(eff['focal'], 3)} effective {doc['unit']}s "
+              f"(CE: ~{_fmt(eff['ce'], 3)}); easy ones (p_t >= 0.5) carry "
+              f"{_pct(doc['easy_share'])} of it")
+    out.print()
+    unit = "per element" if doc["mode"] == "sigmoid" else "per example"
+    cols = ["class", "count"] + (["positives"] if doc["mode"] == "sigmoid" else []) + \
+        [f"focal ({doc['reduction']})", f"CE ({doc['reduction']})", "share of focal"]
+    table = _table(f"Per class ({unit})", cols)
+    for row in doc["per_class"]:
+        extra = [f"{row['positives']:,}"] if doc["mode"] == "sigmoid" else []
+        table.add_row(row["class"], f"{row['count']:,}", *extra, _fmt(row["focal"]),
+                      _fmt(row["ce"]), _pct(row["share"]))
+    out.print(table)
+    out.print()
+    table = _table(f"Where the loss comes from ({unit})",
+                   ["p_t", "count", "share of CE", "share of focal"])
+    for b in doc["buckets"]:
+        table.add_row(b["p_t"], f"{b['count']:,}", _pct(b["ce_share"]),
+                      _pct(b["focal_share"]))
+    out.print(table)
+    if doc.get("top"):
+        out.print()
+        keys = [k for k in doc["top"][0] if k not in ("class",)]
+        table = _table(f"Top {len(doc['top'])} by focal loss", keys)
+        for row in doc["top"]:
+            table.add_row(*(_fmt(row[k], 6) for k in keys))
+        out.print(table)
+
+
+def sweep_table(doc: dict, stream=None):
+    from rich.table import Table
+    from rich.text import Text
+    out = console(stream)
+    out.print(f"[bold]focal sweep[/bold]  {doc['predictions']}   examples {doc['n']:,}   "
+              f"mode {doc['mode']}   reduction {doc['reduction']}")
+    alphas = doc["alphas"]
+    cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
+    values = [c["focal"] for c in doc["grid"]]
+    lo, hi = min(values), max(values)
+    heat = Table(title=f"{doc['reduction']} focal loss (rows gamma, columns alpha)",
+                 title_justify="left", title_style="bold", box=None, header_style="bold")
+    heat.add_column("gamma", justify="right")
+    for a in alphas:
+        heat.add_column(a, justify="right")
+    for g in doc["gammas"]:
+        row = []
+        for a in alphas:
+            v = cells[(g, a)]["focal"]
+            shade = 0 if hi == lo else (v - lo) / (hi - lo)
+            row.append(Text(_fmt(v), style=f"on {_heat_colour(shade)}"))
+        heat.add_row(_fmt(g), *row)
+    out.print(heat)
+    out.print()
+    first = alphas[0]
+    table = _table(f"Make-up of the loss by gamma (alpha {first})",
+                   ["gamma", "focal / CE", "easy share", "effective examples",
+                    "effective (CE)"], right_from=0)
+    for g in doc["gammas"]:
+        c = cells[(g, first)]
+        table.add_row(_fmt(g), _fmt(c["ratio"]), _pct(c["easy_share"]),
+                      _fmt(c["effective_examples"], 5), _fmt(c["effective_examples_ce"], 5))
+    out.print(table)
+
+
+def _heat_colour(x: float) -> str:
+    """Dark blue (low) to dark red (high), readable under white text."""
+    r = int(40 + 160 * x)
+    b = int(200 - 160 * x)
+    return f"rgb({r},40,{b})"
+
+
+def curve_table(doc: dict, stream=None):
+    out = console(stream)
+    gammas = doc["gammas"]
+    table = _table(f"Focal loss against p_t (alpha {_fmt(doc['alpha'])}); "
+                   "x = how many times smaller than CE", ["p_t", "CE"] + [
+                       f"gamma {_fmt(g)}" for g in gammas], right_from=0)
+    by_pt: dict = {}
+    for r in doc["rows"]:
+        by_pt.setdefault(r["p_t"], []).append(r)
+    for pt, rows in by_pt.items():
+        cells = [f"{_fmt(r['focal'])} (x{_fmt(r['factor'], 3)})" for r in rows]
+        table.add_row(_fmt(pt), _fmt(rows[0]["ce"]), *cells)
+    out.print(table)
+
+
+def csv_text(rows: list[dict], columns: list[str] | None = None, sep=",") -> str:
+    """Rows of dicts as CSV at full precision (repr of every float)."""
+    buf = io.StringIO()
+    columns = columns or list(rows[0]) if rows else (columns or [])
+    w = csv.writer(buf, delimiter=sep, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if r.get(c) is None else
+                    (repr(r[c]) if isinstance(r[c], float) else
+                     ";".join(repr(x) for x in r[c]) if isinstance(r[c], list) else r[c])
+                    for c in columns])
+    return buf.getvalue()
+
+
+def score_csv(doc: dict) -> str:
+    """The summary as CSV: one row per class, then an 'all' row."""
+    cols = ["class", "count", "focal", "ce", "share"]
+    rows = [{c: r[c] for c in cols} for r in doc["per_class"]]
+    rows.append({"class": "all", "count": doc["n"], "focal": doc["focal"], "ce": doc["ce"],
+                 "share": 1.0 if doc["focal_sum"] else None})
+    return csv_text(rows, cols)
+
+
+# ---------------------------------------------------------------- plots
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise OptionError("--plot", "plotting needs matplotlib: pip install "
+                          "'focalcli[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_format(path: str) -> str:
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".png", ".svg"):
+        raise OptionError("--plot", f"{path}: use a .png or .svg file")
+    return ext[1:]
+
+
+def save_figure(fig, path: str, refuse=()):
+    from .writers import AtomicFile
+    f = AtomicFile(path, refuse)
+    try:
+        fig.savefig(f.file, format=plot_format(path), dpi=110, bbox_inches="tight")
+    except BaseException:
+        f.abort()
+        raise
+    f.commit()
+
+
+def sweep_plot(doc: dict, path: str, refuse=()):
+    plot_format(path)
+    plt = _pyplot()
+    import numpy as np
+    gammas, alphas = doc["gammas"], doc["alphas"]
+    cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
+    grid = np.array([[cells[(g, a)]["focal"] for a in alphas] for g in gammas])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    im = ax1.imshow(grid, aspect="auto", cmap="viridis", origin="lower")
+    ax1.set_xticks(range(len(alphas)), alphas)
+    ax1.set_yticks(range(len(gammas)), [f"{g:g}" for g in gammas])
+    ax1.set_xlabel("alpha")
+    ax1.set_ylabel("gamma")
+    ax1.set_title(f"{doc['reduction']} focal loss")
+    fig.colorbar(im, ax=ax1)
+    first = alphas[0]
+    easy = [cells[(g, first)]["easy_share"] or 0 for g in gammas]
+    eff = [cells[(g, first)]["effective_examples"] or 0 for g in gammas]
+    ax2.plot(gammas, easy, "o-", color="tab:blue", label="easy share (p_t >= 0.5)")
+    ax2.set_xlabel("gamma")
+    ax2.set_ylabel("share of focal loss from easy examples", color="tab:blue")
+    ax2.set_ylim(0, 1)
+    ax3 = ax2.twinx()
+    ax3.plot(gammas, eff, "s--", color="tab:red", label="effective examples")
+    ax3.set_ylabel("effective examples the loss rests on", color="tab:red")
+    ax3.set_yscale("log")
+    ax2.set_title(f"make-up of the loss (alpha {first})")
+    fig.tight_layout()
+    save_figure(fig, path, refuse)
+    plt.close(fig)
+
+
+def curve_plot(doc: dict, path: str):
+    plot_format(path)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    by_gamma: dict = {}
+    for r in doc["rows"]:
+        by_gamma.setdefault(r["gamma"], []).append((r["p_t"], r["focal"]))
+    for g, pts in by_gamma.items():
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, label=("CE (gamma = 0)" if g == 0 else f"gamma = {g:g}"))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 5)
+    ax.set_xlabel("probability of ground truth class (p_t)")
+    ax.set_ylabel("loss")
+    ax.set_title(f"Focal loss against p_t (alpha {doc['alpha']:g}), after Lin et al. 2017")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    save_figure(fig, path)
+    plt.close(fig)

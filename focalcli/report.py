@@ -1,0 +1,98 @@
+"""The documents `focal` prints: plain dicts built from accumulators (no I/O).
+
+Their keys are the JSON keys of CONTRACT.md; the tables and CSVs are views of
+the same dicts, so every output shows the same numbers.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import core
+from .alpha import AlphaSpec, class_alpha, group_weights
+from .scoring import Outcome
+from .summary import class_counts, figures
+
+
+def alpha_in_force(spec: AlphaSpec, outcome: Outcome, mode: str):
+    """The alpha actually used: a number or per-class weights (strategies
+    are computed from the class counts of the scored targets)."""
+    acc = outcome.acc
+    total = int(acc.count.sum()) if mode == "softmax" else int(acc.count[:2].sum())
+    return class_alpha(spec, outcome.n_classes, class_counts(acc, mode), total, mode)
+
+
+def absent_classes(outcome: Outcome, mode: str) -> list[str]:
+    counts = class_counts(outcome.acc, mode)
+    return [outcome.classes[i] for i in np.flatnonzero(counts == 0)]
+
+
+def _cell(outcome: Outcome, gamma_index: int, alpha, mode, reduction, normalize):
+    w = group_weights(alpha, outcome.n_classes, mode)
+    return figures(outcome.acc, gamma_index, w, mode=mode, reduction=reduction,
+                   normalize=normalize)
+
+
+def _counts(outcome: Outcome, mode: str) -> dict:
+    acc = outcome.acc
+    out = {"n": acc.examples - acc.ignored, "ignored": acc.ignored,
+           "classes": outcome.n_classes, "class_names": outcome.classes, "mode": mode}
+    if mode == "sigmoid":
+        out["elements"] = int(acc.count.sum())
+        out["positives"] = int(acc.count[1::2].sum())
+        out["ignored_elements"] = acc.ignored_elements
+    return out
+
+
+def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
+                  reduction: str, normalize: str | None, sources: dict) -> dict:
+    alpha = alpha_in_force(spec, outcome, mode)
+    fig = _cell(outcome, 0, alpha, mode, reduction, normalize)
+    for row in fig.per_class:
+        row["class"] = outcome.classes[row["index"]]
+    doc = {**sources, **_counts(outcome, mode),
+           "unit": "element" if mode == "sigmoid" else "example",
+           "gamma": gamma,
+           "alpha": alpha.tolist() if isinstance(alpha, np.ndarray) else alpha,
+           "alpha_spec": spec.label(),
+           "reduction": reduction, "normalize": normalize,
+           "focal": fig.focal, "ce": fig.ce, "ratio": fig.ratio,
+           "focal_sum": fig.focal_sum, "ce_sum": fig.ce_sum,
+           "easy_share": fig.easy_share,
+           "effective_examples": {"focal": fig.effective_focal, "ce": fig.effective_ce},
+           "per_class": [{"class": r.pop("class"), **r} for r in fig.per_class],
+           "buckets": fig.buckets}
+    return doc
+
+
+def sweep_grid(outcome: Outcome, *, specs: list[AlphaSpec], gammas, mode: str,
+               reduction: str, normalize: str | None, sources: dict) -> dict:
+    grid = []
+    for gi, gamma in enumerate(gammas):
+        for spec in specs:
+            alpha = alpha_in_force(spec, outcome, mode)
+            fig = _cell(outcome, gi, alpha, mode, reduction, normalize)
+            grid.append({
+                "gamma": gamma,
+                "alpha": alpha.tolist() if isinstance(alpha, np.ndarray) else alpha,
+                "alpha_spec": spec.label(),
+                "focal": fig.focal, "ce": fig.ce, "ratio": fig.ratio,
+                "easy_share": fig.easy_share,
+                "effective_examples": fig.effective_focal,
+                "effective_examples_ce": fig.effective_ce,
+            })
+    return {**sources, **_counts(outcome, mode), "reduction": reduction,
+            "normalize": normalize, "gammas": list(gammas),
+            "alphas": [s.label() for s in specs], "grid": grid}
+
+
+def curve_rows(gammas, pts, alpha: float) -> dict:
+    """CE and focal loss at given p_t, through the same core as everything else."""
+    pt = np.asarray(pts, dtype=np.float64)
+    ce, q = core.parts_from_pt(pt, 1.0 - pt)
+    rows = []
+    for i, p in enumerate(pts):
+        for gamma in gammas:
+            focal = alpha * float(core.modulate(ce[i:i + 1], q[i:i + 1], gamma)[0])
+            rows.append({"p_t": p, "gamma": gamma, "ce": float(ce[i]), "focal": focal,
+                         "factor": float(ce[i]) / focal if focal else None})
+    return {"alpha": alpha, "gammas": list(gammas), "p_t": list(pts), "rows": rows}

@@ -1,0 +1,271 @@
+"""One pass over an input: batches in, accumulators and per-example rows out.
+
+Blocks of ``BLOCK_ROWS`` rows, aligned on absolute row numbers, are scored on
+a small thread pool (numpy releases the GIL in the exponentials) and merged in
+order, so every sum is the same whatever the batch size or thread count.
+"""
+from __future__ import annotations
+
+import heapq
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from . import core
+from .errors import InputError
+from .readers import Batch, Table
+from .summary import Accumulator
+from .targets import Where, sigmoid_targets, softmax_targets
+
+BLOCK_ROWS = 4096
+
+
+@dataclass
+class Settings:
+    mode: str = "softmax"
+    probs: bool = False
+    ignore_index: int | None = None
+    gammas: tuple[float, ...] = (2.0,)
+    threads: int = 0           # 0: every core
+    block_rows: int = BLOCK_ROWS
+
+
+@dataclass
+class Outcome:
+    acc: Accumulator
+    n_classes: int
+    classes: list[str]
+    top: list[dict] = field(default_factory=list)
+
+
+class TargetFile:
+    """A separate TARGETS array, sliced in step with the predictions."""
+
+    def __init__(self, array: np.ndarray, name: str):
+        self.array, self.name = array, name
+
+    def slice(self, start: int, n: int, pred_name: str) -> np.ndarray:
+        part = np.asarray(self.array[start:start + n])
+        if len(part) < n:
+            raise InputError(f"has {len(self.array)} targets but {pred_name} has more "
+                             f"rows (at least {start + n})", self.name)
+        return part
+
+    def check_end(self, rows: int, pred_name: str):
+        if len(self.array) != rows:
+            raise InputError(f"has {len(self.array)} targets but {pred_name} has "
+                             f"{rows} rows", self.name)
+
+
+def aligned(batches: Iterator[Batch], block: int) -> Iterator[Batch]:
+    """Re-cut batches so each starts on a multiple of ``block`` rows."""
+    carry: Batch | None = None
+    for b in batches:
+        if carry is not None:
+            b = _concat(carry, b)
+            carry = None
+        cut = len(b.scores) - (len(b.scores) % block)
+        if cut == len(b.scores):
+            yield b
+            continue
+        if cut:
+            yield _slice(b, 0, cut)
+        carry = _slice(b, cut, len(b.scores))
+    if carry is not None:
+        yield carry
+
+
+def _slice(b: Batch, lo: int, hi: int) -> Batch:
+    pick = lambda a: None if a is None else a[lo:hi]  # noqa: E731
+    return Batch(b.start + lo, b.scores[lo:hi], pick(b.targets), pick(b.ids), pick(b.lines))
+
+
+def _concat(a: Batch, b: Batch) -> Batch:
+    def join(x, y):
+        return None if x is None or y is None else np.concatenate([x, y])
+    if a.scores.shape[1:] != b.scores.shape[1:]:
+        raise InputError(f"rows have {b.scores.shape[1:]} scores after rows with "
+                         f"{a.scores.shape[1:]}")
+    return Batch(a.start, np.concatenate([a.scores, b.scores]), join(a.targets, b.targets),
+                 join(a.ids, b.ids), join(a.lines, b.lines))
+
+
+class Scorer:
+    """Scores a Table: ``run()`` returns an Outcome; per-example rows go to
+    ``on_rows`` as they are made (a dict of equal-length columns)."""
+
+    def __init__(self, table: Table, settings: Settings, targets: TargetFile | None = None,
+                 alpha_of: Callable[[int], object] | None = None, on_rows: Callable[[dict], None] | None = None, top: int = 0,
+                 on_progress: Callable[[int], None] | None = None):
+        self.table, self.s, self.targets = table, settings, targets
+        self.alpha_of = alpha_of or (lambda k: 1.0)  # K -> alpha for per-example rows
+        self.on_rows, self.top_n = on_rows, top
+        self.on_progress = on_progress
+        self._top: list = []
+        self.k = None
+        self.names: dict[str, int] = {}
+
+    # -- setup on the first batch
+    def _start(self, batch: Batch):
+        scores = batch.scores
+        if self.s.mode == "softmax":
+            if scores.ndim != 2 or scores.shape[1] < 2:
+                raise InputError("softmax needs at least two class scores per row; "
+                                 "for one binary score per example use --mode sigmoid",
+                                 self.table.name)
+        self.k = 1 if scores.ndim == 1 else scores.shape[1]
+        classes = self.table.classes
+        if classes is not None and len(classes) != self.k:
+            raise InputError(f"has {len(classes)} class names for {self.k} score columns",
+                             self.table.name)
+        self.classes = list(classes) if classes else [str(i) for i in range(self.k)]
+        self.names = {c: i for i, c in enumerate(self.classes)}
+        if self.targets is None and not self.table.has_targets:
+            raise InputError("no targets: give a TARGETS file, or a 'target' or 'label' "
+                             "column (--target-col)", self.table.name)
+        self.alpha = self.alpha_of(self.k)
+        groups = 2 * self.k if self.s.mode == "sigmoid" else self.k
+        self.acc = Accumulator(tuple(self.s.gammas), groups)
+
+    def run(self) -> Outcome:
+        threads = self.s.threads or os.cpu_count() or 1
+        rows = 0
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for batch in aligned(self.table.batches(), self.s.block_rows):
+                if self.k is None:
+                    self._start(batch)
+                scores, labels, keep, where = self._prepare(batch)
+                starts = range(0, len(scores), self.s.block_rows)
+                jobs = [(lo, min(lo + self.s.block_rows, len(scores))) for lo in starts]
+                parts = pool.map(lambda j: self._block(scores, labels, keep, *j), jobs) \
+                    if threads > 1 and len(jobs) > 1 else map(
+                        lambda j: self._block(scores, labels, keep, *j), jobs)
+                for (lo, hi), (acc, cols) in zip(jobs, parts):
+                    self.acc.merge(acc)
+                    if cols is not None:
+                        self._emit(batch, lo, hi, labels, keep, cols)
+                rows += len(scores)
+                if self.on_progress:
+                    self.on_progress(rows)
+        if self.k is None:
+            raise InputError("has no rows", self.table.name)
+        if self.targets is not None:
+            self.targets.check_end(rows, self.table.name)
+        top = [row for *_, row in sorted(self._top, key=lambda x: (-x[0], -x[1]))]
+        return Outcome(self.acc, self.k, self.classes, top)
+
+    # -- per batch: targets and validity
+    def _prepare(self, batch: Batch):
+        scores = batch.scores
+        k = self.k
+        if (scores.shape[1] if scores.ndim == 2 else 1) != k or scores.ndim > 2:
+            raise Where(self.table.name, batch.start, batch.lines).error(
+                f"has {scores.shape[1:]} scores where earlier rows have {k}", 0)
+        where = Where(self.table.name, batch.start, batch.lines)
+        if not np.issubdtype(scores.dtype, np.floating):
+            scores = scores.astype(np.float64)
+        bad = core.first_nonfinite(scores)
+        if bad is not None:
+            i, j = bad
+            raise where.error(f"score {scores.reshape(len(scores), -1)[i, j]!r} is not "
+                              f"finite", i, column=self.classes[j])
+        if self.s.probs:
+            i = core.first_bad_probability_row(scores, self.s.mode == "softmax")
+            if i is not None:
+                what = "do not sum to 1" if self.s.mode == "softmax" else "are not in [0, 1]"
+                raise where.error(f"probabilities {what} (are these logits? drop --probs)", i)
+        if self.targets is not None:
+            raw = self.targets.slice(batch.start, len(scores), self.table.name)
+            twhere = Where(self.targets.name, batch.start)
+        else:
+            raw, twhere = batch.targets, where
+        if self.s.mode == "softmax":
+            labels, keep = softmax_targets(raw, self.names, k, self.s.ignore_index, twhere)
+        else:
+            labels, keep = sigmoid_targets(raw, self.names, k, self.s.ignore_index, twhere)
+            if scores.ndim == 1:
+                scores = scores[:, None]
+        return scores, labels, keep, where
+
+    # -- per block, on a worker thread
+    def _block(self, scores, labels, keep, lo, hi):
+        z, y, m = scores[lo:hi], labels[lo:hi], keep[lo:hi]
+        acc = Accumulator(self.acc.gammas, self.acc.n_groups)
+        acc.examples = hi - lo
+        if self.s.mode == "softmax":
+            ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
+            pt = 1.0 - q if self.s.probs else np.exp(-ce)
+            if m.all():
+                acc.add(y, ce, q, pt)
+            else:
+                acc.add(y[m], ce[m], q[m], pt[m])
+        else:
+            ce, q = (core.sigmoid_parts_probs if self.s.probs else core.sigmoid_parts)(z, y)
+            pt = 1.0 - q
+            group = 2 * np.arange(self.k) + y
+            acc.add(group[m], ce[m], q[m], pt[m])
+        acc.ignored_elements = int((~m).sum())
+        acc.ignored = int((~m).sum()) if m.ndim == 1 else int((~m.any(axis=1)).sum())
+        cols = None
+        if self.on_rows is not None or self.top_n:
+            cols = self._row_values(y, m, ce, q, pt)
+        return acc, cols
+
+    def _row_values(self, y, m, ce, q, pt):
+        focal = core.modulate(ce, q, self.s.gammas[0])
+        if self.s.mode == "softmax":
+            a = np.asarray(self.alpha, dtype=np.float64)
+            focal *= a[y] if a.ndim else float(a)
+            return {"p_t": np.where(m, pt, np.nan), "ce": np.where(m, ce, np.nan),
+                    "focal": np.where(m, focal, np.nan)}
+        focal *= core.sigmoid_alpha_t(y, self.alpha)
+        scored = m.any(axis=1)
+        return {"ce": np.where(scored, (ce * m).sum(axis=1), np.nan),
+                "focal": np.where(scored, (focal * m).sum(axis=1), np.nan)}
+
+    def _emit(self, batch: Batch, lo: int, hi: int, labels, keep, cols: dict):
+        out = {"index": np.arange(batch.start + lo, batch.start + hi)}
+        if batch.ids is not None:
+            out["id"] = batch.ids[lo:hi]
+        y, m = labels[lo:hi], keep[lo:hi]
+        if self.s.mode == "softmax":
+            out["target"] = np.where(m, y, self.s.ignore_index if self.s.ignore_index
+                                     is not None else -1)
+            out["class"] = np.where(m, np.asarray(self.classes, dtype=object)[y], None)
+        elif self.k == 1:
+            out["target"] = np.where(m[:, 0], y[:, 0].astype(np.int64),
+                                     self.s.ignore_index if self.s.ignore_index is not None
+                                     else -1)
+        else:
+            out["target"] = np.array(["|".join(map(str, np.flatnonzero(r))) for r in y],
+                                     dtype=object)
+        out.update(cols)
+        if self.on_rows is not None:
+            self.on_rows(out)
+        if self.top_n:
+            self._keep_top(out)
+
+    def _keep_top(self, out: dict):
+        """A bounded min-heap of (focal, -index): ties keep the earlier row."""
+        focal = out["focal"]
+        order = np.argsort(-np.nan_to_num(focal, nan=-np.inf), kind="stable")[:self.top_n]
+        for i in order:
+            if np.isnan(focal[i]):
+                break
+            entry = (float(focal[i]), -int(out["index"][i]))
+            if len(self._top) == self.top_n and entry <= self._top[0][:2]:
+                break
+            row = {k: _plain(v[i]) for k, v in out.items()}
+            if len(self._top) < self.top_n:
+                heapq.heappush(self._top, entry + (row,))
+            else:
+                heapq.heapreplace(self._top, entry + (row,))
+
+
+def _plain(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    return v

@@ -1,0 +1,157 @@
+"""Mergeable accumulators and the figures read off them.
+
+A batch becomes a :class:`Accumulator` of sums indexed by (group, p_t bucket):
+count, sum of CE, sum of CE squared, and, for each gamma, the sum of the
+*unweighted* focal loss and of its square. Accumulators merge by addition, so
+they can be built per block, per thread or per worker.
+
+Alpha enters only here, at the end: every alpha in use is constant within a
+group (softmax: group = target class; sigmoid: ``2k`` = negatives and ``2k+1``
+= positives of class k), so the weighted sums are ``sum_g w_g S_g`` and
+``sum_g w_g**2 Q_g``. That is why one pass serves every alpha of a sweep, and
+why class-balancing strategies need no second pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import core
+
+N_BUCKETS = len(core.BUCKET_LABELS)
+
+
+@dataclass
+class Accumulator:
+    gammas: tuple[float, ...]
+    n_groups: int
+    count: np.ndarray = None
+    ce: np.ndarray = None
+    ce2: np.ndarray = None
+    focal: np.ndarray = None   # (len(gammas), groups, buckets)
+    focal2: np.ndarray = None
+    ignored: int = 0           # examples with nothing scored
+    ignored_elements: int = 0  # sigmoid: single elements left out
+    examples: int = 0          # rows seen, ignored or not
+
+    def __post_init__(self):
+        shape = (self.n_groups, N_BUCKETS)
+        for name in ("count", "ce", "ce2"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(shape))
+        for name in ("focal", "focal2"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros((len(self.gammas),) + shape))
+
+    def add(self, group: np.ndarray, ce: np.ndarray, q: np.ndarray, pt: np.ndarray):
+        """Add scored elements (1-D, ignored ones already removed)."""
+        size = self.n_groups * N_BUCKETS
+        cell = group * N_BUCKETS + core.bucket_of(pt)
+
+        def sums(weights=None):
+            return np.bincount(cell, weights, minlength=size).reshape(self.n_groups, N_BUCKETS)
+
+        self.count += sums()
+        self.ce += sums(ce)
+        self.ce2 += sums(ce * ce)
+        for i, gamma in enumerate(self.gammas):
+            f = core.modulate(ce, q, gamma)
+            self.focal[i] += sums(f)
+            self.focal2[i] += sums(f * f)
+
+    def merge(self, other: "Accumulator") -> "Accumulator":
+        for name in ("count", "ce", "ce2", "focal", "focal2"):
+            getattr(self, name).__iadd__(getattr(other, name))
+        self.ignored += other.ignored
+        self.ignored_elements += other.ignored_elements
+        self.examples += other.examples
+        return self
+
+
+@dataclass
+class Figures:
+    """What one (gamma, alpha) cell says about the scored predictions."""
+
+    focal: float
+    ce: float
+    ratio: float | None
+    focal_sum: float
+    ce_sum: float
+    denominator: float
+    easy_share: float | None
+    effective_focal: float | None
+    effective_ce: float | None
+    per_class: list = field(default_factory=list)
+    buckets: list = field(default_factory=list)
+
+
+def _ratio(a: float, b: float):
+    return a / b if b else None
+
+
+def _effective(total: float, squares: float):
+    """``(sum l)^2 / sum l^2``: how many examples the loss effectively rests on."""
+    return total * total / squares if squares > 0 else None
+
+
+def figures(acc: Accumulator, gamma_index: int, weights: np.ndarray, *, mode: str,
+            reduction: str = "mean", normalize: str | None = None) -> Figures:
+    """Reduce an accumulator for one gamma under per-group ``weights``."""
+    w = weights[:, None]
+    f = w * acc.focal[gamma_index]
+    f2 = (w * w) * acc.focal2[gamma_index]
+    focal_sum, ce_sum = float(f.sum()), float(acc.ce.sum())
+    scored = float(acc.count.sum())
+    if reduction == "sum":
+        denominator = 1.0
+    elif normalize == "positives" and mode == "sigmoid":
+        denominator = float(acc.count[1::2].sum())
+    else:
+        denominator = scored
+    focal = focal_sum / denominator if denominator else 0.0
+    ce = ce_sum / denominator if denominator else 0.0
+
+    by_bucket = [
+        {"p_t": label, "low": low, "high": high,
+         "count": int(acc.count[:, b].sum()),
+         "ce_share": _ratio(float(acc.ce[:, b].sum()), ce_sum),
+         "focal_share": _ratio(float(f[:, b].sum()), focal_sum)}
+        for b, (label, low, high) in enumerate(zip(
+            core.BUCKET_LABELS, (0.0,) + core.BUCKET_EDGES, core.BUCKET_EDGES + (1.0,)))
+    ]
+    if mode == "sigmoid":
+        # groups 2k (negatives) and 2k+1 (positives) fold into class k
+        k = acc.n_groups // 2
+        fold = lambda a: a.reshape(k, 2, -1).sum(axis=(1, 2))  # noqa: E731
+        counts, positives = fold(acc.count), acc.count[1::2].sum(axis=1)
+    else:
+        fold = lambda a: a.sum(axis=1)  # noqa: E731
+        counts, positives = fold(acc.count), None
+    class_focal, class_ce = fold(f), fold(acc.ce)
+    per_class = []
+    for c in range(counts.size):
+        n_c = float(counts[c])
+        div = 1.0 if reduction == "sum" else n_c
+        row = {"index": c, "count": int(n_c),
+               "focal": class_focal[c] / div if div else None,
+               "ce": class_ce[c] / div if div else None,
+               "share": _ratio(float(class_focal[c]), focal_sum)}
+        if positives is not None:
+            row["positives"] = int(positives[c])
+        per_class.append(row)
+    return Figures(
+        focal=focal, ce=ce, ratio=_ratio(focal_sum, ce_sum),
+        focal_sum=focal_sum, ce_sum=ce_sum, denominator=denominator,
+        easy_share=_ratio(float(f[:, core.EASY_BUCKET:].sum()), focal_sum),
+        effective_focal=_effective(focal_sum, float(f2.sum())),
+        effective_ce=_effective(ce_sum, float(acc.ce2.sum())),
+        per_class=per_class, buckets=by_bucket,
+    )
+
+
+def class_counts(acc: Accumulator, mode: str) -> np.ndarray:
+    """Examples per class (softmax) or positives per class (sigmoid)."""
+    if mode == "sigmoid":
+        return acc.count[1::2].sum(axis=1)
+    return acc.count.sum(axis=1)

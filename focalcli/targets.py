@@ -1,0 +1,126 @@
+"""Targets as the user wrote them (indices, names, 0/1 matrices) to what the
+core needs, with every bad value reported at its place."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import InputError
+
+BACKGROUND = "background"
+
+
+class Where:
+    """Turns a position inside a batch into an error location."""
+
+    def __init__(self, name: str, start: int, lines=None):
+        self.name, self.start, self.lines = name, start, lines
+
+    def error(self, message: str, i: int, column=None) -> InputError:
+        if self.lines is not None:
+            return InputError(message, self.name, row=int(self.lines[i]), column=column,
+                              line=True)
+        return InputError(message, self.name, row=self.start + i + 1, column=column)
+
+
+def to_indices(raw: np.ndarray, names: dict[str, int], where: Where) -> np.ndarray:
+    """Class indices from ints, integral floats, names or numeric strings."""
+    kind = raw.dtype.kind
+    if kind in "iu":
+        return raw.astype(np.int64, copy=False)
+    if kind == "f":
+        bad = np.flatnonzero(~np.isfinite(raw) | (raw != np.floor(raw)))
+        if bad.size:
+            i = int(bad[0])
+            raise where.error(f"target {raw[i]!r} is not a whole class index", i)
+        return raw.astype(np.int64)
+    cache: dict = {}
+    out = np.empty(raw.shape[0], np.int64)
+    for i, v in enumerate(raw):
+        try:
+            out[i] = cache[v]
+        except (KeyError, TypeError):
+            out[i] = cache[v] = _one_index(v, names, where, i)
+    return out
+
+
+def _one_index(v, names, where: Where, i: int) -> int:
+    if isinstance(v, bool) or v is None:
+        raise where.error(f"target {v!r} is not a class", i)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        if math.isfinite(v) and v == int(v):
+            return int(v)
+        raise where.error(f"target {v!r} is not a whole class index", i)
+    text = str(v).strip()
+    if text in names:
+        return names[text]
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        raise where.error(f"unknown class name {text[:40]!r}", i) from None
+    if math.isfinite(number) and number == int(number):
+        return int(number)
+    raise where.error(f"target {text!r} is not a whole class index", i)
+
+
+def softmax_targets(raw, names, k: int, ignore_index, where: Where):
+    """(indices with ignored rows set to 0, mask of scored rows)."""
+    if raw.ndim != 1:
+        raise where.error(f"softmax targets must be one class per example, got shape "
+                          f"{raw.shape}; a 0/1 matrix needs --mode sigmoid", 0)
+    t = to_indices(raw, names, where)
+    keep = np.ones(t.shape, bool) if ignore_index is None else t != ignore_index
+    bad = np.flatnonzero(keep & ((t < 0) | (t >= k)))
+    if bad.size:
+        i = int(bad[0])
+        if t[i] < 0:
+            raise where.error(f"negative target {t[i]} (use --ignore-index {t[i]} to "
+                              f"leave such rows out)", i)
+        raise where.error(f"target {t[i]} is out of range for {k} classes", i)
+    return np.where(keep, t, 0), keep
+
+
+def sigmoid_targets(raw, names, k: int, ignore_index, where: Where):
+    """(labels, mask of scored elements), both ``(n, k)`` booleans.
+
+    A 0/1 matrix is taken as it is (ignore_index marks single elements); a 0/1
+    vector with one score per example is binary; otherwise a vector of class
+    indices is one-hot encoded, index ``k`` (or the name 'background') meaning
+    no positive class."""
+    if raw.ndim == 2:
+        if raw.shape[1] != k:
+            raise where.error(f"target matrix has {raw.shape[1]} columns for {k} classes", 0)
+        values = raw.astype(np.float64)
+        valid = np.ones(values.shape, bool) if ignore_index is None else values != ignore_index
+        bad = np.argwhere(valid & (values != 0) & (values != 1))
+        if bad.size:
+            i, j = (int(x) for x in bad[0])
+            raise where.error(f"target {values[i, j]!r} is not 0 or 1", i, column=j)
+        return values == 1, valid
+    if k == 1:
+        t = to_indices(raw, {}, where)
+        valid = np.ones(t.shape, bool) if ignore_index is None else t != ignore_index
+        bad = np.flatnonzero(valid & (t != 0) & (t != 1))
+        if bad.size:
+            i = int(bad[0])
+            raise where.error(f"binary target {t[i]} is not 0 or 1", i)
+        return (t == 1)[:, None], valid[:, None]
+    names = {**names, BACKGROUND: k}
+    t = to_indices(raw, names, where)
+    keep = np.ones(t.shape, bool) if ignore_index is None else t != ignore_index
+    bad = np.flatnonzero(keep & ((t < 0) | (t > k)))
+    if bad.size:
+        i = int(bad[0])
+        raise where.error(f"target {t[i]} is out of range for {k} classes "
+                          f"({k} means background)", i)
+    labels = np.zeros((t.size, k), bool)
+    fg = np.flatnonzero(keep & (t < k))
+    labels[fg, t[fg]] = True
+    return labels, np.repeat(keep[:, None], k, axis=1)

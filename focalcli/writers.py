@@ -1,0 +1,236 @@
+"""Per-example rows out, streamed, at full precision.
+
+Files are written to a temporary file beside the target and renamed over it
+only when complete, so a failure (or a kill) never leaves a partial file: the
+path holds the old file or the new one, whole.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+
+import numpy as np
+
+from .errors import InputError, OptionError
+
+OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl",
+                  ".ndjson": "jsonl", ".npy": "npy", ".parquet": "parquet"}
+NUMERIC = ("index", "target", "p_t", "ce", "focal")
+
+
+def output_format(path: str, allowed=OUTPUT_FORMATS) -> str:
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in allowed:
+        raise OptionError("--output", f"unknown extension {ext or '(none)'!r} for {path}; "
+                          f"use one of {', '.join(sorted(set(allowed)))}")
+    return allowed[ext]
+
+
+def json_value(v):
+    """A JSON-safe Python value: NaN and infinities become null."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def clean(obj):
+    """Recursively make a summary JSON-safe (no NaN, numpy scalars as Python)."""
+    if isinstance(obj, dict):
+        return {k: clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [clean(v) for v in obj.tolist()]
+    return json_value(obj)
+
+
+class AtomicFile:
+    """A temporary file beside ``path``, renamed over it by ``commit()``."""
+
+    def __init__(self, path: str, refuse: tuple[str, ...] = ()):
+        self.path = path
+        target = os.path.realpath(path)
+        for other in refuse:
+            if other != "-" and os.path.exists(other) and os.path.realpath(other) == target:
+                raise OptionError("--output", f"{path} is one of the inputs; refusing to "
+                                  "overwrite it")
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=".focal-",
+                                            suffix=os.path.splitext(path)[1] + ".part")
+        except OSError as err:
+            raise InputError(f"cannot write output: {err.strerror}", path) from None
+        self.file = os.fdopen(fd, "w+b")
+
+    def commit(self):
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        try:
+            os.replace(self.tmp, self.path)
+        except OSError as err:
+            self.abort()
+            raise InputError(f"cannot write output: {err.strerror}", self.path) from None
+
+    def abort(self):
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+
+
+def _columns(chunk: dict, numeric_only: bool) -> list[str]:
+    cols = list(chunk)
+    if numeric_only:
+        cols = [c for c in cols if c in NUMERIC and chunk[c].dtype != object]
+    return cols
+
+
+class RowWriter:
+    """Streams row chunks (dicts of equal-length columns) to one format."""
+
+    def __init__(self, stream, fmt: str):
+        self.stream, self.fmt = stream, fmt
+        self.count = 0
+        self._first = True
+        self._npy_header_len = 0
+        self._parquet = None
+        self._text = None
+        if fmt in ("csv", "tsv", "json", "jsonl"):
+            self._text = stream if isinstance(stream, io.TextIOBase) else io.TextIOWrapper(
+                stream, encoding="utf-8", newline="", write_through=False)
+
+    def write(self, chunk: dict):
+        n = len(chunk["index"])
+        getattr(self, "_write_" + self.fmt)(chunk)
+        self.count += n
+        self._first = False
+
+    def _records(self, chunk):
+        cols = list(chunk)
+        lists = [[json_value(v) for v in chunk[c].tolist()] if chunk[c].dtype == object
+                 else [None if isinstance(v, float) and v != v else v for v in chunk[c].tolist()]
+                 for c in cols]
+        return [dict(zip(cols, row)) for row in zip(*lists)]
+
+    def _write_jsonl(self, chunk):
+        self._text.write("".join(json.dumps(r) + "\n" for r in self._records(chunk)))
+
+    def _write_json(self, chunk):
+        records = self._records(chunk)
+        if not records:
+            return
+        lead = "[\n" if self._first else ",\n"
+        self._text.write(lead + ",\n".join(json.dumps(r) for r in records))
+
+    def _write_csv(self, chunk, sep=","):
+        import pandas as pd
+        pd.DataFrame(chunk).to_csv(self._text, sep=sep, index=False, header=self._first,
+                                   na_rep="", lineterminator="\n")
+
+    def _write_tsv(self, chunk):
+        self._write_csv(chunk, sep="\t")
+
+    def _npy_dtype(self, chunk):
+        return np.dtype([(c, np.int64 if c in ("index", "target") else np.float64)
+                         for c in _columns(chunk, True)])
+
+    def _write_npy(self, chunk):
+        dtype = self._npy_dtype(chunk)
+        if self._first:
+            self._dtype = dtype
+            self._write_npy_header(0)
+        arr = np.empty(len(chunk["index"]), self._dtype)
+        for c in self._dtype.names:
+            arr[c] = chunk[c]
+        self.stream.write(arr.tobytes())
+
+    def _write_npy_header(self, n: int):
+        # room for any row count, so the header can be rewritten in place
+        header = {"descr": np.lib.format.dtype_to_descr(self._dtype),
+                  "fortran_order": False, "shape": (n,)}
+        text = repr(header) + " " * 24
+        total = len(text) + 11
+        text += " " * ((64 - total % 64) % 64) + "\n"
+        if self._npy_header_len and len(text) != self._npy_header_len:
+            text = text[:-1].rstrip().ljust(self._npy_header_len - 1) + "\n"
+        self._npy_header_len = len(text)
+        self.stream.write(b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little")
+                          + text.encode("latin1"))
+
+    def _write_parquet(self, chunk):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        data = {c: (chunk[c].astype(str) if c == "id" else chunk[c]) for c in chunk}
+        table = pa.Table.from_pydict(data)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.stream, table.schema)
+        self._parquet.write_table(table)
+
+    def close(self):
+        if self.fmt == "json":
+            self._text.write("[]\n" if self._first else "\n]\n")
+        if self.fmt == "npy":
+            if self._first:
+                self._dtype = np.dtype([(c, np.int64 if c in ("index", "target") else
+                                         np.float64) for c in ("index", "p_t", "ce", "focal")])
+                self._write_npy_header(0)
+            else:
+                self.stream.seek(0)
+                self._write_npy_header(self.count)
+                self.stream.seek(0, os.SEEK_END)
+        if self.fmt == "parquet" and self._parquet is not None:
+            self._parquet.close()
+        if self._text is not None:
+            self._text.flush()
+            if self._text is not self.stream:
+                self._text.detach()
+
+
+class OutputFile:
+    """``-o FILE``: a RowWriter on an AtomicFile."""
+
+    def __init__(self, path: str, refuse=()):
+        self.fmt = output_format(path)
+        if self.fmt == "parquet":
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                raise OptionError("--output", "writing Parquet needs pyarrow: "
+                                  "pip install 'focalcli[arrow]'") from None
+        self.atomic = AtomicFile(path, refuse)
+        self.writer = RowWriter(self.atomic.file, self.fmt)
+
+    def write(self, chunk):
+        try:
+            self.writer.write(chunk)
+        except OSError as err:
+            raise InputError(f"cannot write output: {err.strerror}", self.atomic.path) from None
+
+    def commit(self):
+        try:
+            self.writer.close()
+        except OSError as err:
+            self.atomic.abort()
+            raise InputError(f"cannot write output: {err.strerror}", self.atomic.path) from None
+        self.atomic.commit()
+
+    def abort(self):
+        self.atomic.abort()
+
+
+def write_text_atomic(path: str, text: str, refuse=()):
+    """Write a whole text (a summary, a sweep table) atomically."""
+    f = AtomicFile(path, refuse)
+    try:
+        f.file.write(text.encode("utf-8"))
+    except BaseException:
+        f.abort()
+        raise
+    f.commit()
