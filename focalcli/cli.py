@@ -111,7 +111,53 @@ def _emit(text: str, output: str | None, refuse=()):
         click.echo(text, nl=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class FocalGroup(click.Group):
+    """Maps every outcome to one exit code and at most one line on stderr
+    (click's own handling would print usage blocks and tracebacks)."""
+
+    def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
+        from .readers import cleanup
+        args = sys.argv[1:] if args is None else list(args)
+        try:
+            code = self._run(args, prog_name, extra)
+        finally:
+            cleanup()
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(self, args, prog_name, extra) -> int:
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "focal",
+                              standalone_mode=False, **extra)
+            sys.stdout.flush()
+            return int(rv or 0)
+        except click.exceptions.UsageError as err:
+            cmd = err.ctx.command.name if err.ctx and err.ctx.command else None
+            hint = f" (see 'focal {cmd} --help')" if cmd and cmd != "cli" else ""
+            click.echo(f"Error: {err.format_message()}{hint}", err=True)
+            return ExitStatus.BAD_INPUT
+        except FocalError as err:
+            click.echo(f"Error: {err}", err=True)
+            return err.exit_status
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            click.echo("Aborted.", err=True)
+            return 130
+        except BrokenPipeError:
+            # the reader of our output went away (| head): not an error of ours
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return ExitStatus.OK
+        except Exception as err:  # a bug: one line, the traceback only on request
+            if "--traceback" in args:
+                import traceback
+                traceback.print_exc()
+            click.echo(f"focal: internal error (a bug, please report it): "
+                       f"{type(err).__name__}: {err}", err=True)
+            return ExitStatus.INTERNAL
+
+
+@click.group(cls=FocalGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="focal")
 @click.option("--traceback", is_flag=True, help="Show the traceback of an internal error.")
 def cli(traceback):
@@ -407,41 +453,5 @@ def curve(gammas, alpha, pts, fmt, plot, traceback):
     return ExitStatus.OK
 
 
-def main(argv=None) -> int:
-    """Entry point: maps every outcome to one exit code and at most one line."""
-    from .readers import cleanup
-    argv = sys.argv[1:] if argv is None else argv
-    try:
-        rv = cli.main(args=argv, prog_name="focal", standalone_mode=False)
-        sys.stdout.flush()
-        return int(rv or 0)
-    except click.exceptions.UsageError as err:
-        hint = f" (see 'focal {err.ctx.command.name} --help')" if err.ctx and \
-            err.ctx.command and err.ctx.command.name != "cli" else ""
-        click.echo(f"Error: {err.format_message()}{hint}", err=True)
-        return ExitStatus.BAD_INPUT
-    except FocalError as err:
-        click.echo(f"Error: {err}", err=True)
-        return err.exit_status
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("Aborted.", err=True)
-        return 130
-    except BrokenPipeError:
-        # the reader of our output went away (| head): not an error of ours
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return ExitStatus.OK
-    except Exception as err:  # a bug: one line, the traceback only on request
-        if "--traceback" in argv:
-            import traceback
-            traceback.print_exc()
-        click.echo(f"focal: internal error (a bug, please report it): "
-                   f"{type(err).__name__}: {err}", err=True)
-        return ExitStatus.INTERNAL
-    finally:
-        cleanup()
-
-
 def run():
-    sys.exit(main())
-
+    cli.main(prog_name="focal")

@@ -364,13 +364,15 @@ def read_csv(path: str, name: str, fmt: str, compressed: bool, layout: Layout,
         with read_errors(name), open_text(path, compressed) as f:
             reader = pd.read_csv(
                 f, sep=sep, header=0 if has_header else None, names=columns,
-                chunksize=batch_rows, float_precision="round_trip", engine="c",
+                chunksize=batch_rows, engine="c", **_exact_floats(pd),
                 dtype={c: object for c in (target, ident) if c}, skipinitialspace=True,
                 na_filter=True, keep_default_na=False,
                 na_values=["", "nan", "NaN", "NAN", "-nan", "null", "NULL", "NA", "N/A"],
             )
             try:
                 for df in reader:
+                    if not len(df):
+                        continue
                     yield frame_batch(df, start, target, ident, scores, name, first_line)
                     start += len(df)
             except pd.errors.ParserError as err:
@@ -381,6 +383,12 @@ def read_csv(path: str, name: str, fmt: str, compressed: bool, layout: Layout,
         if start == 0:
             raise InputError("has a header but no rows", name)
     return Table(name, fmt, batches, classes, target is not None)
+
+
+def _exact_floats(pd) -> dict:
+    # pandas 3 parses floats exactly by default (and deprecates the option);
+    # pandas 2 needs it asked for
+    return {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 
 
 def _parser_message(err) -> str:
@@ -423,6 +431,15 @@ def _reject_constant(token: str):
 
 def _loads(text: str):
     return json.loads(text, parse_constant=_reject_constant)
+
+
+def json_error(err: ValueError, name: str, line: int | None = None) -> InputError:
+    """Locate a JSON syntax error: line and column in the file."""
+    if isinstance(err, json.JSONDecodeError):
+        row = err.lineno if line is None else line
+        return InputError(f"invalid JSON: {err.msg}", name, row=row, line=True,
+                          column=err.colno - 1)
+    return InputError(f"invalid JSON: {err}", name, row=line, line=line is not None)
 
 
 def _number_matrix(rows, name: str, what: str, first_line=None) -> np.ndarray:
@@ -492,7 +509,7 @@ def read_json(path: str, name: str, compressed: bool, layout: Layout) -> Table:
         try:
             doc = _loads(f.read())
         except ValueError as err:
-            raise InputError(f"invalid JSON: {err}", name) from None
+            raise json_error(err, name) from None
     if isinstance(doc, dict):
         if "logits" not in doc:
             raise InputError("a JSON object needs a \"logits\" key", name)
@@ -541,7 +558,7 @@ def read_jsonl(path: str, name: str, compressed: bool, layout: Layout,
     try:
         head = _loads(first)
     except ValueError as err:
-        raise InputError(f"invalid JSON: {err}", name, row=1, line=True) from None
+        raise json_error(err, name, 1) from None
     if not isinstance(head, dict):
         raise InputError("each line must be a JSON object", name, row=1, line=True)
     classes = None
@@ -558,10 +575,9 @@ def read_jsonl(path: str, name: str, compressed: bool, layout: Layout,
                 if not line.strip():
                     continue
                 try:
-                    objs.append(_loads(line))
+                    objs.append(_loads(line.rstrip("\r\n")))
                 except ValueError as err:
-                    raise InputError(f"invalid JSON: {err}", name, row=lineno,
-                                     line=True) from None
+                    raise json_error(err, name, lineno) from None
                 lines.append(lineno)
                 if len(objs) == batch_rows:
                     yield _jsonl_batch(objs, lines, start, layout, name, state)
@@ -636,7 +652,7 @@ def load_targets(path: str) -> tuple[np.ndarray, str]:
                 try:
                     doc = _loads(f.read())
                 except ValueError as err:
-                    raise InputError(f"invalid JSON: {err}", name) from None
+                    raise json_error(err, name) from None
             if isinstance(doc, dict):
                 doc = doc.get("targets")
             if not doc:

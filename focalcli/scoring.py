@@ -170,8 +170,9 @@ class Scorer:
         bad = core.first_nonfinite(scores)
         if bad is not None:
             i, j = bad
-            raise where.error(f"score {scores.reshape(len(scores), -1)[i, j]!r} is not "
-                              f"finite", i, column=self.classes[j])
+            value = float(scores.reshape(len(scores), -1)[i, j])
+            what = "missing or NaN" if value != value else f"{value!r}, not finite"
+            raise where.error(f"score is {what}", i, column=self.classes[j])
         if self.s.probs:
             i = core.first_bad_probability_row(scores, self.s.mode == "softmax")
             if i is not None:

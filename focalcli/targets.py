@@ -33,7 +33,7 @@ def to_indices(raw: np.ndarray, names: dict[str, int], where: Where) -> np.ndarr
         bad = np.flatnonzero(~np.isfinite(raw) | (raw != np.floor(raw)))
         if bad.size:
             i = int(bad[0])
-            raise where.error(f"target {raw[i]!r} is not a whole class index", i)
+            raise where.error(_not_whole(float(raw[i])), i)
         return raw.astype(np.int64)
     cache: dict = {}
     out = np.empty(raw.shape[0], np.int64)
@@ -45,6 +45,10 @@ def to_indices(raw: np.ndarray, names: dict[str, int], where: Where) -> np.ndarr
     return out
 
 
+def _not_whole(v: float) -> str:
+    return "missing target" if v != v else f"target {v!r} is not a whole class index"
+
+
 def _one_index(v, names, where: Where, i: int) -> int:
     if isinstance(v, bool) or v is None:
         raise where.error(f"target {v!r} is not a class", i)
@@ -53,7 +57,7 @@ def _one_index(v, names, where: Where, i: int) -> int:
     if isinstance(v, (float, np.floating)):
         if math.isfinite(v) and v == int(v):
             return int(v)
-        raise where.error(f"target {v!r} is not a whole class index", i)
+        raise where.error(_not_whole(float(v)), i)
     text = str(v).strip()
     if text in names:
         return names[text]

@@ -50,6 +50,12 @@ def clean(obj):
     return json_value(obj)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class AtomicFile:
     """A temporary file beside ``path``, renamed over it by ``commit()``."""
 
@@ -57,7 +63,7 @@ class AtomicFile:
         self.path = path
         target = os.path.realpath(path)
         for other in refuse:
-            if other != "-" and os.path.exists(other) and os.path.realpath(other) == target:
+            if other and other != "-" and os.path.exists(other) and os.path.realpath(other) == target:
                 raise OptionError("--output", f"{path} is one of the inputs; refusing to "
                                   "overwrite it")
         folder = os.path.dirname(os.path.abspath(path))
@@ -66,6 +72,7 @@ class AtomicFile:
                                             suffix=os.path.splitext(path)[1] + ".part")
         except OSError as err:
             raise InputError(f"cannot write output: {err.strerror}", path) from None
+        os.fchmod(fd, 0o666 & ~_umask())  # as open() would have made it, not mkstemp's 0600
         self.file = os.fdopen(fd, "w+b")
 
     def commit(self):
