@@ -147,8 +147,10 @@ def curve_table(doc: dict, stream=None):
 
 def csv_text(rows: list[dict], columns: list[str] | None = None, sep=",") -> str:
     """Rows of dicts as CSV at full precision (repr of every float)."""
+    from .writers import clean
+    rows = clean(rows)
     buf = io.StringIO()
-    columns = columns or list(rows[0]) if rows else (columns or [])
+    columns = columns or (list(rows[0]) if rows else [])
     w = csv.writer(buf, delimiter=sep, lineterminator="\n")
     w.writerow(columns)
     for r in rows:

@@ -134,8 +134,8 @@ def figures(acc: Accumulator, gamma_index: int, weights: np.ndarray, *, mode: st
         n_c = float(counts[c])
         div = 1.0 if reduction == "sum" else n_c
         row = {"index": c, "count": int(n_c),
-               "focal": class_focal[c] / div if div else None,
-               "ce": class_ce[c] / div if div else None,
+               "focal": float(class_focal[c] / div) if div else None,
+               "ce": float(class_ce[c] / div) if div else None,
                "share": _ratio(float(class_focal[c]), focal_sum)}
         if positives is not None:
             row["positives"] = int(positives[c])

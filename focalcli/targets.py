@@ -106,7 +106,7 @@ def sigmoid_targets(raw, names, k: int, ignore_index, where: Where):
         bad = np.argwhere(valid & (values != 0) & (values != 1))
         if bad.size:
             i, j = (int(x) for x in bad[0])
-            raise where.error(f"target {values[i, j]!r} is not 0 or 1", i, column=j)
+            raise where.error(f"target {float(values[i, j])!r} is not 0 or 1", i, column=j)
         return values == 1, valid
     if k == 1:
         t = to_indices(raw, {}, where)
