@@ -24,6 +24,7 @@ class AlphaSpec:
     kind: str
     value: float | tuple[float, ...] | None = None
     beta: float = DEFAULT_BETA
+    option: str = "--alpha"  # named in errors found once the class count is known
 
     @property
     def data_dependent(self) -> bool:
@@ -67,16 +68,16 @@ def parse_alpha(text: str | None, mode: str, option: str = "--alpha") -> AlphaSp
             beta = _number(arg, option)
             if not 0 <= beta < 1:
                 raise OptionError(option, f"effective beta must be in [0, 1), got {arg}")
-        return AlphaSpec(name, None, beta)
+        return AlphaSpec(name, None, beta, option)
     if "," in text:
         values = tuple(_number(v.strip(), option) for v in text.split(","))
         if any(v < 0 for v in values):
             raise OptionError(option, "per-class weights must be >= 0")
-        return AlphaSpec("list", values)
+        return AlphaSpec("list", values, option=option)
     value = _number(text, option)
     if value < 0 and mode != "sigmoid":
         raise OptionError(option, f"must be >= 0 in softmax mode, got {text}")
-    return AlphaSpec("number", value)
+    return AlphaSpec("number", value, option=option)
 
 
 def strategy_weights(spec: AlphaSpec, counts: np.ndarray, total: int, mode: str) -> np.ndarray:
@@ -124,11 +125,11 @@ def class_alpha(spec: AlphaSpec, n_classes: int, counts=None, total=0, mode="sof
         return float(spec.value)
     if spec.kind == "list":
         if len(spec.value) != n_classes:
-            raise OptionError("--alpha", f"has {len(spec.value)} weights for "
+            raise OptionError(spec.option, f"has {len(spec.value)} weights for "
                               f"{n_classes} classes")
         values = np.asarray(spec.value, dtype=np.float64)
         if mode == "sigmoid" and (values > 1).any():
-            raise OptionError("--alpha", "sigmoid per-class alphas must be in [0, 1]")
+            raise OptionError(spec.option, "sigmoid per-class alphas must be in [0, 1]")
         return values
     return strategy_weights(spec, counts, total, mode)
 

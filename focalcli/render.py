@@ -98,8 +98,8 @@ def sweep_table(doc: dict, stream=None):
     cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
     values = [c["focal"] for c in doc["grid"]]
     lo, hi = min(values), max(values)
-    heat = Table(title=f"{doc['reduction']} focal loss (rows gamma, columns alpha)",
-                 title_justify="left", title_style="bold", box=None, header_style="bold")
+    out.print(f"[bold]{doc['reduction']} focal loss[/bold] (rows gamma, columns alpha)")
+    heat = Table(box=None, header_style="bold")
     heat.add_column("gamma", justify="right")
     for a in alphas:
         heat.add_column(a, justify="right")
