@@ -32,11 +32,16 @@ def console(stream=None):
 
 def _table(title: str, columns: list[str], right_from: int = 1):
     from rich.table import Table
-    table = Table(title=title, title_justify="left", title_style="bold", box=None,
-                  pad_edge=False, header_style="bold")
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.focal_title = title  # printed on its own line: a rich title wraps to the table
     for i, col in enumerate(columns):
         table.add_column(col, justify="right" if i >= right_from else "left")
     return table
+
+
+def _show(out, table):
+    out.print(f"[bold]{table.focal_title}[/bold]")
+    out.print(table)
 
 
 def score_table(doc: dict, stream=None):
@@ -71,21 +76,22 @@ def score_table(doc: dict, stream=None):
         extra = [f"{row['positives']:,}"] if doc["mode"] == "sigmoid" else []
         table.add_row(row["class"], f"{row['count']:,}", *extra, _fmt(row["focal"]),
                       _fmt(row["ce"]), _pct(row["share"]))
-    out.print(table)
+    _show(out, table)
     out.print()
     table = _table(f"Where the loss comes from ({unit})",
                    ["p_t", "count", "share of CE", "share of focal"])
     for b in doc["buckets"]:
         table.add_row(b["p_t"], f"{b['count']:,}", _pct(b["ce_share"]),
                       _pct(b["focal_share"]))
-    out.print(table)
+    _show(out, table)
     if doc.get("top"):
         out.print()
-        keys = [k for k in doc["top"][0] if k not in ("class",)]
+        first = doc["top"][0]
+        keys = [k for k in first if not (k == "target" and "class" in first)]
         table = _table(f"Top {len(doc['top'])} by focal loss", keys)
         for row in doc["top"]:
             table.add_row(*(_fmt(row[k], 6) for k in keys))
-        out.print(table)
+        _show(out, table)
 
 
 def sweep_table(doc: dict, stream=None):
@@ -120,7 +126,7 @@ def sweep_table(doc: dict, stream=None):
         c = cells[(g, first)]
         table.add_row(_fmt(g), _fmt(c["ratio"]), _pct(c["easy_share"]),
                       _fmt(c["effective_examples"], 5), _fmt(c["effective_examples_ce"], 5))
-    out.print(table)
+    _show(out, table)
 
 
 def _heat_colour(x: float) -> str:
@@ -142,7 +148,7 @@ def curve_table(doc: dict, stream=None):
     for pt, rows in by_pt.items():
         cells = [f"{_fmt(r['focal'])} (x{_fmt(r['factor'], 3)})" for r in rows]
         table.add_row(_fmt(pt), _fmt(rows[0]["ce"]), *cells)
-    out.print(table)
+    _show(out, table)
 
 
 def csv_text(rows: list[dict], columns: list[str] | None = None, sep=",") -> str:
