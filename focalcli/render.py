@@ -58,7 +58,7 @@ def score_table(doc: dict, stream=None):
     if isinstance(alpha, list):
         out.print("alpha per class: " + ", ".join(
             f"{c['class']}={a:.4g}" for c, a in zip(doc["per_class"], alpha)))
-    red = doc["reduction"] + (" / positives" if doc.get("normalize") == "positives" else "")
+    red = "sum / positives" if doc.get("normalize") == "positives" else doc["reduction"]
     out.print()
     out.print(f"[bold]{red} focal loss[/bold] [cyan]{_fmt(doc['focal'], 6)}[/cyan]   "
               f"[bold]cross-entropy[/bold] {_fmt(doc['ce'], 6)}   "
