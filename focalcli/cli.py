@@ -453,5 +453,3 @@ def curve(gammas, alpha, pts, fmt, plot, traceback):
     return ExitStatus.OK
 
 
-def run():
-    cli.main(prog_name="focal")

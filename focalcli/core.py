@@ -47,6 +47,12 @@ def float_dtype(a: np.ndarray) -> np.dtype:
     return a.dtype if a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
+def row_sums(a: np.ndarray) -> np.ndarray:
+    """Row sums as a matrix-vector product: one BLAS pass, several times
+    faster than ``a.sum(axis=1)``; within K ulps, like any summation."""
+    return a @ np.ones(a.shape[1], a.dtype)
+
+
 def softmax_parts(logits: np.ndarray, targets: np.ndarray):
     """Cross-entropy and ``1 - p_t`` per row of ``(n, K)`` logits.
 
@@ -56,16 +62,17 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray):
     first is zero and the second keeps all its digits.
     """
     z = logits if logits.dtype in (np.float32, np.float64) else logits.astype(np.float64)
-    n = z.shape[0]
-    rows = np.arange(n)
-    top = z.argmax(axis=1)
-    m = z[rows, top]
-    zt = z[rows, targets]
+    n, k = z.shape
+    flat = z.reshape(-1) if z.flags.c_contiguous else np.ascontiguousarray(z).reshape(-1)
+    base = np.arange(0, n * k, k)
+    top = base + z.argmax(axis=1)      # flat positions: take/put beat 2-D fancy indexing
+    m = flat.take(top)
+    zt = flat.take(base + targets)
     e = _buffer(z.shape, z.dtype)
     np.subtract(z, m[:, None], out=e)
     np.exp(e, out=e)
-    e[rows, top] = 0.0
-    rest = e.sum(axis=1, dtype=np.float64)
+    e.reshape(-1).put(top, 0.0)        # the maximum's own term, exp(0) = 1, goes to log1p
+    rest = row_sums(e).astype(np.float64, copy=False)
     ce = (m.astype(np.float64) - zt) + np.log1p(rest)
     q = -np.expm1(-ce)
     return ce, q
@@ -137,11 +144,11 @@ def first_bad_probability_row(probs: np.ndarray, softmax: bool, atol: float = 1e
 def first_nonfinite(scores: np.ndarray):
     """(row, column) of the first NaN or infinite score, or None.
 
-    A row sum is finite exactly when every entry is (short of overflow), so the
-    common, clean case costs one cheap reduction."""
+    A row sum is finite when every entry is (NaN and inf propagate through it),
+    so the common, clean case costs one cheap pass; an overflowing sum of
+    finite values only sends us to the exact check."""
     flat = scores.reshape(scores.shape[0], -1)
-    sums = flat.sum(axis=1, dtype=np.float64)
-    if np.isfinite(sums).all():
+    if np.isfinite(row_sums(flat)).all():
         return None
     bad = np.argwhere(~np.isfinite(flat))
     if not bad.size:

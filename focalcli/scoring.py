@@ -6,7 +6,9 @@ order, so every sum is the same whatever the batch size or thread count.
 """
 from __future__ import annotations
 
+import functools
 import heapq
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +22,17 @@ from .readers import Batch, Table
 from .summary import Accumulator
 from .targets import Where, sigmoid_targets, softmax_targets
 
-BLOCK_ROWS = 4096
+MAX_BLOCK_ROWS = 4096
+BLOCK_ELEMENTS = 1 << 19  # ~2 MB of float32: fits a core's cache beside its buffer
+
+
+def block_rows_for(k: int) -> int:
+    """Rows per block for K classes: a power of two (so blocks tile batches),
+    fixed for a given K so results never depend on threads or batch sizes."""
+    rows = MAX_BLOCK_ROWS
+    while rows > 64 and rows * k > BLOCK_ELEMENTS:
+        rows //= 2
+    return rows
 
 
 @dataclass
@@ -30,7 +42,7 @@ class Settings:
     ignore_index: int | None = None
     gammas: tuple[float, ...] = (2.0,)
     threads: int = 0           # 0: every core
-    block_rows: int = BLOCK_ROWS
+    block_rows: int | None = None  # None: block_rows_for(K)
 
 
 @dataclass
@@ -61,19 +73,23 @@ class TargetFile:
 
 
 def aligned(batches: Iterator[Batch], block: int) -> Iterator[Batch]:
-    """Re-cut batches so each starts on a multiple of ``block`` rows."""
+    """Re-cut batches so each starts on a multiple of ``block`` rows; only the
+    rows that complete a block are ever copied."""
     carry: Batch | None = None
     for b in batches:
         if carry is not None:
-            b = _concat(carry, b)
+            need = block - len(carry.scores)
+            carry = _concat(carry, _slice(b, 0, min(need, len(b.scores))))
+            b = _slice(b, min(need, len(b.scores)), len(b.scores))
+            if len(carry.scores) < block:
+                continue
+            yield carry
             carry = None
         cut = len(b.scores) - (len(b.scores) % block)
-        if cut == len(b.scores):
-            yield b
-            continue
         if cut:
             yield _slice(b, 0, cut)
-        carry = _slice(b, cut, len(b.scores))
+        if cut < len(b.scores):
+            carry = _slice(b, cut, len(b.scores))
     if carry is not None:
         yield carry
 
@@ -133,16 +149,18 @@ class Scorer:
     def run(self) -> Outcome:
         threads = self.s.threads or os.cpu_count() or 1
         rows = 0
+        batches = self.table.batches()
+        first = next(batches, None)
+        if first is None:
+            raise InputError("has no rows", self.table.name)
+        self._start(first)
+        block = self.s.block_rows or block_rows_for(self.k)
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            for batch in aligned(self.table.batches(), self.s.block_rows):
-                if self.k is None:
-                    self._start(batch)
+            for batch in aligned(itertools.chain([first], batches), block):
                 scores, labels, keep, where = self._prepare(batch)
-                starts = range(0, len(scores), self.s.block_rows)
-                jobs = [(lo, min(lo + self.s.block_rows, len(scores))) for lo in starts]
-                parts = pool.map(lambda j: self._block(scores, labels, keep, *j), jobs) \
-                    if threads > 1 and len(jobs) > 1 else map(
-                        lambda j: self._block(scores, labels, keep, *j), jobs)
+                jobs = [(lo, min(lo + block, len(scores))) for lo in range(0, len(scores), block)]
+                work = functools.partial(self._block, scores, labels, keep, where)
+                parts = pool.map(work, jobs) if threads > 1 and len(jobs) > 1 else map(work, jobs)
                 for (lo, hi), (acc, cols) in zip(jobs, parts):
                     self.acc.merge(acc)
                     if cols is not None:
@@ -150,8 +168,6 @@ class Scorer:
                 rows += len(scores)
                 if self.on_progress:
                     self.on_progress(rows)
-        if self.k is None:
-            raise InputError("has no rows", self.table.name)
         if self.targets is not None:
             self.targets.check_end(rows, self.table.name)
         top = [row for *_, row in sorted(self._top, key=lambda x: (-x[0], -x[1]))]
@@ -167,17 +183,6 @@ class Scorer:
         where = Where(self.table.name, batch.start, batch.lines)
         if not np.issubdtype(scores.dtype, np.floating):
             scores = scores.astype(np.float64)
-        bad = core.first_nonfinite(scores)
-        if bad is not None:
-            i, j = bad
-            value = float(scores.reshape(len(scores), -1)[i, j])
-            what = "missing or NaN" if value != value else f"{value!r}, not finite"
-            raise where.error(f"score is {what}", i, column=self.classes[j])
-        if self.s.probs:
-            i = core.first_bad_probability_row(scores, self.s.mode == "softmax")
-            if i is not None:
-                what = "do not sum to 1" if self.s.mode == "softmax" else "are not in [0, 1]"
-                raise where.error(f"probabilities {what} (are these logits? drop --probs)", i)
         if self.targets is not None:
             raw = self.targets.slice(batch.start, len(scores), self.table.name)
             twhere = Where(self.targets.name, batch.start)
@@ -192,8 +197,10 @@ class Scorer:
         return scores, labels, keep, where
 
     # -- per block, on a worker thread
-    def _block(self, scores, labels, keep, lo, hi):
+    def _block(self, scores, labels, keep, where, span):
+        lo, hi = span
         z, y, m = scores[lo:hi], labels[lo:hi], keep[lo:hi]
+        self._check(z, where, lo)
         acc = Accumulator(self.acc.gammas, self.acc.n_groups)
         acc.examples = hi - lo
         if self.s.mode == "softmax":
@@ -214,6 +221,21 @@ class Scorer:
         if self.on_rows is not None or self.top_n:
             cols = self._row_values(y, m, ce, q, pt)
         return acc, cols
+
+    def _check(self, z, where: Where, lo: int):
+        """Scores must be finite (and probabilities, with --probs)."""
+        bad = core.first_nonfinite(z)
+        if bad is not None:
+            i, j = bad
+            value = float(z.reshape(len(z), -1)[i, j])
+            what = "missing or NaN" if value != value else f"{value!r}, not finite"
+            raise where.error(f"score is {what}", lo + i, column=self.classes[j])
+        if self.s.probs:
+            i = core.first_bad_probability_row(z, self.s.mode == "softmax")
+            if i is not None:
+                what = "do not sum to 1" if self.s.mode == "softmax" else "are not in [0, 1]"
+                raise where.error(f"probabilities {what} (are these logits? drop --probs)",
+                                  lo + i)
 
     def _row_values(self, y, m, ce, q, pt):
         focal = core.modulate(ce, q, self.s.gammas[0])

@@ -189,10 +189,11 @@ def test_properties(z, data):
     inv = np.argsort(perm)
     permuted = focal_loss_batch(z[:, perm], inv[t], gamma, alpha)
     np.testing.assert_allclose(permuted.focal, base.focal, rtol=1e-12, atol=1e-300)
-    # batched equals one by one
+    # batched equals one by one (to a few ulps: BLAS may sum one row and many
+    # rows in a different order)
     for i in range(n):
         assert focal_loss(z[i], t[i], gamma, alpha) == pytest.approx(base.focal[i],
-                                                                     rel=1e-15, abs=0)
+                                                                     rel=1e-14, abs=0)
 
 
 @settings(max_examples=100, deadline=None)

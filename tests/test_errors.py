@@ -28,7 +28,7 @@ CSV_CASES = {
                         "Error: {f}, line 2: negative target -1 (use --ignore-index -1 to "
                         "leave such rows out)"),
     "fractional target": ("a,b,target\n1,2,0\n3,4,1.5\n",
-                          "Error: {f}, line 3: target '1.5' is not a whole class index"),
+                          "Error: {f}, line 3: target 1.5 is not a whole class index"),
     "unknown class name": ("a,b,target\n1,2,zebra\n",
                            "Error: {f}, line 2: unknown class name 'zebra'"),
     "NaN score": ("a,b,target\n1,nan,0\n", "Error: {f}, line 2, column 'b': score is "

@@ -1,0 +1,67 @@
+"""Generate the benchmark inputs into bench-data/ (kept out of git).
+
+Logits are drawn so that the model is mostly right and confident, with a
+tail of hard examples, like a trained classifier: a target logit of
+N(4, 2) against N(0, 1.5) for the other classes.
+"""
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "bench-data")
+K = 80
+
+
+def _rows(rng, n, k=K):
+    z = rng.normal(0.0, 1.5, size=(n, k)).astype(np.float32)
+    t = rng.integers(0, k, n)
+    z[np.arange(n), t] += rng.normal(4.0, 2.0, size=n).astype(np.float32)
+    return z, t
+
+
+def npy(name: str, n: int, chunk: int = 500_000) -> tuple[str, str]:
+    """``name.npy`` (n x 80 float32) and ``name_t.npy`` (int64), written in chunks."""
+    os.makedirs(DATA, exist_ok=True)
+    zp, tp = os.path.join(DATA, f"{name}.npy"), os.path.join(DATA, f"{name}_t.npy")
+    if os.path.exists(zp) and os.path.exists(tp):
+        return zp, tp
+    rng = np.random.default_rng(n)
+    z = np.lib.format.open_memmap(zp + ".part", "w+", np.float32, (n, K))
+    t = np.lib.format.open_memmap(tp + ".part", "w+", np.int64, (n,))
+    for lo in range(0, n, chunk):
+        hi = min(lo + chunk, n)
+        z[lo:hi], t[lo:hi] = _rows(rng, hi - lo)
+    z.flush(), t.flush()
+    del z, t
+    os.replace(zp + ".part", zp)
+    os.replace(tp + ".part", tp)
+    return zp, tp
+
+
+def csv(name: str, n: int) -> str:
+    """A CSV with a header of class names and a target column."""
+    path = os.path.join(DATA, f"{name}.csv")
+    if os.path.exists(path):
+        return path
+    os.makedirs(DATA, exist_ok=True)
+    rng = np.random.default_rng(n + 1)
+    z, t = _rows(rng, n)
+    with open(path + ".part", "w") as f:
+        f.write(",".join(f"c{i}" for i in range(K)) + ",target\n")
+        for lo in range(0, n, 10_000):
+            block = np.column_stack([z[lo:lo + 10_000].astype(np.float64), t[lo:lo + 10_000]])
+            np.savetxt(f, block, fmt=["%.7g"] * K + ["%d"], delimiter=",")
+    os.replace(path + ".part", path)
+    return path
+
+
+if __name__ == "__main__":
+    for arg in sys.argv[1:] or ["1m"]:
+        if arg == "1m":
+            print(npy("z1m", 1_000_000))
+        elif arg == "big":
+            print(npy("z12m", 12_500_000))
+        elif arg == "csv":
+            print(csv("z200k", 200_000))
