@@ -5,11 +5,11 @@ JSON (median and all runs, in ms). Called by bench.py with the right Python:
     python benchmarks/inproc.py focal|floor|torch LOGITS.npy TARGETS.npy [REPEAT]
 """
 import json
+import os
 import statistics
 import sys
 import time
 
-import numpy as np
 
 
 def focal_core(z, t):
@@ -57,7 +57,10 @@ KINDS = {"focal": focal_core, "floor": floor, "torch": torch_core}
 
 if __name__ == "__main__":
     kind, zpath, tpath = sys.argv[1:4]
+    if kind == "focal":  # as the focal CLI runs: BLAS on one thread, focal's pool on both
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     repeat = int(sys.argv[4]) if len(sys.argv) > 4 else 7
+    import numpy as np
     z = np.load(zpath)
     t = np.load(tpath)
     fn = KINDS[kind](z, t)

@@ -114,21 +114,46 @@ def sigmoid_parts_probs(probs: np.ndarray, labels: np.ndarray):
     return parts_from_pt(np.where(labels, p, 1.0 - p), np.where(labels, 1.0 - p, p))
 
 
+MAX_CHAIN_POWER = 16
+
+
+def factors(q: np.ndarray, gammas):
+    """``(1 - p_t) ** gamma`` for each gamma, in order.
+
+    Integer and half-integer gammas up to 16 use one canonical product,
+    ``q*q*...*q`` (times ``sqrt(q)`` for a half), so a sweep over 0:5:0.5
+    costs one multiplication per gamma and gives the very bits a single
+    gamma gives. Other gammas use ``np.power``. ``0 ** gamma`` is 0 for
+    gamma > 0 and 1 for gamma = 0: no NaN for any gamma >= 0.
+    """
+    ints = [np.ones_like(q)]
+    root = None
+    for gamma in gammas:
+        whole, half = divmod(float(gamma), 1.0)
+        if half not in (0.0, 0.5) or whole > MAX_CHAIN_POWER:
+            yield np.power(q, gamma)
+            continue
+        while len(ints) <= whole:
+            ints.append(ints[-1] * q if len(ints) > 1 else q)
+        if half:
+            root = np.sqrt(q) if root is None else root
+            yield ints[int(whole)] * root
+        else:
+            yield ints[int(whole)]
+
+
 def modulate(ce: np.ndarray, q: np.ndarray, gamma: float) -> np.ndarray:
-    """Unweighted focal loss ``(1 - p_t) ** gamma * ce``; ``0 ** gamma`` is 0 for
-    gamma > 0 and 1 for gamma = 0, so no NaN for any gamma >= 0."""
-    if gamma == 0:
-        return ce.copy()
-    if gamma == 1:
-        return q * ce
-    if gamma == 2:
-        return q * q * ce
-    return np.power(q, gamma) * ce
+    """Unweighted focal loss ``(1 - p_t) ** gamma * ce``."""
+    return next(factors(q, (gamma,))) * ce
 
 
 def bucket_of(pt: np.ndarray) -> np.ndarray:
-    """Index of the p_t bucket: [0, 0.1), [0.1, 0.5), [0.5, 0.9), [0.9, 1]."""
-    return np.searchsorted(np.asarray(BUCKET_EDGES), pt, side="right")
+    """Index of the p_t bucket: [0, 0.1), [0.1, 0.5), [0.5, 0.9), [0.9, 1]
+    (three comparisons: several times faster than searchsorted here)."""
+    index = (pt >= BUCKET_EDGES[0]).astype(np.intp)
+    for edge in BUCKET_EDGES[1:]:
+        index += pt >= edge
+    return index
 
 
 def first_bad_probability_row(probs: np.ndarray, softmax: bool, atol: float = 1e-3):

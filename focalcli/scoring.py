@@ -1,15 +1,16 @@
 """One pass over an input: batches in, accumulators and per-example rows out.
 
-Blocks of ``BLOCK_ROWS`` rows, aligned on absolute row numbers, are scored on
-a small thread pool (numpy releases the GIL in the exponentials) and merged in
-order, so every sum is the same whatever the batch size or thread count.
+Units of ``UNIT_BLOCKS`` cache-sized blocks, aligned on absolute row numbers,
+are scored on a small thread pool (numpy releases the GIL in the heavy
+passes), several in flight across batches, and merged in order, so every sum
+is the same whatever the batch size or thread count.
 """
 from __future__ import annotations
 
-import functools
 import heapq
 import itertools
 import os
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -23,6 +24,7 @@ from .summary import Accumulator
 from .targets import Where, sigmoid_targets, softmax_targets
 
 MAX_BLOCK_ROWS = 4096
+UNIT_BLOCKS = 16  # blocks accumulated together: fewer, larger numpy calls
 BLOCK_ELEMENTS = 1 << 19  # ~2 MB of float32: fits a core's cache beside its buffer
 
 
@@ -155,19 +157,30 @@ class Scorer:
             raise InputError("has no rows", self.table.name)
         self._start(first)
         block = self.s.block_rows or block_rows_for(self.k)
+        unit = block * UNIT_BLOCKS
+        pending: deque = deque()
+
+        def finish_oldest():
+            (batch, lo, hi, labels, keep), future = pending.popleft()
+            acc, cols = future.result()
+            self.acc.merge(acc)
+            if cols is not None:
+                self._emit(batch, lo, hi, labels, keep, cols)
+
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            for batch in aligned(itertools.chain([first], batches), block):
+            for batch in aligned(itertools.chain([first], batches), unit):
                 scores, labels, keep, where = self._prepare(batch)
-                jobs = [(lo, min(lo + block, len(scores))) for lo in range(0, len(scores), block)]
-                work = functools.partial(self._block, scores, labels, keep, where)
-                parts = pool.map(work, jobs) if threads > 1 and len(jobs) > 1 else map(work, jobs)
-                for (lo, hi), (acc, cols) in zip(jobs, parts):
-                    self.acc.merge(acc)
-                    if cols is not None:
-                        self._emit(batch, lo, hi, labels, keep, cols)
+                for lo in range(0, len(scores), unit):
+                    hi = min(lo + unit, len(scores))
+                    future = pool.submit(self._unit, scores, labels, keep, where, lo, hi, block)
+                    pending.append(((batch, lo, hi, labels, keep), future))
+                    while len(pending) > 2 * threads:
+                        finish_oldest()
                 rows += len(scores)
                 if self.on_progress:
                     self.on_progress(rows)
+            while pending:
+                finish_oldest()
         if self.targets is not None:
             self.targets.check_end(rows, self.table.name)
         top = [row for *_, row in sorted(self._top, key=lambda x: (-x[0], -x[1]))]
@@ -196,30 +209,41 @@ class Scorer:
                 scores = scores[:, None]
         return scores, labels, keep, where
 
-    # -- per block, on a worker thread
-    def _block(self, scores, labels, keep, where, span):
-        lo, hi = span
+    # -- per unit, on a worker thread
+    def _unit(self, scores, labels, keep, where, lo, hi, block):
+        """Score rows lo..hi block by block (cache-sized), then accumulate the
+        whole unit at once. Units sit on absolute row multiples, so the sums
+        are the same whatever the thread count or batch sizes."""
         z, y, m = scores[lo:hi], labels[lo:hi], keep[lo:hi]
-        self._check(z, where, lo)
+        softmax = self.s.mode == "softmax"
+        if softmax:
+            parts = core.softmax_parts_probs if self.s.probs else core.softmax_parts
+        else:
+            parts = core.sigmoid_parts_probs if self.s.probs else core.sigmoid_parts
+        ce = np.empty(y.shape)
+        q = np.empty(y.shape)
+        for b in range(0, hi - lo, block):
+            zb = z[b:b + block]
+            self._check(zb, where, lo + b)
+            ce[b:b + block], q[b:b + block] = parts(zb, y[b:b + block])
         acc = Accumulator(self.acc.gammas, self.acc.n_groups)
         acc.examples = hi - lo
-        if self.s.mode == "softmax":
-            ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
-            pt = 1.0 - q if self.s.probs else np.exp(-ce)
+        # p_t for the buckets: 1 - q is within an ulp of exp(-ce) near every edge
+        pt = 1.0 - q
+        if softmax:
             if m.all():
                 acc.add(y, ce, q, pt)
             else:
                 acc.add(y[m], ce[m], q[m], pt[m])
         else:
-            ce, q = (core.sigmoid_parts_probs if self.s.probs else core.sigmoid_parts)(z, y)
-            pt = 1.0 - q
             group = 2 * np.arange(self.k) + y
             acc.add(group[m], ce[m], q[m], pt[m])
         acc.ignored_elements = int((~m).sum())
         acc.ignored = int((~m).sum()) if m.ndim == 1 else int((~m.any(axis=1)).sum())
         cols = None
         if self.on_rows is not None or self.top_n:
-            cols = self._row_values(y, m, ce, q, pt)
+            exact_pt = np.exp(-ce) if softmax and not self.s.probs else pt
+            cols = self._row_values(y, m, ce, q, exact_pt)
         return acc, cols
 
     def _check(self, z, where: Where, lo: int):

@@ -55,8 +55,8 @@ class Accumulator:
         self.count += sums()
         self.ce += sums(ce)
         self.ce2 += sums(ce * ce)
-        for i, gamma in enumerate(self.gammas):
-            f = core.modulate(ce, q, gamma)
+        for i, factor in enumerate(core.factors(q, self.gammas)):
+            f = factor * ce
             self.focal[i] += sums(f)
             self.focal2[i] += sums(f * f)
 

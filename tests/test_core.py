@@ -208,11 +208,12 @@ def test_sigmoid_k2_one_vs_rest_is_its_definition(x, data):
     np.testing.assert_allclose(got.focal, soft.focal, rtol=1e-9, atol=1e-300)
 
 
-def test_modulate_exact_integer_gammas(rng):
+def test_modulate_every_kind_of_gamma(rng):
     ce = rng.random(50)
     q = rng.random(50)
-    for gamma in (0, 1, 2, 3, 0.5):
-        np.testing.assert_allclose(modulate(ce, q, gamma), q ** gamma * ce, rtol=1e-15)
+    q[:3] = [0.0, 1.0, 1e-300]
+    for gamma in (0, 1, 2, 3, 0.5, 2.5, 4.5, 16, 16.5, 17, 0.3, 7.25):
+        np.testing.assert_allclose(modulate(ce, q, gamma), q ** gamma * ce, rtol=4e-15)
 
 
 def test_parts_match_the_batch_api(rng):
