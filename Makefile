@@ -27,3 +27,22 @@ test: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) .venv-peers .pytest_cache .hypothesis build *.egg-info bench-data
+
+# PyTorch, Keras (torch backend) and Kornia in their own venv: torch==2.13.0 is
+# the CPU wheel on this machine's disk; pinning it keeps pip from pulling a
+# newer (multi-GB) build.
+PEERS := .venv-peers
+$(PEERS)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 keras kornia -e '.[dev]'
+	touch $@
+
+test-peers: $(PEERS)/.installed
+	KERAS_BACKEND=torch $(PEERS)/bin/python -m pytest -q -p no:cacheprovider peers_tests tests/test_torch.py
+
+bench: $(VENV)/.dev $(PEERS)/.installed
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+fuzz: $(VENV)/.dev
+	FOCAL_FUZZ_EXAMPLES=$${FOCAL_FUZZ_EXAMPLES:-3000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py -p no:randomly

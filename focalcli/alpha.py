@@ -31,6 +31,8 @@ class AlphaSpec:
         return self.kind in STRATEGIES
 
     def label(self) -> str:
+        if self.kind == "kornia":
+            return f"kornia:{self.value!r}"
         if self.kind == "number":
             return repr(self.value)
         if self.kind == "list":
@@ -123,6 +125,8 @@ def class_alpha(spec: AlphaSpec, n_classes: int, counts=None, total=0, mode="sof
     """The alpha in force: a float, or a ``(K,)`` array of per-class weights."""
     if spec.kind == "number":
         return float(spec.value)
+    if spec.kind == "kornia":  # class 0 (background) 1 - alpha, every other class alpha
+        return np.array([1.0 - spec.value] + [spec.value] * (n_classes - 1))
     if spec.kind == "list":
         if len(spec.value) != n_classes:
             raise OptionError(spec.option, f"has {len(spec.value)} weights for "

@@ -13,6 +13,7 @@ from . import __version__
 from .alpha import AlphaSpec, class_alpha, parse_alpha
 from .errors import ExitStatus, FocalError, OptionError
 from .lists import parse_list
+from .peers import PEERS, resolve
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -30,10 +31,12 @@ def input_options(f):
                      help="Column holding the targets (default: 'target' or 'label')."),
         click.option("--id-col", metavar="NAME",
                      help="Column carried into per-example rows (default: 'id')."),
-        click.option("--mode", type=click.Choice(["softmax", "sigmoid"]), default="softmax",
-                     show_default=True,
-                     help="softmax: one class per example. sigmoid: a binary decision per "
-                          "class (binary, multi-label, dense detectors)."),
+        click.option("--mode", type=click.Choice(["softmax", "sigmoid"]), default=None,
+                     help="softmax (default): one class per example. sigmoid: a binary "
+                          "decision per class (binary, multi-label, dense detectors)."),
+        click.option("--like", type=click.Choice(PEERS),
+                     help="Reproduce a library's number: its mode, alpha, reduction and "
+                          "arithmetic (see the README)."),
         click.option("--probs", is_flag=True,
                      help="The scores are probabilities, not logits."),
         click.option("--ignore-index", type=int, metavar="INT",
@@ -62,10 +65,12 @@ def _open_inputs(predictions, targets, input_format, target_col, id_col):
     return table, target_file, sources
 
 
-def _normalize(mode, normalize):
-    if normalize == "positives" and mode != "sigmoid":
+def _preset(like, mode, alpha, normalize):
+    normalize = None if normalize == "none" else normalize
+    preset = resolve(like, mode, alpha, normalize)
+    if preset.normalize == "positives" and preset.mode != "sigmoid":
         raise OptionError("--normalize", "positives applies to --mode sigmoid only")
-    return None if normalize == "none" else normalize
+    return preset
 
 
 class Progress:
@@ -138,7 +143,8 @@ class FocalGroup(click.Group):
             click.echo(f"Error: {err.format_message()}{hint}", err=True)
             return ExitStatus.BAD_INPUT
         except FocalError as err:
-            click.echo(f"Error: {err}", err=True)
+            # one line, even when a library's message has several
+            click.echo("Error: " + " ".join(str(err).split()), err=True)
             return err.exit_status
         except (click.exceptions.Abort, KeyboardInterrupt):
             click.echo("Aborted.", err=True)
@@ -191,9 +197,9 @@ def cli(traceback):
               help="Also show the N highest-loss examples.")
 @click.option("--fail-above", type=float, metavar="X",
               help="Exit 1 when the reduced focal loss is above X.")
-def score(predictions, targets, input_format, target_col, id_col, mode, probs, ignore_index,
-          reduction, normalize, threads, traceback, gamma, alpha, fmt, per_example, output,
-          top, fail_above):
+def score(predictions, targets, input_format, target_col, id_col, mode, like, probs,
+          ignore_index, reduction, normalize, threads, traceback, gamma, alpha, fmt,
+          per_example, output, top, fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
 
     PREDICTIONS holds logits (or probabilities with --probs), one row per example;
@@ -211,12 +217,13 @@ def score(predictions, targets, input_format, target_col, id_col, mode, probs, i
     from .scoring import Settings
     if gamma < 0 or gamma != gamma or gamma == float("inf"):
         raise OptionError("--gamma", f"must be a finite number >= 0, got {gamma}")
-    normalize = _normalize(mode, normalize)
-    spec = parse_alpha(alpha, mode)
+    preset = _preset(like, mode, alpha, normalize)
+    mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                target_col, id_col)
+    sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
-                        threads=threads)
+                        arithmetic=preset.arithmetic, threads=threads)
     need_rows = per_example or output or top
     alpha_of = _alpha_resolver(spec, table, target_file, settings, mode, need_rows)
     sink = _row_sink(per_example, output, fmt, (predictions, targets))
@@ -310,11 +317,18 @@ def _warn_absent(spec, outcome, mode):
                        f"--alpha {spec.kind} weighs it as if it had one", err=True)
 
 
+def _dumps(doc) -> str:
+    """Indented for people; compact when the document is large (a summary of
+    a million classes would spend longer indenting than scoring)."""
+    big = len(doc.get("per_class", ())) > 1000 or len(doc.get("grid", ())) > 1000
+    return json.dumps(doc, indent=None if big else 2)
+
+
 def _print_summary(doc, fmt):
     from .render import score_csv, score_table
     from .writers import clean
     if fmt == "json":
-        click.echo(json.dumps(clean(doc), indent=2))
+        click.echo(_dumps(clean(doc)))
     elif fmt == "csv":
         click.echo(score_csv(doc), nl=False)
     else:
@@ -333,8 +347,9 @@ def _print_summary(doc, fmt):
 @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write the grid to FILE (.json or .csv).")
 @click.option("--plot", metavar="FILE", help="Draw the grid to FILE (.png or .svg).")
-def sweep(predictions, targets, input_format, target_col, id_col, mode, probs, ignore_index,
-          reduction, normalize, threads, traceback, gammas, alphas, fmt, output, plot):
+def sweep(predictions, targets, input_format, target_col, id_col, mode, like, probs,
+          ignore_index, reduction, normalize, threads, traceback, gammas, alphas, fmt, output,
+          plot):
     """The same scoring over a grid of gamma and alpha, reading the input once.
 
     \b
@@ -346,16 +361,22 @@ def sweep(predictions, targets, input_format, target_col, id_col, mode, probs, i
     from .render import plot_format, sweep_plot, sweep_table
     from .report import sweep_grid
     from .scoring import Settings
-    normalize = _normalize(mode, normalize)
+    preset = _preset(like, mode, None, normalize)
+    mode, normalize = preset.mode, preset.normalize
     gamma_list = parse_list(gammas, "--gammas", minimum=0.0)
-    specs = _alpha_items(alphas, mode)
+    specs = _alpha_items(alphas, mode) if alphas else [preset.alpha]
+    if like:
+        specs = [resolve(like, mode, s.label() if s.kind != "kornia" else repr(s.value),
+                         None).alpha for s in specs]
     out_fmt = _grid_format(output) if output else None
     if plot:
         plot_format(plot)
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                target_col, id_col)
+    sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
-                        gammas=tuple(gamma_list), threads=threads)
+                        gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
+                        threads=threads)
     outcome = _score_pass(table, target_file, settings, lambda k: 1.0)
     for spec in specs:
         _warn_absent(spec, outcome, mode)
@@ -383,15 +404,13 @@ def _grid_text(doc, fmt):
     from .render import csv_text
     from .writers import clean
     if fmt == "json":
-        return json.dumps(clean(doc), indent=2) + "\n"
+        return _dumps(clean(doc)) + "\n"
     cols = ["gamma", "alpha_spec", "alpha", "focal", "ce", "ratio", "easy_share",
             "effective_examples", "effective_examples_ce"]
     return csv_text(clean(doc["grid"]), cols)
 
 
 def _alpha_items(text, mode) -> list[AlphaSpec]:
-    if text is None:
-        return [parse_alpha(None, mode)]
     specs, seen = [], set()
     for item in text.split(","):
         item = item.strip()

@@ -181,6 +181,34 @@ def first_nonfinite(scores: np.ndarray):
     return int(bad[0, 0]), int(bad[0, 1])
 
 
+# Keras computes in float32 on probabilities clipped to [epsilon, 1 - epsilon];
+# `--like keras` reproduces that arithmetic, digits lost included.
+KERAS_EPSILON = np.float32(1e-7)
+
+
+def keras_softmax_parts(scores: np.ndarray, targets: np.ndarray, probs: bool = False):
+    """keras.losses.CategoricalFocalCrossentropy's CE and ``1 - p_t`` (float32)."""
+    x = scores.astype(np.float32)
+    if not probs:
+        x = np.exp(x - x.max(axis=1, keepdims=True))
+        x /= x.sum(axis=1, keepdims=True)
+    x = x / x.sum(axis=1, keepdims=True)
+    pt = np.clip(x[np.arange(len(x)), targets], KERAS_EPSILON, np.float32(1) - KERAS_EPSILON)
+    return (-np.log(pt)).astype(np.float64), (np.float32(1) - pt).astype(np.float64)
+
+
+def keras_sigmoid_parts(scores: np.ndarray, labels: np.ndarray, probs: bool = False):
+    """keras.losses.BinaryFocalCrossentropy's BCE and ``1 - p_t`` (float32):
+    BCE of the clipped probability, the focal factor of the unclipped one."""
+    x = scores.astype(np.float32)
+    with np.errstate(over="ignore"):  # exp(-x) = inf gives p = 0, as in Keras
+        p = x if probs else np.float32(1) / (np.float32(1) + np.exp(-x))
+    clipped = np.clip(p, KERAS_EPSILON, np.float32(1) - KERAS_EPSILON)
+    ce = -np.where(labels, np.log(clipped), np.log(np.float32(1) - clipped))
+    q = np.where(labels, np.float32(1) - p, p)
+    return ce.astype(np.float64), q.astype(np.float64)
+
+
 class FocalTerms(NamedTuple):
     """Per-example (softmax) or per-element (sigmoid) results, float64."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import itertools
 import json
 import mmap
 import os
@@ -25,6 +26,7 @@ import numpy as np
 from .errors import InputError
 
 BATCH_ROWS = 65536
+MAX_LINE = 64 << 20  # longer lines are refused: memory stays bounded on hostile input
 TARGET_NAMES = ("target", "label")
 ID_NAMES = ("id",)
 EXTENSIONS = {".npy": "npy", ".npz": "npz", ".csv": "csv", ".tsv": "tsv",
@@ -151,6 +153,15 @@ def _sniff_bytes(head: bytes) -> str:
         return "json" if logits and isinstance(logits[0], list) else "jsonl"
     first_line = text.split(b"\n", 1)[0]
     return "tsv" if b"\t" in first_line and b"," not in first_line else "csv"
+
+
+def read_line(f, name: str, number: int):
+    """One line of at most MAX_LINE characters, or an InputError."""
+    line = f.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE and not line.endswith("\n"):
+        raise InputError(f"line is longer than {MAX_LINE >> 20} MB", name, row=number,
+                         line=True)
+    return line
 
 
 def open_text(path: str, compressed: bool) -> io.TextIOBase:
@@ -343,7 +354,16 @@ PIECES_IN_FLIGHT = 3
 NA_VALUES = ["", "nan", "NaN", "NAN", "-nan", "null", "NULL", "NA", "N/A"]
 
 
-def _pieces(raw, size: int = PIECE_BYTES) -> Iterator[bytes]:
+def _split_header(line: str, sep: str, name: str) -> list[str]:
+    import csv
+    csv.field_size_limit(MAX_LINE)
+    try:
+        return next(csv.reader([line], delimiter=sep))
+    except csv.Error as err:
+        raise InputError(f"malformed header: {err}", name, row=1, line=True) from None
+
+
+def _pieces(raw, name: str, size: int = PIECE_BYTES) -> Iterator[bytes]:
     """Newline-aligned pieces of a binary stream (a row never straddles two).
     Fields holding newlines are not supported; they fail to parse loudly."""
     while True:
@@ -351,7 +371,10 @@ def _pieces(raw, size: int = PIECE_BYTES) -> Iterator[bytes]:
         if not piece:
             return
         if not piece.endswith(b"\n"):
-            piece += raw.readline()
+            rest = raw.readline(MAX_LINE + 1)
+            if len(rest) > MAX_LINE and not rest.endswith(b"\n"):
+                raise InputError(f"a line is longer than {MAX_LINE >> 20} MB", name)
+            piece += rest
         if not piece.isspace():
             yield piece
 
@@ -364,10 +387,10 @@ def read_csv(path: str, name: str, fmt: str, compressed: bool, layout: Layout,
     import pandas as pd
     sep = "\t" if fmt == "tsv" else ","
     with read_errors(name), open_text(path, compressed) as f:
-        first = f.readline().rstrip("\r\n")
+        first = read_line(f, name, 1).rstrip("\r\n")
     if not first.strip():
         raise InputError("is empty", name)
-    fields = next(__import__("csv").reader([first], delimiter=sep))
+    fields = _split_header(first, sep, name)
     has_header = not all(_is_number(v) for v in fields)
     if has_header:
         columns = [c.strip() for c in fields]
@@ -404,11 +427,11 @@ def read_csv(path: str, name: str, fmt: str, compressed: bool, layout: Layout,
             raw = gzip.open(path, "rb") if compressed else open(path, "rb")
             with raw:
                 if has_header:
-                    raw.readline()
+                    raw.readline(MAX_LINE + 1)
                 elif raw.read(3) != b"\xef\xbb\xbf":
                     raw.seek(0)
                 pending = deque()
-                pieces = _pieces(raw)
+                pieces = _pieces(raw, name)
                 while True:
                     while len(pending) < PIECES_IN_FLIGHT:
                         piece = next(pieces, None)
@@ -608,13 +631,19 @@ def read_jsonl(path: str, name: str, compressed: bool, layout: Layout,
                batch_rows=BATCH_ROWS) -> Table:
     # one cheap look at the first row tells whether there are class names/targets
     with read_errors(name), open_text(path, compressed) as f:
-        first = next((line for line in f if line.strip()), None)
+        first, number = None, 0
+        while first is None:
+            number += 1
+            line = read_line(f, name, number)
+            if not line:
+                break
+            first = line if line.strip() else None
     if first is None:
         raise InputError("is empty", name)
     try:
         head = _loads(first)
     except ValueError as err:
-        raise json_error(err, name, 1) from None
+        raise json_error(err, name, number) from None
     if not isinstance(head, dict):
         raise InputError("each line must be a JSON object", name, row=1, line=True)
     classes = None
@@ -627,7 +656,10 @@ def read_jsonl(path: str, name: str, compressed: bool, layout: Layout,
         state: dict = {}
         start, objs, lines = 0, [], []
         with read_errors(name), open_text(path, compressed) as f:
-            for lineno, line in enumerate(f, 1):
+            for lineno in itertools.count(1):
+                line = read_line(f, name, lineno)
+                if not line:
+                    break
                 if not line.strip():
                     continue
                 try:

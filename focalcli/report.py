@@ -10,6 +10,7 @@ import numpy as np
 from . import core
 from .alpha import AlphaSpec, class_alpha, group_weights
 from .scoring import Outcome
+from .errors import InputError
 from .summary import class_counts, figures
 
 
@@ -28,8 +29,11 @@ def absent_classes(outcome: Outcome, mode: str) -> list[str]:
 
 def _cell(outcome: Outcome, gamma_index: int, alpha, mode, reduction, normalize):
     w = group_weights(alpha, outcome.n_classes, mode)
-    return figures(outcome.acc, gamma_index, w, mode=mode, reduction=reduction,
-                   normalize=normalize)
+    try:
+        return figures(outcome.acc, gamma_index, w, mode=mode, reduction=reduction,
+                       normalize=normalize)
+    except OverflowError as err:
+        raise InputError(f"scores too large: {err}", outcome.source) from None
 
 
 def _counts(outcome: Outcome, mode: str) -> dict:

@@ -43,6 +43,7 @@ class Settings:
     probs: bool = False
     ignore_index: int | None = None
     gammas: tuple[float, ...] = (2.0,)
+    arithmetic: str = "exact"  # or "keras": Keras' float32, clipped probabilities
     threads: int = 0           # 0: every core
     block_rows: int | None = None  # None: block_rows_for(K)
 
@@ -53,6 +54,7 @@ class Outcome:
     n_classes: int
     classes: list[str]
     top: list[dict] = field(default_factory=list)
+    source: str | None = None
 
 
 class TargetFile:
@@ -184,7 +186,7 @@ class Scorer:
         if self.targets is not None:
             self.targets.check_end(rows, self.table.name)
         top = [row for *_, row in sorted(self._top, key=lambda x: (-x[0], -x[1]))]
-        return Outcome(self.acc, self.k, self.classes, top)
+        return Outcome(self.acc, self.k, self.classes, top, self.table.name)
 
     # -- per batch: targets and validity
     def _prepare(self, batch: Batch):
@@ -216,10 +218,7 @@ class Scorer:
         are the same whatever the thread count or batch sizes."""
         z, y, m = scores[lo:hi], labels[lo:hi], keep[lo:hi]
         softmax = self.s.mode == "softmax"
-        if softmax:
-            parts = core.softmax_parts_probs if self.s.probs else core.softmax_parts
-        else:
-            parts = core.sigmoid_parts_probs if self.s.probs else core.sigmoid_parts
+        parts = self._parts()
         ce = np.empty(y.shape)
         q = np.empty(y.shape)
         for b in range(0, hi - lo, block):
@@ -242,9 +241,20 @@ class Scorer:
         acc.ignored = int((~m).sum()) if m.ndim == 1 else int((~m.any(axis=1)).sum())
         cols = None
         if self.on_rows is not None or self.top_n:
-            exact_pt = np.exp(-ce) if softmax and not self.s.probs else pt
+            exact_pt = np.exp(-ce) if softmax and not self.s.probs and \
+                self.s.arithmetic == "exact" else pt
             cols = self._row_values(y, m, ce, q, exact_pt)
         return acc, cols
+
+    def _parts(self):
+        """The core function that turns a block into (CE, 1 - p_t)."""
+        if self.s.arithmetic == "keras":
+            keras = core.keras_softmax_parts if self.s.mode == "softmax" else \
+                core.keras_sigmoid_parts
+            return lambda z, y: keras(z, y, self.s.probs)
+        if self.s.mode == "softmax":
+            return core.softmax_parts_probs if self.s.probs else core.softmax_parts
+        return core.sigmoid_parts_probs if self.s.probs else core.sigmoid_parts
 
     def _check(self, z, where: Where, lo: int):
         """Scores must be finite (and probabilities, with --probs)."""

@@ -53,12 +53,13 @@ class Accumulator:
             return np.bincount(cell, weights, minlength=size).reshape(self.n_groups, N_BUCKETS)
 
         self.count += sums()
-        self.ce += sums(ce)
-        self.ce2 += sums(ce * ce)
-        for i, factor in enumerate(core.factors(q, self.gammas)):
-            f = factor * ce
-            self.focal[i] += sums(f)
-            self.focal2[i] += sums(f * f)
+        with np.errstate(over="ignore"):  # absurd logits (~1e308): caught in figures()
+            self.ce += sums(ce)
+            self.ce2 += sums(ce * ce)
+            for i, factor in enumerate(core.factors(q, self.gammas)):
+                f = factor * ce
+                self.focal[i] += sums(f)
+                self.focal2[i] += sums(f * f)
 
     def merge(self, other: "Accumulator") -> "Accumulator":
         for name in ("count", "ce", "ce2", "focal", "focal2"):
@@ -92,21 +93,28 @@ def _ratio(a: float, b: float):
 
 def _effective(total: float, squares: float):
     """``(sum l)^2 / sum l^2``: how many examples the loss effectively rests on."""
-    return total * total / squares if squares > 0 else None
+    if not 0 < squares < np.inf:
+        return None
+    return total / squares * total
 
 
 def figures(acc: Accumulator, gamma_index: int, weights: np.ndarray, *, mode: str,
             reduction: str = "mean", normalize: str | None = None) -> Figures:
     """Reduce an accumulator for one gamma under per-group ``weights``."""
     w = weights[:, None]
-    f = w * acc.focal[gamma_index]
-    f2 = (w * w) * acc.focal2[gamma_index]
-    focal_sum, ce_sum = float(f.sum()), float(acc.ce.sum())
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = w * acc.focal[gamma_index]
+        f2 = (w * w) * acc.focal2[gamma_index]
+        focal_sum, ce_sum = float(f.sum()), float(acc.ce.sum())
+    if not (np.isfinite(focal_sum) and np.isfinite(ce_sum)):
+        raise OverflowError("the summed loss overflows float64")
     scored = float(acc.count.sum())
     if reduction == "sum":
         denominator = 1.0
     elif normalize == "positives" and mode == "sigmoid":
         denominator = float(acc.count[1::2].sum())
+    elif normalize == "classes":  # Kornia: every (example, class) cell, ignored ones too
+        denominator = float(acc.examples * acc.n_groups)
     else:
         denominator = scored
     focal = focal_sum / denominator if denominator else 0.0

@@ -1,0 +1,59 @@
+"""`--like torchvision|kornia|keras`: each library's conventions, so its
+number can be reproduced on the same predictions (see the README section
+"Comparing with other libraries"). Read from each library's own source:
+
+torchvision  ops.sigmoid_focal_loss: sigmoid per element, alpha 0.25 for
+             positives and 0.75 for negatives, mean over all N*K elements.
+kornia       losses.focal_loss: softmax; class 0 weighted by 1 - alpha and
+             every other class by alpha; 'mean' divides by N*C, ignored
+             examples included.
+keras        losses.CategoricalFocalCrossentropy (softmax) and
+             BinaryFocalCrossentropy (sigmoid): float32; probabilities
+             renormalised and clipped to [1e-7, 1 - 1e-7]; categorical: alpha
+             0.25 on the target term, mean over N; binary: no alpha unless
+             apply_class_balancing (then like torchvision), mean over N*K.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .alpha import AlphaSpec, parse_alpha
+from .errors import OptionError
+
+PEERS = ("torchvision", "kornia", "keras")
+
+
+@dataclass(frozen=True)
+class Preset:
+    mode: str
+    alpha: AlphaSpec
+    normalize: str | None = None     # None, "positives" or "classes" (N*K)
+    arithmetic: str = "exact"        # or "keras"
+
+
+def resolve(like: str | None, mode: str | None, alpha_text: str | None,
+            normalize: str | None) -> Preset:
+    """The mode, alpha and normalisation in force, from --like and the options
+    the user gave (which win where they make sense for the peer)."""
+    if like is None:
+        mode = mode or "softmax"
+        return Preset(mode, parse_alpha(alpha_text, mode), normalize)
+    if like == "torchvision":
+        if mode == "softmax":
+            raise OptionError("--like", "torchvision's focal loss is the sigmoid form; "
+                              "drop --mode softmax")
+        return Preset("sigmoid", parse_alpha(alpha_text or "0.25", "sigmoid"), normalize)
+    if like == "kornia":
+        if mode == "sigmoid":
+            raise OptionError("--like", "kornia's focal_loss is the softmax form "
+                              "(its binary_focal_loss_with_logits is --like torchvision)")
+        if normalize is not None:
+            raise OptionError("--normalize", "does not combine with --like kornia")
+        spec = parse_alpha(alpha_text or "0.25", "softmax")
+        if spec.kind != "number" or not 0 <= spec.value <= 1:
+            raise OptionError("--alpha", "--like kornia takes one alpha in [0, 1] "
+                              "(class 0 gets 1 - alpha, the others alpha)")
+        return Preset("softmax", AlphaSpec("kornia", spec.value), "classes")
+    mode = mode or "softmax"
+    default = "0.25" if mode == "softmax" else "-1"  # binary: no class balancing
+    return Preset(mode, parse_alpha(alpha_text or default, mode), normalize, "keras")

@@ -1,0 +1,184 @@
+"""Hostile input: every reader fed random bytes and truncated, bit-flipped
+and spliced valid files. The outcome is always exit 0 with a valid summary or
+exit 2 with one line; never a traceback (exit 3), never a partial output file.
+
+`make test` runs a bounded number of examples; `make fuzz` (or
+FOCAL_FUZZ_EXAMPLES=N) runs more and prints the counts."""
+import gzip
+import io
+import json
+import os
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import focal
+
+EXAMPLES = int(os.environ.get("FOCAL_FUZZ_EXAMPLES", "60"))
+COUNTS: Counter = Counter()
+
+
+def _seeds() -> dict:
+    rng = np.random.default_rng(0)
+    z = np.round(rng.normal(size=(40, 3)), 3)
+    t = rng.integers(0, 3, 40)
+    df = pd.DataFrame(z, columns=["cat", "dog", "eel"])
+    df.insert(0, "id", [f"r{i}" for i in range(40)])
+    df["label"] = [["cat", "dog", "eel"][i] for i in t]
+    npy, npz = io.BytesIO(), io.BytesIO()
+    np.save(npy, z)
+    np.savez(npz, logits=z, targets=t)
+    csv = df.to_csv(index=False).encode()
+    seeds = {
+        "csv": csv,
+        "tsv": df.to_csv(index=False, sep="\t").encode(),
+        "csv.gz": gzip.compress(csv),
+        "json": json.dumps({"logits": z.tolist(), "targets": t.tolist()}).encode(),
+        "jsonl": "".join(json.dumps({"logits": r, "target": int(c)}) + "\n"
+                         for r, c in zip(z.tolist(), t)).encode(),
+        "npy": npy.getvalue(),
+        "npz": npz.getvalue(),
+    }
+    try:
+        buf = io.BytesIO()
+        df.to_parquet(buf)
+        seeds["parquet"] = buf.getvalue()
+    except ImportError:
+        pass
+    return seeds
+
+
+SEEDS = _seeds()
+TARGETS = np.random.default_rng(0).integers(0, 3, 40)
+
+
+def mutate(data: bytes, draw) -> bytes:
+    kind = draw(st.sampled_from(["truncate", "flip", "splice", "random", "repeat"]))
+    if kind == "truncate":
+        return data[:draw(st.integers(0, len(data)))]
+    if kind == "flip":
+        out = bytearray(data)
+        for _ in range(draw(st.integers(1, 8))):
+            i = draw(st.integers(0, len(out) - 1))
+            out[i] ^= 1 << draw(st.integers(0, 7))
+        return bytes(out)
+    if kind == "splice":
+        i = draw(st.integers(0, len(data)))
+        return data[:i] + draw(st.binary(min_size=1, max_size=40)) + data[i:]
+    if kind == "repeat":
+        i = draw(st.integers(0, len(data)))
+        return data[:i] + data[i:i + 200] * draw(st.integers(2, 50)) + data[i:]
+    return draw(st.binary(max_size=600))
+
+
+def check(result, out_dir):
+    assert result.code in (0, 2), result
+    assert "Traceback" not in result.err
+    if result.code == 2:
+        lines = result.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), result.err
+    else:
+        doc = json.loads(result.out)
+        assert doc["n"] >= 1 and all(np.isfinite([doc["focal"], doc["ce"]]))
+    # only the input (and a complete output, on success) may be there
+    leftovers = [f for f in os.listdir(out_dir) if f.startswith(".focal-")]
+    assert not leftovers, leftovers
+
+
+@pytest.mark.parametrize("fmt", sorted(SEEDS))
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_mutated_inputs(tmp_path, fmt, data):
+    blob = mutate(SEEDS[fmt], data.draw)
+    path = tmp_path / f"in.{fmt}"
+    path.write_bytes(blob)
+    extra = []
+    if fmt in ("npy", "json", "jsonl") and data.draw(st.booleans()):
+        np.save(tmp_path / "t.npy", TARGETS)
+        extra = [tmp_path / "t.npy"]
+    out = tmp_path / "rows.csv"
+    r = focal("score", path, *extra, "-o", out, "--format", "json")
+    check(r, tmp_path)
+    COUNTS["tried"] += 1
+    COUNTS["rejected cleanly" if r.code == 2 else "scored"] += 1
+    if r.code == 0:
+        assert out.exists()
+    else:
+        assert not out.exists()
+    out.unlink(missing_ok=True)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(blob=st.binary(max_size=800))
+def test_random_bytes_on_stdin(blob, tmp_path):
+    r = focal("score", "-", "--format", "json", input=blob)
+    check(r, tmp_path)
+    COUNTS["tried"] += 1
+    COUNTS["rejected cleanly" if r.code == 2 else "scored"] += 1
+
+
+SPELLINGS = ["inf", "-inf", "+inf", "Inf", "INF", "infinity", "-Infinity", "nan", "NaN",
+             "NAN", "-nan", "1e999", "-1e999", "", "null", "NA", "N/A", "1,234", "0x10",
+             "1_000", " 1.5", "1.5 ", "'1.5'", "1.5.1", "--1", "1e", "١٢"]
+
+
+@pytest.mark.parametrize("value", SPELLINGS)
+def test_number_spellings(tmp_path, value):
+    path = tmp_path / "p.csv"
+    cell = f'"{value}"' if "," in value else value
+    path.write_text(f"a,b,target\n1,{cell},0\n2,3,1\n")
+    r = focal("score", path, "--format", "json")
+    check(r, tmp_path)
+    if r.code == 0:  # only ordinary finite numbers may be scored
+        assert value.strip() in ("1.5",)
+
+
+def test_a_million_columns(tmp_path):
+    # a million in `make fuzz`; 100k in `make test` (pandas parses 1M columns in ~30 s)
+    path = tmp_path / "wide.csv"
+    k = 1_000_000 if EXAMPLES > 60 else 100_000
+    path.write_text(",".join("0" for _ in range(k)) + ",0\n", encoding="ascii")
+    r = focal("score", path, "--target-col", str(k), "--format", "json")
+    check(r, tmp_path)
+    assert r.code == 0 and r.json()["classes"] == k
+
+
+def test_huge_line_is_bounded(tmp_path):
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b'{"logits": [' + b"1," * (60 << 20) + b"1]}\n")
+    r = focal("score", path, "--format", "json")
+    check(r, tmp_path)
+
+
+def test_gzip_bomb_is_streamed(tmp_path):
+    # 256 MB of zeros in 250 kB: one line, no newline; must fail fast and small
+    path = tmp_path / "bomb.csv.gz"
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        chunk = b"0" * (1 << 24)
+        for _ in range(16):
+            f.write(chunk)
+    r = focal("score", path, "--format", "json")
+    check(r, tmp_path)
+    assert r.code == 2
+
+
+def test_invalid_utf8_and_bom(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"\xef\xbb\xbfa,b,target\n1,2,0\n\xff\xfe,3,1\n")
+    check(focal("score", path, "--format", "json"), tmp_path)
+    path.write_bytes(b"\xef\xbb\xbfa,b,target\r\n1,2,0\r\n3,4,1\r\n")
+    r = focal("score", path, "--format", "json")
+    assert r.code == 0 and r.json()["class_names"] == ["a", "b"]
+
+
+def teardown_module(module):
+    if COUNTS:
+        print(f"\nfuzz: {COUNTS['tried']} inputs tried, {COUNTS['rejected cleanly']} rejected "
+              f"cleanly, {COUNTS['scored']} scored, 0 crashes")
