@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 import click
 
@@ -73,32 +72,8 @@ def _preset(like, mode, alpha, normalize):
     return preset
 
 
-class Progress:
-    """A progress bar on stderr, only on a terminal and only once the work
-    has taken more than a second."""
-
-    def __init__(self, total: int | None):
-        self.total, self.bar, self.task = total, None, None
-        self.start = time.monotonic()
-        self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
-
-    def __call__(self, rows: int):
-        if not self.enabled or time.monotonic() - self.start < 1.0:
-            return
-        if self.bar is None:
-            from rich.console import Console
-            from rich.progress import Progress as Bar
-            self.bar = Bar(console=Console(file=sys.stderr), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("scoring", total=self.total)
-        self.bar.update(self.task, completed=rows)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.stop()
-
-
 def _score_pass(table, target_file, settings, alpha_of=None, on_rows=None, top=0):
+    from .render import Progress
     from .scoring import Scorer
     progress = Progress(table.n_rows)
     try:
@@ -263,48 +238,13 @@ def _alpha_resolver(spec: AlphaSpec, table, target_file, settings, mode, need_ro
 
 
 def _row_sink(per_example, output, fmt, inputs):
-    from .writers import OutputFile, RowWriter
+    from .render import TextRows
+    from .writers import OutputFile, RowWriter, StdoutRows
     if output:
         return OutputFile(output, refuse=inputs)
     if per_example:
         return StdoutRows(RowWriter(sys.stdout, fmt) if fmt != "table" else TextRows())
     return None
-
-
-class StdoutRows:
-    def __init__(self, writer):
-        self.writer = writer
-
-    def write(self, chunk):
-        self.writer.write(chunk)
-
-    def commit(self):
-        self.writer.close()
-
-    def abort(self):
-        pass
-
-
-class TextRows:
-    """Per-example rows for a person: aligned columns, rounded for display."""
-
-    def __init__(self):
-        self.first = True
-
-    def write(self, chunk):
-        cols = list(chunk)
-        lines = []
-        if self.first:
-            lines.append(" ".join(f"{c:>12}" for c in cols))
-            self.first = False
-        values = [chunk[c].tolist() for c in cols]
-        for row in zip(*values):
-            lines.append(" ".join(f"{v:>12.6g}" if isinstance(v, float) else f"{str(v):>12}"
-                                  for v in row))
-        sys.stdout.write("\n".join(lines) + "\n")
-
-    def close(self):
-        sys.stdout.flush()
 
 
 def _warn_absent(spec, outcome, mode):

@@ -6,6 +6,7 @@ import csv
 import io
 import os
 import sys
+import time
 
 from .errors import OptionError
 
@@ -258,3 +259,50 @@ def curve_plot(doc: dict, path: str):
     ax.grid(alpha=0.3)
     save_figure(fig, path)
     plt.close(fig)
+
+
+class Progress:
+    """A progress bar on stderr, only on a terminal and only once the work
+    has taken more than a second."""
+
+    def __init__(self, total: int | None):
+        self.total, self.bar, self.task = total, None, None
+        self.start = time.monotonic()
+        self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def __call__(self, rows: int):
+        if not self.enabled or time.monotonic() - self.start < 1.0:
+            return
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import Progress as Bar
+            self.bar = Bar(console=Console(file=sys.stderr), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("scoring", total=self.total)
+        self.bar.update(self.task, completed=rows)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.stop()
+
+
+class TextRows:
+    """Per-example rows for a person: aligned columns, rounded for display."""
+
+    def __init__(self):
+        self.first = True
+
+    def write(self, chunk):
+        cols = list(chunk)
+        lines = []
+        if self.first:
+            lines.append(" ".join(f"{c:>12}" for c in cols))
+            self.first = False
+        values = [chunk[c].tolist() for c in cols]
+        for row in zip(*values):
+            lines.append(" ".join(f"{v:>12.6g}" if isinstance(v, float) else f"{str(v):>12}"
+                                  for v in row))
+        sys.stdout.write("\n".join(lines) + "\n")
+
+    def close(self):
+        sys.stdout.flush()

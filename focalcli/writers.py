@@ -241,3 +241,19 @@ def write_text_atomic(path: str, text: str, refuse=()):
         f.abort()
         raise
     f.commit()
+
+
+class StdoutRows:
+    """--per-example on stdout: nothing to commit or undo."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def write(self, chunk):
+        self.writer.write(chunk)
+
+    def commit(self):
+        self.writer.close()
+
+    def abort(self):
+        pass
