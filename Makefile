@@ -45,4 +45,4 @@ bench: $(VENV)/.dev $(PEERS)/.installed
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 fuzz: $(VENV)/.dev
-	FOCAL_FUZZ_EXAMPLES=$${FOCAL_FUZZ_EXAMPLES:-3000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py -p no:randomly
+	FOCAL_FUZZ_EXAMPLES=$${FOCAL_FUZZ_EXAMPLES:-3000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py -s

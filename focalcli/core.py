@@ -173,7 +173,9 @@ def first_nonfinite(scores: np.ndarray):
     so the common, clean case costs one cheap pass; an overflowing sum of
     finite values only sends us to the exact check."""
     flat = scores.reshape(scores.shape[0], -1)
-    if np.isfinite(row_sums(flat)).all():
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf is the signal
+        sums = row_sums(flat)
+    if np.isfinite(sums).all():
         return None
     bad = np.argwhere(~np.isfinite(flat))
     if not bad.size:

@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -203,23 +204,42 @@ def _check_npy_dtype(dtype: np.dtype, name: str):
         raise InputError(f"has dtype {dtype}; expected numbers", name)
 
 
+@contextlib.contextmanager
+def _numpy_format_errors(name: str, what: str):
+    """numpy's .npy/.npz parsers fail on garbage in many ways (ValueError,
+    SyntaxError, tokenize errors, zip errors, ...) and warn about header quirks
+    on stderr; turn all of it into one located InputError and no warnings."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    except (InputError, MemoryError):
+        raise
+    except OSError as err:
+        if err.errno is not None:  # a real I/O error: read_errors words it
+            raise
+        raise InputError(f"not a valid {what} file (corrupt or truncated)", name) from None
+    except ValueError as err:
+        if "allow_pickle" in str(err) or "Object arrays" in str(err):
+            raise InputError("holds Python objects (a pickle); refusing to load it",
+                             name) from None
+        raise InputError(f"not a valid {what} file ({err})", name) from None
+    except Exception:
+        raise InputError(f"not a valid {what} file (corrupt or truncated)", name) from None
+
+
 def load_npy(path: str, name: str) -> np.ndarray:
     """Memory-map a ``.npy`` safely: never unpickles, checks the size."""
-    try:
-        with open(path, "rb") as f:
-            version = np.lib.format.read_magic(f)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-            elif version in ((2, 0), (3, 0)):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-            else:
-                raise InputError(f"unsupported .npy version {version}", name)
-            offset = f.tell()
-            size = os.fstat(f.fileno()).st_size
-    except InputError:
-        raise
-    except (ValueError, SyntaxError, EOFError, TypeError, KeyError):
-        raise InputError("not a valid .npy file (bad header)", name) from None
+    with _numpy_format_errors(name, ".npy"), open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise InputError(f"unsupported .npy version {version}", name)
+        offset = f.tell()
+        size = os.fstat(f.fileno()).st_size
     _check_npy_dtype(dtype, name)
     need = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if size < need:
@@ -264,26 +284,14 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
 
 
 def read_npz(path: str, name: str) -> Table:
-    import zipfile
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            keys = set(z.files)
-            key = "logits" if "logits" in keys else ("scores" if "scores" in keys else None)
-            if key is None:
-                raise InputError(f"has no array 'logits' (found: {', '.join(sorted(keys))})",
-                                 name)
-            scores = z[key]
-            targets = z["targets"] if "targets" in keys else None
-            classes = [str(c) for c in z["classes"]] if "classes" in keys else None
-    except InputError:
-        raise
-    except ValueError as err:
-        if "allow_pickle" in str(err) or "Object arrays" in str(err):
-            raise InputError("holds Python objects (a pickle); refusing to load it",
-                             name) from None
-        raise InputError(f"not a valid .npz file ({err})", name) from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, zlib.error):
-        raise InputError("not a valid .npz file (corrupt or truncated)", name) from None
+    with _numpy_format_errors(name, ".npz"), np.load(path, allow_pickle=False) as z:
+        keys = set(z.files)
+        key = "logits" if "logits" in keys else ("scores" if "scores" in keys else None)
+        if key is None:
+            raise InputError(f"has no array 'logits' (found: {', '.join(sorted(keys))})", name)
+        scores = z[key]
+        targets = z["targets"] if "targets" in keys else None
+        classes = [str(c) for c in z["classes"]] if "classes" in keys else None
     _check_npy_dtype(scores.dtype, name)
     return array_table(scores, targets, name, "npz", classes)
 

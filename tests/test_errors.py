@@ -158,6 +158,20 @@ def test_truncated_npy(tmp_path):
                    "46448")
 
 
+@pytest.mark.parametrize("header", [b"{'descr': '<f8', 'fortran_order': False, 'shape': (",
+                                    b"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3),"
+                                    b" 'x': 1L}"])
+def test_garbled_npy_header(tmp_path, header):
+    # an unclosed bracket (a tokenizer error inside numpy) and a Python 2 long
+    # literal (numpy warns on stderr before failing): both one clean line
+    blob = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+    (tmp_path / "bad.npy").write_bytes(blob + bytes(48))
+    r = focal("score", tmp_path / "bad.npy", DIGITS[1])
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r
+    # the parenthesis carries numpy's own words, which vary by version
+    assert r.err.startswith(f"Error: {tmp_path}/bad.npy: not a valid .npy file ("), r.err
+
+
 def test_corrupt_gzip(tmp_path):
     blob = gzip.compress(open(sample("digits.csv"), "rb").read())
     (tmp_path / "cut.csv.gz").write_bytes(blob[: len(blob) // 2])
