@@ -53,14 +53,52 @@ def row_sums(a: np.ndarray) -> np.ndarray:
     return a @ np.ones(a.shape[1], a.dtype)
 
 
+# The direct form below is used for a row when its sum of exponentials is a
+# normal number well above the underflow range (so flushed terms cannot
+# matter) and exp(-z_t) is representable; the quotient then stays inside
+# float64's normal range. Anything else takes the max-shifted form.
+_DIRECT_REST_MIN = {np.dtype(np.float32): 1e-28, np.dtype(np.float64): 1e-150}
+_DIRECT_REST_MAX = 1e150
+_DIRECT_TARGET_MAX = 340.0
+
+
 def softmax_parts(logits: np.ndarray, targets: np.ndarray):
     """Cross-entropy and ``1 - p_t`` per row of ``(n, K)`` logits.
 
     ``targets`` must be valid class indices. Returns float64 ``(ce, q)``.
-    ``ce = (m - z_t) + log1p(sum_{j != argmax} exp(z_j - m))`` is exact in every
-    regime: both terms are non-negative, and when the target is the maximum the
-    first is zero and the second keeps all its digits.
+    ``ce = log1p(sum_{j != t} exp(z_j) * exp(-z_t))``: the target's own term is
+    left out of the sum (one scatter), so no digit cancels in any regime, and
+    the only pass over the block is one ``exp``, with no row maximum to find
+    or subtract. Rows this cannot hold (logits beyond about +-80 in float32,
+    +-340 in float64, or every other class underflowing) go through
+    :func:`softmax_parts_shifted`, which is exact everywhere but slower.
     """
+    z = logits if logits.dtype in (np.float32, np.float64) else logits.astype(np.float64)
+    n, k = z.shape
+    flat = z.reshape(-1) if z.flags.c_contiguous else np.ascontiguousarray(z).reshape(-1)
+    at = np.arange(0, n * k, k) + targets
+    zt = flat.take(at).astype(np.float64, copy=False)
+    e = _buffer(z.shape, z.dtype)
+    with np.errstate(over="ignore", under="ignore"):  # such rows are redone below
+        np.exp(z, out=e)
+    e.reshape(-1).put(at, 0.0)
+    rest = row_sums(e).astype(np.float64, copy=False)
+    direct = (rest >= _DIRECT_REST_MIN[z.dtype]) & (rest <= _DIRECT_REST_MAX) & \
+        (np.abs(zt) <= _DIRECT_TARGET_MAX)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        odds = rest * np.exp(-zt)      # (1 - p_t) / p_t
+        ce, q = np.log1p(odds), odds / (1.0 + odds)
+    if not direct.all():
+        redo = np.flatnonzero(~direct)
+        ce[redo], q[redo] = softmax_parts_shifted(z[redo], targets[redo])
+    return ce, q
+
+
+def softmax_parts_shifted(logits: np.ndarray, targets: np.ndarray):
+    """As :func:`softmax_parts`, around each row's maximum: exact for any
+    finite logits. ``ce = (m - z_t) + log1p(sum_{j != argmax} exp(z_j - m))``:
+    both terms are non-negative, and when the target is the maximum the first
+    is zero and the second keeps all its digits."""
     z = logits if logits.dtype in (np.float32, np.float64) else logits.astype(np.float64)
     n, k = z.shape
     flat = z.reshape(-1) if z.flags.c_contiguous else np.ascontiguousarray(z).reshape(-1)
@@ -68,14 +106,12 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray):
     top = base + z.argmax(axis=1)      # flat positions: take/put beat 2-D fancy indexing
     m = flat.take(top)
     zt = flat.take(base + targets)
-    e = _buffer(z.shape, z.dtype)
-    np.subtract(z, m[:, None], out=e)
+    e = np.subtract(z, m[:, None])
     np.exp(e, out=e)
     e.reshape(-1).put(top, 0.0)        # the maximum's own term, exp(0) = 1, goes to log1p
     rest = row_sums(e).astype(np.float64, copy=False)
     ce = (m.astype(np.float64) - zt) + np.log1p(rest)
-    q = -np.expm1(-ce)
-    return ce, q
+    return ce, -np.expm1(-ce)
 
 
 def softmax_parts_probs(probs: np.ndarray, targets: np.ndarray):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from focalcli import focal_loss, focal_loss_batch
-from focalcli.core import modulate, sigmoid_parts, softmax_parts
+from focalcli.core import modulate, sigmoid_parts, softmax_parts, softmax_parts_shifted
 
 mp.mp.dps = 50
 
@@ -43,6 +43,9 @@ REGIMES = {
     "extreme pair": ([1000.0, 1.0], 0),
     "negative large": ([-1000.0, -1000.5, -999.0], 1),
     "many classes": (list(np.linspace(-5, 5, 80)), 40),
+    "all far below zero": ([-400.0, -401.0, -402.0], 1),
+    "others underflow": ([30.0, -800.0, -790.0], 0),
+    "target beyond exp range": ([-20.0, 300.0, 360.0], 2),
 }
 
 
@@ -57,6 +60,29 @@ def test_softmax_matches_mpmath_to_1e12(name, gamma):
             assert g == 0
         else:
             assert abs(g - float(w)) <= 1e-12 * abs(float(w)), (name, g, float(w))
+
+
+@pytest.mark.parametrize("form", [softmax_parts, softmax_parts_shifted])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_both_forms_match_mpmath_in_every_regime(form, dtype):
+    # softmax_parts takes the direct form where it is safe and hands the rest
+    # to the shifted one; each must be exact on its own, and a block mixing
+    # both kinds of rows must put every result back on its own row
+    rows = [(z, t) for z, t in REGIMES.values() if len(z) == 3]
+    rows += [(list(r), 1) for r in np.random.default_rng(3).normal(0, 3, (20, 3))]
+    z = np.array([r for r, _ in rows], dtype=dtype)
+    t = np.array([t for _, t in rows])
+    ce, q = form(z, t)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for i, (row, target) in enumerate(rows):
+        if not np.all(np.isfinite(row)) or np.any(np.abs(np.array(row)) > 3e38):
+            continue
+        _, want_ce, want_pt = mp_softmax(z[i].astype(np.float64), target, 0.0)
+        want_q = 1 - want_pt
+        if dtype == np.float32 and float(want_ce) < 1e-30:
+            continue  # below what float32 exponentials resolve in the shifted form
+        assert abs(ce[i] - float(want_ce)) <= tol * float(want_ce) + 1e-300, (i, row)
+        assert abs(q[i] - float(want_q)) <= tol * float(want_q) + 1e-300, (i, row)
 
 
 def test_confident_row_keeps_digits_where_lse_minus_zt_loses_them():
