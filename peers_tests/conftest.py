@@ -1,20 +1,9 @@
-import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
-
-from focalcli.cli import cli  # noqa: E402
-
-
-def focal_json(*args) -> dict:
-    result = CliRunner().invoke(cli, [str(a) for a in args] + ["--format", "json"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def _extreme(rng, n, k):

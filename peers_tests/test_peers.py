@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import focal_json
+from peer_cli import focal_json
 
 torch.set_default_dtype(torch.float64)
 mp.mp.dps = 50
