@@ -1,0 +1,72 @@
+"""Where `focal score`'s time goes, per 1M rows of the bench input, on one
+thread: each step of the softmax core timed alone on cache-sized blocks, then
+the whole scorer. Prints; asserts nothing.
+
+    python benchmarks/profile.py        (after `make bench` made bench-data/)
+"""
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+from focalcli.entry import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()
+import numpy as np  # noqa: E402
+
+from focalcli import core  # noqa: E402
+from focalcli.readers import array_table  # noqa: E402
+from focalcli.scoring import Scorer, Settings, TargetFile  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import data  # noqa: E402
+
+BLOCK = 4096
+
+
+def per_million(fn, blocks, rows, repeat=15):
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for zb, tb in blocks:
+            fn(zb, tb)
+        runs.append((time.perf_counter() - start) * 1000 * 1_000_000 / rows)
+    return statistics.median(runs)
+
+
+def main():
+    zp, tp = data.npy("z1m", 1_000_000)
+    z, t = np.load(zp)[:BLOCK * 32].copy(), np.load(tp)[:BLOCK * 32].copy()
+    blocks = [(z[i:i + BLOCK], t[i:i + BLOCK]) for i in range(0, len(z), BLOCK)]
+    e = np.empty((BLOCK, z.shape[1]), z.dtype)
+    at = np.arange(0, BLOCK * z.shape[1], z.shape[1])
+    steps = {
+        "np.exp (the floor)": lambda zb, tb: np.exp(zb, out=e),
+        "finiteness check": lambda zb, tb: core.first_nonfinite(zb),
+        "row sums (BLAS)": lambda zb, tb: core.row_sums(zb),
+        "target take + put": lambda zb, tb: e.reshape(-1).put(at + tb, zb.reshape(-1)
+                                                              .take(at + tb)),
+        "argmax (shifted form only)": lambda zb, tb: zb.argmax(axis=1),
+        "softmax_parts, whole": core.softmax_parts,
+    }
+    print(f"one thread, ms per 1M x {z.shape[1]} float32 rows, blocks of {BLOCK}:")
+    for name, fn in steps.items():
+        print(f"  {name:28} {per_million(fn, blocks, len(z)):7.1f}")
+    z, t = np.load(zp), np.load(tp)
+    for threads in (1, 2):
+        def run():
+            Scorer(array_table(z, None, "z", "npy"), Settings(threads=threads),
+                   TargetFile(t, "t")).run()
+        run()
+        runs = []
+        for _ in range(7):
+            start = time.perf_counter()
+            run()
+            runs.append(time.perf_counter() - start)
+        print(f"  whole scorer, {threads} thread(s): {statistics.median(runs) * 1000:7.1f}")
+
+
+if __name__ == "__main__":
+    main()
