@@ -42,9 +42,15 @@ def _buffer(shape, dtype) -> np.ndarray:
     return buf[:size].reshape(shape)
 
 
-def float_dtype(a: np.ndarray) -> np.dtype:
+def as_float(a: np.ndarray) -> np.ndarray:
     """float32 and float64 stay as they are; anything else computes in float64."""
-    return a.dtype if a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+
+
+def _flat(z: np.ndarray) -> np.ndarray:
+    """``z`` as one C-ordered vector: take/put on flat positions beat 2-D
+    fancy indexing."""
+    return z.reshape(-1) if z.flags.c_contiguous else np.ascontiguousarray(z).reshape(-1)
 
 
 def row_sums(a: np.ndarray) -> np.ndarray:
@@ -73,9 +79,9 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray):
     +-340 in float64, or every other class underflowing) go through
     :func:`softmax_parts_shifted`, which is exact everywhere but slower.
     """
-    z = logits if logits.dtype in (np.float32, np.float64) else logits.astype(np.float64)
+    z = as_float(logits)
     n, k = z.shape
-    flat = z.reshape(-1) if z.flags.c_contiguous else np.ascontiguousarray(z).reshape(-1)
+    flat = _flat(z)
     at = np.arange(0, n * k, k) + targets
     zt = flat.take(at).astype(np.float64, copy=False)
     e = _buffer(z.shape, z.dtype)
@@ -99,11 +105,11 @@ def softmax_parts_shifted(logits: np.ndarray, targets: np.ndarray):
     finite logits. ``ce = (m - z_t) + log1p(sum_{j != argmax} exp(z_j - m))``:
     both terms are non-negative, and when the target is the maximum the first
     is zero and the second keeps all its digits."""
-    z = logits if logits.dtype in (np.float32, np.float64) else logits.astype(np.float64)
+    z = as_float(logits)
     n, k = z.shape
-    flat = z.reshape(-1) if z.flags.c_contiguous else np.ascontiguousarray(z).reshape(-1)
+    flat = _flat(z)
     base = np.arange(0, n * k, k)
-    top = base + z.argmax(axis=1)      # flat positions: take/put beat 2-D fancy indexing
+    top = base + z.argmax(axis=1)
     m = flat.take(top)
     zt = flat.take(base + targets)
     e = np.subtract(z, m[:, None])
@@ -135,7 +141,7 @@ def sigmoid_parts(logits: np.ndarray, labels: np.ndarray):
     and ``-x`` for negatives, ``ce = softplus(-s) = log1p(exp(-|s|)) + max(-s, 0)``
     and ``1 - p_t = sigmoid(-s)``, both without cancellation for any finite x.
     """
-    x = logits if logits.dtype in (np.float32, np.float64) else logits.astype(np.float64)
+    x = as_float(logits)
     s = np.where(labels, x, -x)
     e = np.exp(-np.abs(s))
     e64 = e.astype(np.float64, copy=False)
