@@ -165,6 +165,15 @@ def read_line(f, name: str, number: int):
     return line
 
 
+def numbered_lines(f, name: str) -> Iterator[tuple[int, str]]:
+    """(1-based number, line) for every line, each at most MAX_LINE long."""
+    for number in itertools.count(1):
+        line = read_line(f, name, number)
+        if not line:
+            return
+        yield number, line
+
+
 def open_text(path: str, compressed: bool) -> io.TextIOBase:
     raw = gzip.open(path, "rb") if compressed else open(path, "rb")
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
@@ -387,11 +396,11 @@ def _pieces(raw, name: str, size: int = PIECE_BYTES) -> Iterator[bytes]:
             yield piece
 
 
-def read_csv(path: str, name: str, fmt: str, compressed: bool, layout: Layout,
-             batch_rows=BATCH_ROWS) -> Table:
-    """CSV/TSV in newline-aligned pieces parsed two at a time: pandas' C
-    tokenizer releases the GIL, so this is as fast as its own parallel
-    whole-file read, with memory bounded by the pieces in flight."""
+def read_csv(path: str, name: str, fmt: str, compressed: bool, layout: Layout) -> Table:
+    """CSV/TSV in newline-aligned pieces of PIECE_BYTES parsed two at a time
+    (pandas' C tokenizer releases the GIL), with memory bounded by the pieces
+    in flight. Batches are pieces, whatever the caller's batch size: the
+    scorer's results do not depend on it."""
     import pandas as pd
     sep = "\t" if fmt == "tsv" else ","
     with read_errors(name), open_text(path, compressed) as f:
@@ -639,13 +648,8 @@ def read_jsonl(path: str, name: str, compressed: bool, layout: Layout,
                batch_rows=BATCH_ROWS) -> Table:
     # one cheap look at the first row tells whether there are class names/targets
     with read_errors(name), open_text(path, compressed) as f:
-        first, number = None, 0
-        while first is None:
-            number += 1
-            line = read_line(f, name, number)
-            if not line:
-                break
-            first = line if line.strip() else None
+        number, first = next(((n, line) for n, line in numbered_lines(f, name)
+                              if line.strip()), (0, None))
     if first is None:
         raise InputError("is empty", name)
     try:
@@ -657,17 +661,14 @@ def read_jsonl(path: str, name: str, compressed: bool, layout: Layout,
     classes = None
     has_targets = (layout.target_col or "target") in head or "label" in head
     if "logits" not in head:
-        _, _, classes = split_columns(list(head.keys()), layout, name)
-        has_targets = split_columns(list(head.keys()), layout, name)[0] is not None
+        target, _, classes = split_columns(list(head.keys()), layout, name)
+        has_targets = target is not None
 
     def batches():
         state: dict = {}
         start, objs, lines = 0, [], []
         with read_errors(name), open_text(path, compressed) as f:
-            for lineno in itertools.count(1):
-                line = read_line(f, name, lineno)
-                if not line:
-                    break
+            for lineno, line in numbered_lines(f, name):
                 if not line.strip():
                     continue
                 try:
@@ -718,7 +719,7 @@ def open_predictions(path: str, input_format: str | None = None,
         if fmt == "npz":
             return read_npz(real, name)
         if fmt in ("csv", "tsv"):
-            return read_csv(real, name, fmt, compressed, layout, batch_rows)
+            return read_csv(real, name, fmt, compressed, layout)
         if fmt == "json":
             return read_json(real, name, compressed, layout)
         if fmt == "jsonl":
