@@ -16,9 +16,10 @@ def focal_core(z, t):
     """The whole scoring pipeline on an in-memory array: blocks, threads,
     accumulators (what `focal score` does after reading)."""
     from focalcli.readers import array_table
-    from focalcli.scoring import Scorer, Settings, TargetFile
+    from focalcli.readers import TargetFile
+    from focalcli.scoring import Scorer, Settings
     table = array_table(z, None, "bench", "npy")
-    targets = TargetFile(t, "targets")
+    targets = TargetFile.of_array(t, "targets")
     return lambda: Scorer(table, Settings(threads=2), targets).run()
 
 

@@ -17,7 +17,8 @@ import numpy as np  # noqa: E402
 
 from focalcli import core  # noqa: E402
 from focalcli.readers import array_table  # noqa: E402
-from focalcli.scoring import Scorer, Settings, TargetFile  # noqa: E402
+from focalcli.readers import TargetFile  # noqa: E402
+from focalcli.scoring import Scorer, Settings  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -58,7 +59,7 @@ def main():
     for threads in (1, 2):
         def run():
             Scorer(array_table(z, None, "z", "npy"), Settings(threads=threads),
-                   TargetFile(t, "t")).run()
+                   TargetFile.of_array(t, "t")).run()
         run()
         runs = []
         for _ in range(7):

@@ -82,11 +82,12 @@ def parse_alpha(text: str | None, mode: str, option: str = "--alpha") -> AlphaSp
     return AlphaSpec("number", value, option=option)
 
 
-def strategy_weights(spec: AlphaSpec, counts: np.ndarray, total: int, mode: str) -> np.ndarray:
+def strategy_weights(spec: AlphaSpec, counts: np.ndarray, total, mode: str) -> np.ndarray:
     """Per-class weights of a strategy, from per-class counts.
 
     softmax: ``counts`` are examples per class, ``total`` the examples scored.
-    sigmoid: ``counts`` are positives per class, ``total`` the examples; each
+    sigmoid: ``counts`` are positives per class, ``total`` the scored
+    elements of each class (ignored elements left out, class by class); each
     class is a binary problem and the weight is the positives' alpha
     (negatives get ``1 - alpha``), the positive share of the two classes'
     weights under the same strategy.
@@ -95,7 +96,7 @@ def strategy_weights(spec: AlphaSpec, counts: np.ndarray, total: int, mode: str)
     the limit every strategy reaches smoothly, and never a division by zero.
     """
     n_c = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
-    n = float(max(total, 1))
+    n = np.maximum(np.asarray(total, dtype=np.float64), 1.0)
     k = n_c.size
     if mode == "sigmoid":
         n_neg = np.maximum(n - n_c, 1.0)
@@ -121,33 +122,29 @@ def _effective(n_c: np.ndarray, beta: float) -> np.ndarray:
     return -np.expm1(np.log(beta)) / -np.expm1(n_c * np.log(beta))
 
 
-def class_alpha(spec: AlphaSpec, n_classes: int, counts=None, total=0, mode="softmax"):
-    """The alpha in force: a float, or a ``(K,)`` array of per-class weights."""
+def alpha_in_force(spec: AlphaSpec, n_classes: int, mode: str, acc=None):
+    """The alpha actually used: a float, or a ``(K,)`` array of per-class
+    weights. Strategies need the accumulator of the scored targets (their
+    class counts); the other kinds need only the class count."""
+    if not spec.data_dependent:
+        return class_alpha(spec, n_classes, mode)
+    if acc is None:
+        raise ValueError("a class-balancing alpha needs the class counts")
+    if mode == "sigmoid":
+        return strategy_weights(spec, acc.positives(), acc.class_counts(), mode)
+    return strategy_weights(spec, acc.class_counts(), acc.scored(), mode)
+
+
+def class_alpha(spec: AlphaSpec, n_classes: int, mode="softmax"):
+    """A number, a checked per-class list, or Kornia's class-0 split."""
     if spec.kind == "number":
         return float(spec.value)
     if spec.kind == "kornia":  # class 0 (background) 1 - alpha, every other class alpha
         return np.array([1.0 - spec.value] + [spec.value] * (n_classes - 1))
-    if spec.kind == "list":
-        if len(spec.value) != n_classes:
-            raise OptionError(spec.option, f"has {len(spec.value)} weights for "
-                              f"{n_classes} classes")
-        values = np.asarray(spec.value, dtype=np.float64)
-        if mode == "sigmoid" and (values > 1).any():
-            raise OptionError(spec.option, "sigmoid per-class alphas must be in [0, 1]")
-        return values
-    return strategy_weights(spec, counts, total, mode)
-
-
-def group_weights(alpha, n_classes: int, mode: str) -> np.ndarray:
-    """Weight of each accumulator group (see summary.py) under ``alpha``.
-
-    softmax: group = target class, weight ``alpha[class]`` (or the number).
-    sigmoid: group ``2k`` = negatives of class k, ``2k + 1`` = positives;
-    weights ``1 - alpha_k`` and ``alpha_k``; a negative number: all 1.
-    """
-    a = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (n_classes,))
-    if mode == "softmax":
-        return a.copy()
-    if np.ndim(alpha) == 0 and alpha < 0:
-        return np.ones(2 * n_classes)
-    return np.stack([1.0 - a, a], axis=1).reshape(-1)
+    if len(spec.value) != n_classes:
+        raise OptionError(spec.option, f"has {len(spec.value)} weights for "
+                          f"{n_classes} classes")
+    values = np.asarray(spec.value, dtype=np.float64)
+    if mode == "sigmoid" and (values > 1).any():
+        raise OptionError(spec.option, "sigmoid per-class alphas must be in [0, 1]")
+    return values

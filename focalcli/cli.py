@@ -1,15 +1,16 @@
 """The `focal` command line: a thin shell over readers, scoring, report,
-render and writers. No maths and no format parsing here."""
+views, render and writers. No maths and no input parsing here (only the
+option values: lists of gammas and alphas)."""
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import sys
 
 import click
 
 from . import __version__
-from .alpha import AlphaSpec, class_alpha, parse_alpha
+from .alpha import AlphaSpec, alpha_in_force, parse_alpha
 from .errors import ExitStatus, FocalError, OptionError
 from .lists import parse_list
 from .peers import PEERS, resolve
@@ -56,10 +57,14 @@ def input_options(f):
 
 
 def _open_inputs(predictions, targets, input_format, target_col, id_col):
-    from .readers import Layout, load_targets, open_predictions
-    from .scoring import TargetFile
-    table = open_predictions(predictions, input_format, Layout(target_col, id_col))
-    target_file = TargetFile(*load_targets(targets)) if targets else None
+    """Open both inputs; a standard-input spool lives as long as the command."""
+    from .readers import Layout, Spool, open_predictions, open_targets
+    if predictions == "-" and targets == "-":
+        raise OptionError("TARGETS", "only one of PREDICTIONS and TARGETS can be '-'")
+    spool = click.get_current_context().with_resource(Spool())
+    table = open_predictions(predictions, input_format, Layout(target_col, id_col),
+                             spool=spool)
+    target_file = open_targets(targets, spool) if targets else None
     sources = {"predictions": table.name, "targets": target_file.name if target_file else None}
     return table, target_file, sources
 
@@ -72,12 +77,12 @@ def _preset(like, mode, alpha, normalize):
     return preset
 
 
-def _score_pass(table, target_file, settings, alpha_of=None, on_rows=None, top=0):
+def _score_pass(table, target_file, settings, alpha=1.0, on_rows=None, top=0):
     from .render import Progress
     from .scoring import Scorer
     progress = Progress(table.n_rows)
     try:
-        return Scorer(table, settings, target_file, alpha_of=alpha_of, on_rows=on_rows,
+        return Scorer(table, settings, target_file, alpha=alpha, on_rows=on_rows,
                       top=top, on_progress=progress).run()
     finally:
         progress.close()
@@ -91,20 +96,28 @@ def _emit(text: str, output: str | None, refuse=()):
         click.echo(text, nl=False)
 
 
+class PipeClosed(Exception):
+    """The reader of our standard output went away."""
+
+
 class FocalGroup(click.Group):
     """Maps every outcome to one exit code and at most one line on stderr
     (click's own handling would print usage blocks and tracebacks)."""
 
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
-        from .readers import cleanup
         args = sys.argv[1:] if args is None else list(args)
-        try:
-            code = self._run(args, prog_name, extra)
-        finally:
-            cleanup()
+        code = self._run(args, prog_name, extra)
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def invoke(self, ctx):
+        # click turns a broken pipe inside a command into sys.exit(1), the
+        # code of a failed gate; hand it to _run as what it is
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as err:
+            raise PipeClosed() from err
 
     def _run(self, args, prog_name, extra) -> int:
         try:
@@ -123,8 +136,8 @@ class FocalGroup(click.Group):
             return err.exit_status
         except (click.exceptions.Abort, KeyboardInterrupt):
             click.echo("Aborted.", err=True)
-            return 130
-        except BrokenPipeError:
+            return ExitStatus.INTERRUPTED
+        except (BrokenPipeError, PipeClosed):
             # the reader of our output went away (| head): not an error of ours
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
@@ -199,25 +212,18 @@ def score(predictions, targets, input_format, target_col, id_col, mode, like, pr
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
                         arithmetic=preset.arithmetic, threads=threads)
-    need_rows = per_example or output or top
-    alpha_of = _alpha_resolver(spec, table, target_file, settings, mode, need_rows)
-    sink = _row_sink(per_example, output, fmt, (predictions, targets))
-    try:
-        outcome = _score_pass(table, target_file, settings, alpha_of,
+    alpha = _row_alpha(spec, table, target_file, settings, mode,
+                       per_example or output or top)
+    with _row_sink(per_example, output, fmt, (predictions, targets)) as sink:
+        outcome = _score_pass(table, target_file, settings, alpha,
                               sink.write if sink else None, top)
         doc = score_summary(outcome, spec=spec, mode=mode, gamma=gamma, reduction=reduction,
                             normalize=normalize, sources=sources)
-        if sink:
-            sink.commit()
-    except BaseException:
-        if sink:
-            sink.abort()
-        raise
     _warn_absent(spec, outcome, mode)
     if top:
         doc["top"] = outcome.top
     if not per_example:
-        _print_summary(doc, fmt)
+        _print_doc(doc, "score", fmt)
     if fail_above is not None and doc["focal"] > fail_above:
         click.echo(f"focal: gate failed: {doc['reduction']} focal loss {doc['focal']!r} is "
                    f"above {fail_above!r}", err=True)
@@ -225,16 +231,16 @@ def score(predictions, targets, input_format, target_col, id_col, mode, like, pr
     return ExitStatus.OK
 
 
-def _alpha_resolver(spec: AlphaSpec, table, target_file, settings, mode, need_rows):
-    """How the per-row alpha is found once the class count is known. A
-    strategy needs the class counts first: one counting pass, only when
-    per-example rows are asked for (the summary applies alpha at the end)."""
-    if spec.data_dependent and need_rows:
-        from .report import alpha_in_force
-        counted = _score_pass(table, target_file, settings)
-        weights = alpha_in_force(spec, counted, mode)
-        return lambda k: weights
-    return lambda k: class_alpha(spec, k, mode=mode) if not spec.data_dependent else 1.0
+def _row_alpha(spec: AlphaSpec, table, target_file, settings, mode, need_rows):
+    """The alpha that per-example rows are weighted with. A strategy needs
+    the class counts first: one counting pass, only when rows are asked for
+    (the summary applies alpha at the end, from the same counts)."""
+    if not spec.data_dependent:
+        return alpha_in_force(spec, table.width, mode)
+    if not need_rows:
+        return 1.0
+    counted = _score_pass(table, target_file, settings)
+    return alpha_in_force(spec, counted.n_classes, mode, counted.acc)
 
 
 def _row_sink(per_example, output, fmt, inputs):
@@ -244,7 +250,7 @@ def _row_sink(per_example, output, fmt, inputs):
         return OutputFile(output, refuse=inputs)
     if per_example:
         return StdoutRows(RowWriter(sys.stdout, fmt) if fmt != "table" else TextRows())
-    return None
+    return contextlib.nullcontext()
 
 
 def _warn_absent(spec, outcome, mode):
@@ -257,22 +263,14 @@ def _warn_absent(spec, outcome, mode):
                        f"--alpha {spec.kind} weighs it as if it had one", err=True)
 
 
-def _dumps(doc) -> str:
-    """Indented for people; compact when the document is large (a summary of
-    a million classes would spend longer indenting than scoring)."""
-    big = len(doc.get("per_class", ())) > 1000 or len(doc.get("grid", ())) > 1000
-    return json.dumps(doc, indent=None if big else 2)
-
-
-def _print_summary(doc, fmt):
-    from .render import score_csv, score_table
-    from .writers import clean
-    if fmt == "json":
-        click.echo(_dumps(clean(doc)))
-    elif fmt == "csv":
-        click.echo(score_csv(doc), nl=False)
+def _print_doc(doc, kind, fmt):
+    """A document on stdout: a table for people, or its JSON/CSV view."""
+    from . import render
+    from .views import text
+    if fmt == "table":
+        getattr(render, kind + "_table")(doc)
     else:
-        score_table(doc)
+        click.echo(text(doc, kind, fmt), nl=False)
 
 
 @cli.command()
@@ -298,7 +296,7 @@ def sweep(predictions, targets, input_format, target_col, id_col, mode, like, pr
       focal sweep sample_data/digits.npy sample_data/digits_targets.npy --alphas 1,balanced
       focal sweep dets.npy t.npy --mode sigmoid --alphas 0.1:0.9:0.2 --plot sweep.png
     """
-    from .render import plot_format, sweep_plot, sweep_table
+    from .render import plot_format, sweep_plot
     from .report import sweep_grid
     from .scoring import Settings
     preset = _preset(like, mode, None, normalize)
@@ -317,7 +315,7 @@ def sweep(predictions, targets, input_format, target_col, id_col, mode, like, pr
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
                         gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
                         threads=threads)
-    outcome = _score_pass(table, target_file, settings, lambda k: 1.0)
+    outcome = _score_pass(table, target_file, settings)
     for spec in specs:
         _warn_absent(spec, outcome, mode)
     doc = sweep_grid(outcome, specs=specs, gammas=gamma_list, mode=mode, reduction=reduction,
@@ -325,11 +323,9 @@ def sweep(predictions, targets, input_format, target_col, id_col, mode, like, pr
     if plot:
         sweep_plot(doc, plot, refuse=(predictions, targets))
     if output:
-        _emit(_grid_text(doc, out_fmt), output, (predictions, targets))
-    if fmt == "table":
-        sweep_table(doc)
-    else:
-        click.echo(_grid_text(doc, fmt), nl=False)
+        from .views import text
+        _emit(text(doc, "sweep", out_fmt), output, (predictions, targets))
+    _print_doc(doc, "sweep", fmt)
     return ExitStatus.OK
 
 
@@ -338,16 +334,6 @@ def _grid_format(path):
     if ext not in (".json", ".csv"):
         raise OptionError("--output", f"{path}: the grid is written as .json or .csv")
     return ext[1:]
-
-
-def _grid_text(doc, fmt):
-    from .render import csv_text
-    from .writers import clean
-    if fmt == "json":
-        return _dumps(clean(doc)) + "\n"
-    cols = ["gamma", "alpha_spec", "alpha", "focal", "ce", "ratio", "easy_share",
-            "effective_examples", "effective_examples_ce"]
-    return csv_text(clean(doc["grid"]), cols)
 
 
 def _alpha_items(text, mode) -> list[AlphaSpec]:
@@ -390,7 +376,7 @@ def curve(gammas, alpha, pts, fmt, plot, traceback):
       focal curve --gammas 0:5:1 --pt 0.01,0.1,0.5,0.9,0.99 --format csv
       focal curve --plot figure1.png
     """
-    from .render import curve_plot, curve_table
+    from .render import curve_plot
     from .report import curve_rows
     gamma_list = parse_list(gammas, "--gammas", minimum=0.0)
     pt_list = parse_list(pts, "--pt")
@@ -402,13 +388,7 @@ def curve(gammas, alpha, pts, fmt, plot, traceback):
     if plot:
         dense = [i / 400 for i in range(1, 401)]
         curve_plot(curve_rows(gamma_list, dense, alpha), plot)
-    if fmt == "json":
-        click.echo(json.dumps(doc, indent=2))
-    elif fmt == "csv":
-        from .render import csv_text
-        click.echo(csv_text(doc["rows"], ["p_t", "gamma", "ce", "focal", "factor"]), nl=False)
-    else:
-        curve_table(doc)
+    _print_doc(doc, "curve", fmt)
     return ExitStatus.OK
 
 

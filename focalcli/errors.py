@@ -11,6 +11,7 @@ class ExitStatus(enum.IntEnum):
     GATE_FAILED = 1  # only --fail-above
     BAD_INPUT = 2  # usage errors and bad input
     INTERNAL = 3  # a bug
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 class FocalError(Exception):

@@ -1,9 +1,8 @@
-"""What a person sees: rich tables (the only module that imports rich), CSV
-views of the same documents, and matplotlib figures (imported lazily)."""
+"""What a person sees: rich tables (the only module that imports rich) and
+matplotlib figures (imported lazily). The machine views of the same
+documents are in views.py."""
 from __future__ import annotations
 
-import csv
-import io
 import os
 import sys
 import time
@@ -152,31 +151,6 @@ def curve_table(doc: dict, stream=None):
     _show(out, table)
 
 
-def csv_text(rows: list[dict], columns: list[str] | None = None, sep=",") -> str:
-    """Rows of dicts as CSV at full precision (repr of every float)."""
-    from .writers import clean
-    rows = clean(rows)
-    buf = io.StringIO()
-    columns = columns or (list(rows[0]) if rows else [])
-    w = csv.writer(buf, delimiter=sep, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow(["" if r.get(c) is None else
-                    (repr(r[c]) if isinstance(r[c], float) else
-                     ";".join(repr(x) for x in r[c]) if isinstance(r[c], list) else r[c])
-                    for c in columns])
-    return buf.getvalue()
-
-
-def score_csv(doc: dict) -> str:
-    """The summary as CSV: one row per class, then an 'all' row."""
-    cols = ["class", "count", "focal", "ce", "share"]
-    rows = [{c: r[c] for c in cols} for r in doc["per_class"]]
-    rows.append({"class": "all", "count": doc["n"], "focal": doc["focal"], "ce": doc["ce"],
-                 "share": 1.0 if doc["focal_sum"] else None})
-    return csv_text(rows, cols)
-
-
 # ---------------------------------------------------------------- plots
 
 def _pyplot():
@@ -199,13 +173,8 @@ def plot_format(path: str) -> str:
 
 def save_figure(fig, path: str, refuse=()):
     from .writers import AtomicFile
-    f = AtomicFile(path, refuse)
-    try:
+    with AtomicFile(path, refuse) as f:
         fig.savefig(f.file, format=plot_format(path), dpi=110, bbox_inches="tight")
-    except BaseException:
-        f.abort()
-        raise
-    f.commit()
 
 
 def sweep_plot(doc: dict, path: str, refuse=()):

@@ -1,36 +1,33 @@
 """The documents `focal` prints: plain dicts built from accumulators (no I/O).
 
-Their keys are the JSON keys of CONTRACT.md; the tables and CSVs are views of
-the same dicts, so every output shows the same numbers.
+Their keys are the JSON keys of the contract (README, "Summary JSON"); the
+tables, CSVs and JSON text are views of the same dicts (views.py, render.py),
+so every output shows the same numbers.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import core
-from .alpha import AlphaSpec, class_alpha, group_weights
-from .scoring import Outcome
+from .alpha import AlphaSpec, alpha_in_force
 from .errors import InputError
-from .summary import class_counts, figures
+from .scoring import Outcome
+from .summary import figures
 
 
-def alpha_in_force(spec: AlphaSpec, outcome: Outcome, mode: str):
-    """The alpha actually used: a number or per-class weights (strategies
-    are computed from the class counts of the scored targets)."""
-    acc = outcome.acc
-    total = int(acc.count.sum()) if mode == "softmax" else int(acc.count[:2].sum())
-    return class_alpha(spec, outcome.n_classes, class_counts(acc, mode), total, mode)
+def outcome_alpha(spec: AlphaSpec, outcome: Outcome, mode: str):
+    """The alpha in force for a scored outcome (strategies use its counts)."""
+    return alpha_in_force(spec, outcome.n_classes, mode, outcome.acc)
 
 
 def absent_classes(outcome: Outcome, mode: str) -> list[str]:
-    counts = class_counts(outcome.acc, mode)
+    counts = outcome.acc.positives()
     return [outcome.classes[i] for i in np.flatnonzero(counts == 0)]
 
 
-def _cell(outcome: Outcome, gamma_index: int, alpha, mode, reduction, normalize):
-    w = group_weights(alpha, outcome.n_classes, mode)
+def _cell(outcome: Outcome, gamma_index: int, alpha, reduction, normalize):
     try:
-        return figures(outcome.acc, gamma_index, w, mode=mode, reduction=reduction,
+        return figures(outcome.acc, gamma_index, alpha, reduction=reduction,
                        normalize=normalize)
     except OverflowError as err:
         raise InputError(f"scores too large: {err}", outcome.source) from None
@@ -41,16 +38,16 @@ def _counts(outcome: Outcome, mode: str) -> dict:
     out = {"n": acc.examples - acc.ignored, "ignored": acc.ignored,
            "classes": outcome.n_classes, "class_names": outcome.classes, "mode": mode}
     if mode == "sigmoid":
-        out["elements"] = int(acc.count.sum())
-        out["positives"] = int(acc.count[1::2].sum())
+        out["elements"] = acc.scored()
+        out["positives"] = int(acc.positives().sum())
         out["ignored_elements"] = acc.ignored_elements
     return out
 
 
 def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
                   reduction: str, normalize: str | None, sources: dict) -> dict:
-    alpha = alpha_in_force(spec, outcome, mode)
-    fig = _cell(outcome, 0, alpha, mode, reduction, normalize)
+    alpha = outcome_alpha(spec, outcome, mode)
+    fig = _cell(outcome, 0, alpha, reduction, normalize)
     for row in fig.per_class:
         row["class"] = outcome.classes[row["index"]]
     doc = {**sources, **_counts(outcome, mode),
@@ -73,8 +70,8 @@ def sweep_grid(outcome: Outcome, *, specs: list[AlphaSpec], gammas, mode: str,
     grid = []
     for gi, gamma in enumerate(gammas):
         for spec in specs:
-            alpha = alpha_in_force(spec, outcome, mode)
-            fig = _cell(outcome, gi, alpha, mode, reduction, normalize)
+            alpha = outcome_alpha(spec, outcome, mode)
+            fig = _cell(outcome, gi, alpha, reduction, normalize)
             grid.append({
                 "gamma": gamma,
                 "alpha": alpha.tolist() if isinstance(alpha, np.ndarray) else alpha,

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import core
 from .errors import InputError
-from .readers import Batch, Table
+from .readers import Batch, Table, TargetFile
 from .summary import Accumulator
 from .targets import Where, sigmoid_targets, softmax_targets
 
@@ -55,25 +55,6 @@ class Outcome:
     classes: list[str]
     top: list[dict] = field(default_factory=list)
     source: str | None = None
-
-
-class TargetFile:
-    """A separate TARGETS array, sliced in step with the predictions."""
-
-    def __init__(self, array: np.ndarray, name: str):
-        self.array, self.name = array, name
-
-    def slice(self, start: int, n: int, pred_name: str) -> np.ndarray:
-        part = np.asarray(self.array[start:start + n])
-        if len(part) < n:
-            raise InputError(f"has {len(self.array)} targets but {pred_name} has more "
-                             f"rows (at least {start + n})", self.name)
-        return part
-
-    def check_end(self, rows: int, pred_name: str):
-        if len(self.array) != rows:
-            raise InputError(f"has {len(self.array)} targets but {pred_name} has "
-                             f"{rows} rows", self.name)
 
 
 def aligned(batches: Iterator[Batch], block: int) -> Iterator[Batch]:
@@ -118,10 +99,10 @@ class Scorer:
     ``on_rows`` as they are made (a dict of equal-length columns)."""
 
     def __init__(self, table: Table, settings: Settings, targets: TargetFile | None = None,
-                 alpha_of: Callable[[int], object] | None = None, on_rows: Callable[[dict], None] | None = None, top: int = 0,
+                 alpha=1.0, on_rows: Callable[[dict], None] | None = None, top: int = 0,
                  on_progress: Callable[[int], None] | None = None):
         self.table, self.s, self.targets = table, settings, targets
-        self.alpha_of = alpha_of or (lambda k: 1.0)  # K -> alpha for per-example rows
+        self.alpha = alpha  # the alpha in force, for per-example rows
         self.on_rows, self.top_n = on_rows, top
         self.on_progress = on_progress
         self._top: list = []
@@ -146,9 +127,7 @@ class Scorer:
         if self.targets is None and not self.table.has_targets:
             raise InputError("no targets: give a TARGETS file, or a 'target' or 'label' "
                              "column (--target-col)", self.table.name)
-        self.alpha = self.alpha_of(self.k)
-        groups = 2 * self.k if self.s.mode == "sigmoid" else self.k
-        self.acc = Accumulator(tuple(self.s.gammas), groups)
+        self.acc = Accumulator(tuple(self.s.gammas), self.k, self.s.mode)
 
     def run(self) -> Outcome:
         threads = self.s.threads or os.cpu_count() or 1
@@ -158,6 +137,7 @@ class Scorer:
         if first is None:
             raise InputError("has no rows", self.table.name)
         self._start(first)
+        self.cursor = self.targets.cursor() if self.targets is not None else None
         block = self.s.block_rows or block_rows_for(self.k)
         unit = block * UNIT_BLOCKS
         pending: deque = deque()
@@ -183,8 +163,8 @@ class Scorer:
                     self.on_progress(rows)
             while pending:
                 finish_oldest()
-        if self.targets is not None:
-            self.targets.check_end(rows, self.table.name)
+        if self.cursor is not None:
+            self.cursor.check_end(rows, self.table.name)
         top = [row for *_, row in sorted(self._top, key=lambda x: (-x[0], -x[1]))]
         return Outcome(self.acc, self.k, self.classes, top, self.table.name)
 
@@ -199,7 +179,7 @@ class Scorer:
         if not np.issubdtype(scores.dtype, np.floating):
             scores = scores.astype(np.float64)
         if self.targets is not None:
-            raw = self.targets.slice(batch.start, len(scores), self.table.name)
+            raw = self.cursor.take(batch.start, len(scores), self.table.name)
             twhere = Where(self.targets.name, batch.start)
         else:
             raw, twhere = batch.targets, where
@@ -225,20 +205,10 @@ class Scorer:
             zb = z[b:b + block]
             self._check(zb, where, lo + b)
             ce[b:b + block], q[b:b + block] = parts(zb, y[b:b + block])
-        acc = Accumulator(self.acc.gammas, self.acc.n_groups)
-        acc.examples = hi - lo
+        acc = self.acc.empty()
         # p_t for the buckets: 1 - q is within an ulp of exp(-ce) near every edge
         pt = 1.0 - q
-        if softmax:
-            if m.all():
-                acc.add(y, ce, q, pt)
-            else:
-                acc.add(y[m], ce[m], q[m], pt[m])
-        else:
-            group = 2 * np.arange(self.k) + y
-            acc.add(group[m], ce[m], q[m], pt[m])
-        acc.ignored_elements = int((~m).sum())
-        acc.ignored = int((~m).sum()) if m.ndim == 1 else int((~m.any(axis=1)).sum())
+        acc.add(y, m, ce, q, pt)
         cols = None
         if self.on_rows is not None or self.top_n:
             exact_pt = np.exp(-ce) if softmax and not self.s.probs and \

@@ -5,7 +5,8 @@ count, sum of CE, sum of CE squared, and, for each gamma, the sum of the
 *unweighted* focal loss and of its square. Accumulators merge by addition, so
 they can be built per block, per thread or per worker.
 
-Alpha enters only here, at the end: every alpha in use is constant within a
+The summary's alpha enters only here, at the end (per-example rows weigh
+each row as it is scored): every alpha in use is constant within a
 group (softmax: group = target class; sigmoid: ``2k`` = negatives and ``2k+1``
 = positives of class k), so the weighted sums are ``sum_g w_g S_g`` and
 ``sum_g w_g**2 Q_g``. That is why one pass serves every alpha of a sweep, and
@@ -24,8 +25,14 @@ N_BUCKETS = len(core.BUCKET_LABELS)
 
 @dataclass
 class Accumulator:
+    """Sums over scored units, by (group, p_t bucket). The group layout is
+    this class's own business: softmax, group = target class; sigmoid,
+    ``2k`` = negatives and ``2k + 1`` = positives of class k. Nothing outside
+    reads the arrays by group: use the methods."""
+
     gammas: tuple[float, ...]
-    n_groups: int
+    n_classes: int
+    mode: str = "softmax"
     count: np.ndarray = None
     ce: np.ndarray = None
     ce2: np.ndarray = None
@@ -44,8 +51,33 @@ class Accumulator:
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros((len(self.gammas),) + shape))
 
-    def add(self, group: np.ndarray, ce: np.ndarray, q: np.ndarray, pt: np.ndarray):
-        """Add scored elements (1-D, ignored ones already removed)."""
+    @property
+    def sigmoid(self) -> bool:
+        return self.mode == "sigmoid"
+
+    @property
+    def n_groups(self) -> int:
+        return 2 * self.n_classes if self.sigmoid else self.n_classes
+
+    def add(self, labels: np.ndarray, keep: np.ndarray, ce: np.ndarray, q: np.ndarray,
+            pt: np.ndarray):
+        """Add rows: softmax ``labels`` are ``(n,)`` class indices, sigmoid
+        ``(n, K)`` booleans; ``keep`` marks what is scored (same shape), and
+        ``ce``, ``q`` (``1 - p_t``), ``pt`` are per unit, ignored ones included."""
+        self.examples += len(labels)
+        if self.sigmoid:
+            group = 2 * np.arange(self.n_classes) + labels
+            self.ignored_elements += int((~keep).sum())
+            self.ignored += int((~keep.any(axis=1)).sum())
+        else:
+            group = labels
+            self.ignored += int((~keep).sum())
+        if keep.all():
+            self._add(group.reshape(-1), ce.reshape(-1), q.reshape(-1), pt.reshape(-1))
+        else:
+            self._add(group[keep], ce[keep], q[keep], pt[keep])
+
+    def _add(self, group: np.ndarray, ce: np.ndarray, q: np.ndarray, pt: np.ndarray):
         size = self.n_groups * N_BUCKETS
         cell = group * N_BUCKETS + core.bucket_of(pt)
 
@@ -68,6 +100,43 @@ class Accumulator:
         self.ignored_elements += other.ignored_elements
         self.examples += other.examples
         return self
+
+    def empty(self) -> "Accumulator":
+        """A zero accumulator of the same shape, to fill and merge."""
+        return Accumulator(self.gammas, self.n_classes, self.mode)
+
+    # -- reading it
+    def by_class(self, a: np.ndarray) -> np.ndarray:
+        """Fold ``(groups, ...)`` sums into ``(K,)`` per-class totals."""
+        if self.sigmoid:
+            return a.reshape(self.n_classes, -1).sum(axis=1)
+        return a.reshape(self.n_groups, -1).sum(axis=1)
+
+    def class_counts(self) -> np.ndarray:
+        """Scored units per class: examples of that target (softmax), or
+        scored elements of that class (sigmoid)."""
+        return self.by_class(self.count)
+
+    def positives(self) -> np.ndarray:
+        """Positive labels per class (softmax: the examples of each class)."""
+        if self.sigmoid:
+            return self.count[1::2].sum(axis=1)
+        return self.class_counts()
+
+    def scored(self) -> int:
+        """Scored units: examples (softmax) or elements (sigmoid)."""
+        return int(self.count.sum())
+
+    def group_weights(self, alpha) -> np.ndarray:
+        """Weight of each group under ``alpha`` (a number or ``(K,)``):
+        softmax ``alpha[class]``; sigmoid ``1 - alpha_k`` for negatives and
+        ``alpha_k`` for positives, and all 1 for a negative number."""
+        a = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (self.n_classes,))
+        if not self.sigmoid:
+            return a.copy()
+        if np.ndim(alpha) == 0 and alpha < 0:
+            return np.ones(self.n_groups)
+        return np.stack([1.0 - a, a], axis=1).reshape(-1)
 
 
 @dataclass
@@ -98,23 +167,24 @@ def _effective(total: float, squares: float):
     return total / squares * total
 
 
-def figures(acc: Accumulator, gamma_index: int, weights: np.ndarray, *, mode: str,
-            reduction: str = "mean", normalize: str | None = None) -> Figures:
-    """Reduce an accumulator for one gamma under per-group ``weights``."""
-    w = weights[:, None]
+def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean",
+            normalize: str | None = None) -> Figures:
+    """Reduce an accumulator for one gamma under ``alpha`` (the alpha in
+    force: a number or one weight per class)."""
+    w = acc.group_weights(alpha)[:, None]
     with np.errstate(over="ignore", invalid="ignore"):
         f = w * acc.focal[gamma_index]
         f2 = (w * w) * acc.focal2[gamma_index]
         focal_sum, ce_sum = float(f.sum()), float(acc.ce.sum())
     if not (np.isfinite(focal_sum) and np.isfinite(ce_sum)):
         raise OverflowError("the summed loss overflows float64")
-    scored = float(acc.count.sum())
+    scored = float(acc.scored())
     if reduction == "sum":
         denominator = 1.0
-    elif normalize == "positives" and mode == "sigmoid":
-        denominator = float(acc.count[1::2].sum())
+    elif normalize == "positives" and acc.sigmoid:
+        denominator = float(acc.positives().sum())
     elif normalize == "classes":  # Kornia: every (example, class) cell, ignored ones too
-        denominator = float(acc.examples * acc.n_groups)
+        denominator = float(acc.examples * acc.n_classes)
     else:
         denominator = scored
     focal = focal_sum / denominator if denominator else 0.0
@@ -128,15 +198,9 @@ def figures(acc: Accumulator, gamma_index: int, weights: np.ndarray, *, mode: st
         for b, (label, low, high) in enumerate(zip(
             core.BUCKET_LABELS, (0.0,) + core.BUCKET_EDGES, core.BUCKET_EDGES + (1.0,)))
     ]
-    if mode == "sigmoid":
-        # groups 2k (negatives) and 2k+1 (positives) fold into class k
-        k = acc.n_groups // 2
-        fold = lambda a: a.reshape(k, 2, -1).sum(axis=(1, 2))  # noqa: E731
-        counts, positives = fold(acc.count), acc.count[1::2].sum(axis=1)
-    else:
-        fold = lambda a: a.sum(axis=1)  # noqa: E731
-        counts, positives = fold(acc.count), None
-    class_focal, class_ce = fold(f), fold(acc.ce)
+    counts = acc.class_counts()
+    positives = acc.positives() if acc.sigmoid else None
+    class_focal, class_ce = acc.by_class(f), acc.by_class(acc.ce)
     per_class = []
     for c in range(counts.size):
         n_c = float(counts[c])
@@ -157,9 +221,3 @@ def figures(acc: Accumulator, gamma_index: int, weights: np.ndarray, *, mode: st
         per_class=per_class, buckets=by_bucket,
     )
 
-
-def class_counts(acc: Accumulator, mode: str) -> np.ndarray:
-    """Examples per class (softmax) or positives per class (sigmoid)."""
-    if mode == "sigmoid":
-        return acc.count[1::2].sum(axis=1)
-    return acc.count.sum(axis=1)

@@ -57,7 +57,9 @@ def _umask() -> int:
 
 
 class AtomicFile:
-    """A temporary file beside ``path``, renamed over it by ``commit()``."""
+    """A temporary file beside ``path``, renamed over it by ``commit()``.
+    As a context manager: committed when the block ends, removed when it
+    raises."""
 
     def __init__(self, path: str, refuse: tuple[str, ...] = ()):
         self.path = path
@@ -74,6 +76,15 @@ class AtomicFile:
             raise InputError(f"cannot write output: {err.strerror}", path) from None
         os.fchmod(fd, 0o666 & ~_umask())  # as open() would have made it, not mkstemp's 0600
         self.file = os.fdopen(fd, "w+b")
+
+    def __enter__(self) -> "AtomicFile":
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
 
     def commit(self):
         self.file.flush()
@@ -200,7 +211,21 @@ class RowWriter:
                 self._text.detach()
 
 
-class OutputFile:
+class RowSink:
+    """Where per-example rows go; as a context manager, committed when the
+    block ends and undone when it raises."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+class OutputFile(RowSink):
     """``-o FILE``: a RowWriter on an AtomicFile."""
 
     def __init__(self, path: str, refuse=()):
@@ -234,16 +259,11 @@ class OutputFile:
 
 def write_text_atomic(path: str, text: str, refuse=()):
     """Write a whole text (a summary, a sweep table) atomically."""
-    f = AtomicFile(path, refuse)
-    try:
+    with AtomicFile(path, refuse) as f:
         f.file.write(text.encode("utf-8"))
-    except BaseException:
-        f.abort()
-        raise
-    f.commit()
 
 
-class StdoutRows:
+class StdoutRows(RowSink):
     """--per-example on stdout: nothing to commit or undo."""
 
     def __init__(self, writer):

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from conftest import focal
 from focalcli.readers import Layout, open_predictions
-from focalcli.scoring import Scorer, Settings, TargetFile
+from focalcli.readers import TargetFile
+from focalcli.scoring import Scorer, Settings
 from focalcli.summary import Accumulator
 
 
@@ -27,7 +28,7 @@ def big(tmp_path_factory):
 
 def totals(path, targets, batch_rows, threads, gammas=(2.0, 0.5)):
     table = open_predictions(str(path), layout=Layout(), batch_rows=batch_rows)
-    tf = TargetFile(np.load(targets), str(targets)) if targets else None
+    tf = TargetFile.of_array(np.load(targets), str(targets)) if targets else None
     out = Scorer(table, Settings(gammas=gammas, threads=threads), tf).run()
     return out.acc
 
@@ -80,10 +81,11 @@ def test_accumulators_merge_by_addition(sizes, seed):
         ce = rng.exponential(size=n)
         q = -np.expm1(-ce)
         acc = Accumulator((0.0, 2.0), 3)
-        acc.add(g, ce, q, 1 - q)
+        acc.add(g, np.ones(n, bool), ce, q, 1 - q)
         parts.append(acc)
         all_g.append(g), all_ce.append(ce), all_q.append(q)
-    whole.add(np.concatenate(all_g), np.concatenate(all_ce), np.concatenate(all_q),
+    g = np.concatenate(all_g)
+    whole.add(g, np.ones(g.size, bool), np.concatenate(all_ce), np.concatenate(all_q),
               1 - np.concatenate(all_q))
     merged = Accumulator((0.0, 2.0), 3)
     for p in parts:

@@ -1,0 +1,120 @@
+"""``.npy`` (memory-mapped, streamed, pages released behind the reader) and
+``.npz`` (loaded whole). Never unpickles."""
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import warnings
+
+import numpy as np
+
+from ..errors import InputError
+from .source import BATCH_ROWS, Source
+from .table import Batch, Layout, Table
+
+
+def check_dtype(dtype: np.dtype, name: str):
+    if dtype.hasobject:
+        raise InputError("holds Python objects (a pickle); refusing to load it", name)
+    if dtype.kind not in "biuf":
+        raise InputError(f"has dtype {dtype}; expected numbers", name)
+
+
+@contextlib.contextmanager
+def numpy_format_errors(name: str, what: str):
+    """numpy's .npy/.npz parsers fail on garbage in many ways (ValueError,
+    SyntaxError, tokenize errors, zip errors, ...) and warn about header quirks
+    on stderr; turn all of it into one located InputError and no warnings."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    except (InputError, MemoryError):
+        raise
+    except OSError as err:
+        if err.errno is not None:  # a real I/O error: read_errors words it
+            raise
+        raise InputError(f"not a valid {what} file (corrupt or truncated)", name) from None
+    except ValueError as err:
+        if "allow_pickle" in str(err) or "Object arrays" in str(err):
+            raise InputError("holds Python objects (a pickle); refusing to load it",
+                             name) from None
+        raise InputError(f"not a valid {what} file ({err})", name) from None
+    except Exception:
+        raise InputError(f"not a valid {what} file (corrupt or truncated)", name) from None
+
+
+def load_npy(path: str, name: str) -> np.ndarray:
+    """Memory-map a ``.npy`` safely: never unpickles, checks the size."""
+    with numpy_format_errors(name, ".npy"), open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise InputError(f"unsupported .npy version {version}", name)
+        offset = f.tell()
+        size = os.fstat(f.fileno()).st_size
+    check_dtype(dtype, name)
+    need = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size < need:
+        raise InputError(f"truncated .npy: {size} bytes, header promises {need}", name)
+    if int(np.prod(shape)) == 0:
+        return np.zeros(shape, dtype)
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape,
+                     order="F" if fortran else "C")
+
+
+def _release(arr: np.ndarray, upto_row: int):
+    """Drop mapped pages we are done with, so resident memory stays bounded
+    on files larger than RAM (the page cache keeps them if memory allows)."""
+    mm = getattr(arr, "_mmap", None)
+    if mm is None or not hasattr(mm, "madvise"):
+        return
+    start = arr.offset % mmap.ALLOCATIONGRANULARITY
+    end = start + upto_row * (arr.strides[0] if arr.ndim else 0)
+    end -= end % mmap.PAGESIZE
+    if end > 0:
+        with contextlib.suppress(OSError, ValueError):
+            mm.madvise(mmap.MADV_DONTNEED, 0, end)
+
+
+def array_table(scores: np.ndarray, targets, name: str, fmt: str,
+                classes=None, release=False, batch_rows=BATCH_ROWS) -> Table:
+    if scores.ndim not in (1, 2):
+        raise InputError(f"expected a 1-D or 2-D array of scores, got {scores.ndim}-D "
+                         f"with shape {scores.shape}", name)
+    n = scores.shape[0]
+    if targets is not None and len(targets) != n:
+        raise InputError(f"has {n} rows of scores but {len(targets)} targets", name)
+
+    def batches():
+        for start in range(0, n, batch_rows):
+            stop = min(start + batch_rows, n)
+            yield Batch(start, np.asarray(scores[start:stop]),
+                        None if targets is None else np.asarray(targets[start:stop]))
+            if release:
+                _release(scores, stop)
+    width = 1 if scores.ndim == 1 else scores.shape[1]
+    return Table(name, fmt, batches, width, classes, targets is not None, n)
+
+
+def read_npy(src: Source, layout: Layout) -> Table:
+    arr = load_npy(src.real, src.name)
+    return array_table(arr, None, src.name, "npy", release=True, batch_rows=src.batch_rows)
+
+
+def read_npz(src: Source, layout: Layout) -> Table:
+    name = src.name
+    with numpy_format_errors(name, ".npz"), np.load(src.real, allow_pickle=False) as z:
+        keys = set(z.files)
+        key = "logits" if "logits" in keys else ("scores" if "scores" in keys else None)
+        if key is None:
+            raise InputError(f"has no array 'logits' (found: {', '.join(sorted(keys))})", name)
+        scores = z[key]
+        targets = z["targets"] if "targets" in keys else None
+        classes = [str(c) for c in z["classes"]] if "classes" in keys else None
+    check_dtype(scores.dtype, name)
+    return array_table(scores, targets, name, "npz", classes, batch_rows=src.batch_rows)

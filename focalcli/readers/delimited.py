@@ -1,0 +1,144 @@
+"""CSV and TSV (``.gz`` too): newline-aligned pieces parsed by pandas' C
+tokenizer two at a time, so memory is bounded by the pieces in flight."""
+from __future__ import annotations
+
+import io
+import re
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
+
+from ..errors import InputError
+from .source import MAX_LINE, Source, open_binary, open_text, read_errors, read_line
+from .table import Layout, Table, frame_batch, split_columns
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+PIECE_BYTES = 16 << 20
+PIECES_IN_FLIGHT = 3
+NA_VALUES = ["", "nan", "NaN", "NAN", "-nan", "null", "NULL", "NA", "N/A"]
+
+
+def split_header(line: str, sep: str, name: str) -> list[str]:
+    import csv
+    csv.field_size_limit(MAX_LINE)
+    try:
+        return next(csv.reader([line], delimiter=sep))
+    except csv.Error as err:
+        raise InputError(f"malformed header: {err}", name, row=1, line=True) from None
+
+
+def _pieces(raw, name: str, size: int = PIECE_BYTES) -> Iterator[bytes]:
+    """Newline-aligned pieces of a binary stream (a row never straddles two).
+    Fields holding newlines are not supported; they fail to parse loudly."""
+    while True:
+        piece = raw.read(size)
+        if not piece:
+            return
+        if not piece.endswith(b"\n"):
+            rest = raw.readline(MAX_LINE + 1)
+            if len(rest) > MAX_LINE and not rest.endswith(b"\n"):
+                raise InputError(f"a line is longer than {MAX_LINE >> 20} MB", name)
+            piece += rest
+        if not piece.isspace():
+            yield piece
+
+
+def read_csv(src: Source, layout: Layout) -> Table:
+    """CSV/TSV in newline-aligned pieces of PIECE_BYTES parsed two at a time
+    (pandas' C tokenizer releases the GIL). Batches are pieces, whatever the
+    caller's batch size: the scorer's results do not depend on it."""
+    import pandas as pd
+    name, fmt = src.name, src.fmt
+    sep = "\t" if fmt == "tsv" else ","
+    with read_errors(name), open_text(src) as f:
+        first = read_line(f, name, 1).rstrip("\r\n")
+    if not first.strip():
+        raise InputError("is empty", name)
+    fields = split_header(first, sep, name)
+    has_header = not all(is_number(v) for v in fields)
+    if has_header:
+        columns = [c.strip() for c in fields]
+        if len(set(columns)) != len(columns):
+            dup = next(c for c in columns if columns.count(c) > 1)
+            raise InputError(f"column {dup!r} appears twice in the header", name, row=1,
+                             line=True)
+    else:
+        columns = [str(i) for i in range(len(fields))]
+    target, ident, scores = split_columns(columns, layout, name)
+    first_line = 2 if has_header else 1
+    options = dict(sep=sep, header=None, names=columns, engine="c", encoding="utf-8",
+                   dtype={ident: object} if ident else None, keep_default_na=False,
+                   na_values=NA_VALUES, **_exact_floats(pd))
+
+    def parse(piece: bytes):
+        """On a worker thread: text to a Batch whose rows and lines count
+        from 0 and 1 within the piece (the caller shifts them)."""
+        try:
+            df = pd.read_csv(io.BytesIO(piece), **options)
+            return (frame_batch(df, 0, target, ident, scores, name, 1) if len(df) else None), None
+        except pd.errors.ParserError as err:
+            return None, _parser_message(err)
+        except pd.errors.EmptyDataError:
+            return None, None
+        except InputError as err:
+            return None, err
+
+    def batches():
+        start = 0
+        with read_errors(name), ThreadPoolExecutor(2) as pool, open_binary(src) as raw:
+            if has_header:
+                raw.readline(MAX_LINE + 1)
+            elif raw.read(3) != b"\xef\xbb\xbf":
+                raw.seek(0)
+            pending = deque()
+            pieces = _pieces(raw, name)
+            while True:
+                while len(pending) < PIECES_IN_FLIGHT:
+                    piece = next(pieces, None)
+                    if piece is None:
+                        break
+                    pending.append(pool.submit(parse, piece))
+                if not pending:
+                    break
+                batch, problem = pending.popleft().result()
+                shift = first_line - 1 + start
+                if isinstance(problem, InputError):
+                    problem.row += shift
+                    raise problem
+                if problem is not None:
+                    raise InputError(f"malformed {fmt.upper()}: "
+                                     f"{_offset_lines(problem, shift)}", name)
+                if batch is not None:
+                    batch.start = start
+                    batch.lines += shift
+                    yield batch
+                    start += len(batch.scores)
+        if start == 0:
+            raise InputError("has a header but no rows", name)
+    return Table(name, fmt, batches, len(scores), scores if has_header else None,
+                 target is not None)
+
+
+def _offset_lines(message: str, offset: int) -> str:
+    """pandas counts lines from the start of the piece it was given."""
+    return re.sub(r"line (\d+)", lambda m: f"line {int(m.group(1)) + offset}", message)
+
+
+def _exact_floats(pd) -> dict:
+    # pandas 3 parses floats exactly by default (and deprecates the option);
+    # pandas 2 needs it asked for
+    return {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+
+
+def _parser_message(err) -> str:
+    text = str(err).strip().splitlines()[-1]
+    return text.replace("Error tokenizing data. C error: ", "")
+

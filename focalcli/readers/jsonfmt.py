@@ -1,0 +1,194 @@
+"""JSON (one document, loaded whole: the format has no rows to stream) and
+JSONL (one row object per line, streamed)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ..errors import InputError
+from .arrays import array_table
+from .source import Source, numbered_lines, open_text, read_errors
+from .table import Batch, Layout, Table, split_columns, where as _where
+
+
+def _reject_constant(token: str):
+    raise ValueError(f"{token} is not a number JSON allows")
+
+
+def loads(text: str):
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def json_error(err: ValueError, name: str, line: int | None = None) -> InputError:
+    """Locate a JSON syntax error: line and column in the file."""
+    if isinstance(err, json.JSONDecodeError):
+        row = err.lineno if line is None else line
+        return InputError(f"invalid JSON: {err.msg}", name, row=row, line=True,
+                          column=err.colno - 1)
+    return InputError(f"invalid JSON: {err}", name, row=line, line=line is not None)
+
+
+def number_matrix(rows, name: str, what: str, first_line=None) -> np.ndarray:
+    """A list of equal-length lists of numbers, checked row by row."""
+    if not isinstance(rows, list):
+        raise InputError(f"{what} must be a list", name)
+    width = None
+    for i, row in enumerate(rows):
+        items = row if isinstance(row, list) else [row]
+        if width is None:
+            width = len(items)
+        if len(items) != width:
+            raise InputError(f"ragged {what}: {len(items)} values where the first row "
+                             f"has {width}", name, **_where(i, first_line))
+        for j, v in enumerate(items):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise InputError(f"{json.dumps(v)[:40]} is not a number", name,
+                                 **_where(i, first_line), column=j)
+    if not rows:
+        raise InputError(f"{what} is empty", name)
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _rows_batch(objs: list, start: int, layout: Layout, name: str, first_line,
+                state: dict) -> Batch:
+    """Row objects (as in a table, or ``{"logits": [...], "target": t}``) to a Batch."""
+    if "logits" in objs[0]:
+        for i, o in enumerate(objs):
+            if not isinstance(o, dict) or "logits" not in o:
+                raise InputError("expected an object with \"logits\"", name,
+                                 **_where(start + i, first_line))
+        scores = number_matrix([o["logits"] for o in objs], name, "logits",
+                                None if first_line is None else first_line + start)
+        tkey = layout.target_col or "target"
+        targets = [o.get(tkey, o.get("label")) for o in objs]
+        has_t = state.setdefault("has_targets", targets[0] is not None)
+        if has_t and any(t is None for t in targets):
+            i = next(i for i, t in enumerate(targets) if t is None)
+            raise InputError(f"missing {tkey!r}", name, **_where(start + i, first_line))
+        ids = [o.get(layout.id_col or "id") for o in objs]
+        return Batch(start, scores, np.asarray(targets, dtype=object) if has_t else None,
+                     np.asarray(ids, dtype=object) if ids[0] is not None else None)
+    if "columns" not in state:
+        keys = list(objs[0].keys())
+        state["columns"] = keys
+        state["split"] = split_columns(keys, layout, name)
+    keys = state["columns"]
+    target, ident, scores = state["split"]
+    matrix = []
+    for i, o in enumerate(objs):
+        if not isinstance(o, dict):
+            raise InputError("expected a row object", name, **_where(start + i, first_line))
+        if o.keys() != set(keys):
+            missing = [k for k in keys if k not in o] or [k for k in o if k not in keys]
+            raise InputError(f"row has different keys from the first (check {missing[0]!r})",
+                             name, **_where(start + i, first_line))
+        matrix.append([o[c] for c in scores])
+    arr = number_matrix(matrix, name, "scores",
+                         None if first_line is None else first_line + start)
+    return Batch(start, arr,
+                 np.asarray([o[target] for o in objs], dtype=object) if target else None,
+                 np.asarray([o[ident] for o in objs], dtype=object) if ident else None)
+
+
+def read_json(src: Source, layout: Layout) -> Table:
+    name = src.name
+    with read_errors(name), open_text(src) as f:
+        try:
+            doc = loads(f.read())
+        except ValueError as err:
+            raise json_error(err, name) from None
+    if isinstance(doc, dict):
+        if "logits" not in doc:
+            raise InputError("a JSON object needs a \"logits\" key", name)
+        scores = number_matrix(doc["logits"], name, "logits")
+        if scores.shape[1:] == (1,) and not isinstance(doc["logits"][0], list):
+            scores = scores[:, 0]
+        targets = doc.get("targets")
+        if targets is not None:
+            targets = target_list(targets, name)
+        classes = doc.get("classes")
+        if classes is not None and not (isinstance(classes, list)
+                                        and all(isinstance(c, str) for c in classes)):
+            raise InputError("\"classes\" must be a list of strings", name)
+        return array_table(scores, targets, name, "json", classes)
+    if not isinstance(doc, list) or not doc:
+        raise InputError("expected a non-empty array or an object with \"logits\"", name)
+    if isinstance(doc[0], dict):
+        state: dict = {}
+        batch = _rows_batch(doc, 0, layout, name, None, state)
+        classes = state["split"][2] if "split" in state else None
+        return array_table(batch.scores, batch.targets, name, "json", classes)
+    scores = number_matrix(doc, name, "scores")
+    if not isinstance(doc[0], list):
+        scores = scores[:, 0]
+    return array_table(scores, None, name, "json")
+
+
+def target_list(values, name: str) -> np.ndarray:
+    if not isinstance(values, list):
+        raise InputError("targets must be a list", name)
+    if values and isinstance(values[0], list):
+        return number_matrix(values, name, "targets")
+    for i, v in enumerate(values):
+        if isinstance(v, (list, dict)) or v is None or isinstance(v, bool):
+            raise InputError(f"target {json.dumps(v)[:40]} is not a class", name, row=i + 1)
+    return np.asarray(values, dtype=object)
+
+
+def read_jsonl(src: Source, layout: Layout) -> Table:
+    name = src.name
+    # one cheap look at the first row tells whether there are class names/targets
+    with read_errors(name), open_text(src) as f:
+        number, first = next(((n, line) for n, line in numbered_lines(f, name)
+                              if line.strip()), (0, None))
+    if first is None:
+        raise InputError("is empty", name)
+    try:
+        head = loads(first)
+    except ValueError as err:
+        raise json_error(err, name, number) from None
+    if not isinstance(head, dict):
+        raise InputError("each line must be a JSON object", name, row=1, line=True)
+    classes = None
+    has_targets = (layout.target_col or "target") in head or "label" in head
+    if "logits" not in head:
+        target, _, classes = split_columns(list(head.keys()), layout, name)
+        has_targets = target is not None
+
+    def batches():
+        state: dict = {}
+        start, objs, lines = 0, [], []
+        with read_errors(name), open_text(src) as f:
+            for lineno, line in numbered_lines(f, name):
+                if not line.strip():
+                    continue
+                try:
+                    objs.append(loads(line.rstrip("\r\n")))
+                except ValueError as err:
+                    raise json_error(err, name, lineno) from None
+                lines.append(lineno)
+                if len(objs) == src.batch_rows:
+                    yield _jsonl_batch(objs, lines, start, layout, name, state)
+                    start += len(objs)
+                    objs, lines = [], []
+            if objs:
+                yield _jsonl_batch(objs, lines, start, layout, name, state)
+    width = len(classes) if classes is not None else _width(head.get("logits"))
+    return Table(name, "jsonl", batches, width, classes, has_targets)
+
+
+def _width(logits) -> int:
+    return len(logits) if isinstance(logits, list) else 1
+
+
+def _jsonl_batch(objs, lines, start, layout, name, state) -> Batch:
+    try:
+        batch = _rows_batch(objs, 0, layout, name, 1, state)
+    except InputError as err:
+        if err.row is not None:  # a position within this batch: map it to its line
+            err.row = lines[err.row - 1]
+        raise
+    batch.start = start
+    batch.lines = np.asarray(lines)
+    return batch

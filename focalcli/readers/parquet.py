@@ -1,0 +1,35 @@
+"""Parquet, read by row groups (needs pyarrow: the ``arrow`` extra)."""
+from __future__ import annotations
+
+from ..errors import InputError
+from .source import Source
+from .table import Layout, Table, frame_batch, split_columns
+
+
+def read_parquet(src: Source, layout: Layout) -> Table:
+    name = src.name
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError("reading Parquet needs pyarrow: pip install 'focalcli[arrow]'",
+                         name) from None
+    try:
+        pf = pq.ParquetFile(src.real)
+    except Exception as err:  # pyarrow raises its own ArrowInvalid/OSError kinds
+        raise InputError(f"not a valid Parquet file ({str(err)[:80]})", name) from None
+    columns = list(pf.schema_arrow.names)
+    target, ident, scores = split_columns(columns, layout, name)
+
+    def batches():
+        start = 0
+        try:
+            for rb in pf.iter_batches(batch_size=src.batch_rows):
+                df = rb.to_pandas()
+                yield frame_batch(df, start, target, ident, scores, name, None)
+                start += len(df)
+        except InputError:
+            raise
+        except Exception as err:
+            raise InputError(f"corrupt Parquet data ({str(err)[:80]})", name) from None
+    return Table(name, "parquet", batches, len(scores), scores, target is not None,
+                 pf.metadata.num_rows)

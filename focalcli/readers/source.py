@@ -1,0 +1,208 @@
+"""Where an input's bytes come from: paths and standard input (spooled to a
+temporary file, so it can be sniffed, mapped and read more than once), the
+format (extension, ``--input-format`` or the first bytes), gzip, bounded
+lines, and the translation of every way a file can break into one located
+:class:`InputError`."""
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import itertools
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zlib
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..errors import InputError
+
+BATCH_ROWS = 65536
+MAX_LINE = 64 << 20  # longer lines are refused: memory stays bounded on hostile input
+EXTENSIONS = {".npy": "npy", ".npz": "npz", ".csv": "csv", ".tsv": "tsv",
+              ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+              ".parquet": "parquet", ".txt": "txt"}
+TEXT_FORMATS = ("csv", "tsv", "json", "jsonl", "txt")
+PREDICTION_FORMATS = ("npy", "npz", "csv", "tsv", "json", "jsonl", "parquet")
+TARGET_FORMATS = ("npy", "csv", "tsv", "txt", "json")
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+class Spool:
+    """Standard input copied to a temporary file, removed on exit (the CLI
+    holds one per command as a context resource)."""
+
+    def __init__(self):
+        self.path: str | None = None
+
+    def __enter__(self) -> "Spool":
+        return self
+
+    def __exit__(self, *exc):
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            self.path = None
+
+    def stdin(self) -> str:
+        if self.path is None:
+            fd, self.path = tempfile.mkstemp(prefix="focal-stdin-")
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        return self.path
+
+
+@dataclass
+class Source:
+    """An input to open: what the user named, the file to read, its format."""
+
+    path: str                 # as given ('-' for stdin)
+    real: str                 # the file to read
+    fmt: str
+    compressed: bool = False
+    batch_rows: int = BATCH_ROWS
+
+    @property
+    def name(self) -> str:
+        return display_name(self.path)
+
+
+def locate(path: str, spool: Spool | None, explicit: str | None, allowed,
+           batch_rows: int = BATCH_ROWS) -> Source:
+    """A checked Source for ``path``: it exists, is a non-empty file, and has
+    a format from ``allowed``."""
+    name = display_name(path)
+    with read_errors(name):
+        if path == "-":
+            real = (spool or Spool()).stdin()
+        else:
+            real = path
+            if not os.path.exists(real):
+                raise FileNotFoundError(real)
+        fmt, compressed = detect_format(path, real, explicit, allowed)
+        if os.path.isdir(real):
+            raise IsADirectoryError(real)
+        if os.path.getsize(real) == 0:
+            raise InputError("is empty", name)
+    return Source(path, real, fmt, compressed, batch_rows)
+
+
+def detect_format(path: str, real_path: str, explicit: str | None,
+                  allowed=PREDICTION_FORMATS) -> tuple[str, bool]:
+    """(format, gzip-compressed) from ``--input-format``, the extension, or,
+    for standard input, the first bytes."""
+    name = display_name(path)
+    compressed = path.lower().endswith(".gz")
+    if explicit:
+        fmt = explicit.lower().lstrip(".")
+        if fmt.endswith(".gz"):
+            fmt, compressed = fmt[:-3], True
+    elif path == "-":
+        fmt, compressed = sniff(real_path)
+    else:
+        stem = path[:-3] if compressed else path
+        ext = os.path.splitext(stem)[1].lower()
+        if ext not in EXTENSIONS:
+            raise InputError(f"unknown file extension {ext or '(none)'!r}; use one of "
+                             f"{', '.join(sorted(EXTENSIONS))} or --input-format", name)
+        fmt = EXTENSIONS[ext]
+    if fmt not in allowed:
+        raise InputError(f"format {fmt!r} is not supported here; use one of "
+                         f"{', '.join(allowed)}", name)
+    if compressed and fmt not in TEXT_FORMATS:
+        raise InputError(f".gz is only for text formats, not {fmt}", name)
+    return fmt, compressed
+
+
+def sniff(path: str) -> tuple[str, bool]:
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as g:
+                inner = g.read(4096)
+        except (OSError, EOFError, zlib.error):
+            raise InputError("corrupt or truncated gzip data", "<stdin>") from None
+        return _sniff_bytes(inner), True
+    return _sniff_bytes(head), False
+
+
+def _sniff_bytes(head: bytes) -> str:
+    if head.startswith(b"\x93NUMPY"):
+        return "npy"
+    if head.startswith(b"PK"):
+        return "npz"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{"):
+        # one complete object on the first line is JSONL, unless it is the
+        # {"logits": [[...]]} document written on one line
+        try:
+            first = json.loads(text.split(b"\n", 1)[0])
+        except ValueError:
+            return "json"
+        logits = first.get("logits") if isinstance(first, dict) else None
+        return "json" if logits and isinstance(logits, list) and \
+            isinstance(logits[0], list) else "jsonl"
+    first_line = text.split(b"\n", 1)[0]
+    return "tsv" if b"\t" in first_line and b"," not in first_line else "csv"
+
+
+def read_line(f, name: str, number: int):
+    """One line of at most MAX_LINE characters, or an InputError."""
+    line = f.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE and not line.endswith("\n"):
+        raise InputError(f"line is longer than {MAX_LINE >> 20} MB", name, row=number,
+                         line=True)
+    return line
+
+
+def numbered_lines(f, name: str) -> Iterator[tuple[int, str]]:
+    """(1-based number, line) for every line, each at most MAX_LINE long."""
+    for number in itertools.count(1):
+        line = read_line(f, name, number)
+        if not line:
+            return
+        yield number, line
+
+
+def open_binary(src: Source):
+    return gzip.open(src.real, "rb") if src.compressed else open(src.real, "rb")
+
+
+def open_text(src: Source) -> io.TextIOBase:
+    return io.TextIOWrapper(open_binary(src), encoding="utf-8-sig", newline="")
+
+
+@contextlib.contextmanager
+def read_errors(name: str):
+    """Turn the many ways a file can be broken into one located InputError."""
+    try:
+        yield
+    except InputError as err:
+        raise err.located(name)
+    except (EOFError, zlib.error, gzip.BadGzipFile):
+        raise InputError("corrupt or truncated gzip data", name) from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"not valid UTF-8 text (byte {err.start})", name) from None
+    except MemoryError:
+        raise InputError("too large to read (out of memory)", name) from None
+    except RecursionError:
+        raise InputError("too deeply nested", name) from None
+    except FileNotFoundError:
+        raise InputError("no such file", name) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", name) from None
+    except PermissionError:
+        raise InputError("permission denied", name) from None
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror or err}", name) from None

@@ -1,0 +1,98 @@
+"""What every reader returns: a :class:`Table` of :class:`Batch` es, and the
+pieces shared by the tabular formats (which column is what, a pandas chunk to
+a batch)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ..errors import InputError
+
+TARGET_NAMES = ("target", "label")
+ID_NAMES = ("id",)
+
+
+@dataclass
+class Batch:
+    """Rows ``start .. start + len(scores)`` of the input (0-based)."""
+
+    start: int
+    scores: np.ndarray              # (n, K) or (n,) numbers
+    targets: np.ndarray | None      # (n,) indices/names, or (n, K) 0/1
+    ids: np.ndarray | None = None
+    lines: np.ndarray | None = None  # 1-based line of each row, text formats
+
+
+@dataclass
+class Table:
+    """An opened input: its class names (if it has any), the number of score
+    columns, and its batches."""
+
+    name: str
+    fmt: str
+    batches: Callable[[], Iterator[Batch]]
+    width: int
+    classes: list[str] | None = None
+    has_targets: bool = False
+    n_rows: int | None = None
+
+
+@dataclass
+class Layout:
+    """How a table's columns are used."""
+
+    target_col: str | None = None
+    id_col: str | None = None
+
+
+def split_columns(columns: list[str], layout: Layout, name: str):
+    """(target column, id column, score columns) of a table's header."""
+    def pick(explicit, defaults, what):
+        if explicit is not None:
+            if explicit not in columns:
+                raise InputError(f"has no {what} column {explicit!r} (columns: "
+                                 f"{', '.join(columns[:20])})", name)
+            return explicit
+        lower = {c.lower(): c for c in columns}
+        return next((lower[d] for d in defaults if d in lower), None)
+    target = pick(layout.target_col, TARGET_NAMES, "target")
+    ident = pick(layout.id_col, ID_NAMES, "id")
+    scores = [c for c in columns if c not in (target, ident)]
+    if not scores:
+        raise InputError("has no score columns", name)
+    return target, ident, scores
+
+
+def where(row0: int, first_line: int | None) -> dict:
+    """Error position: ``line`` for text formats, ``row`` (1-based) otherwise."""
+    if first_line is None:
+        return {"row": row0 + 1}
+    return {"row": first_line + row0, "line": True}
+
+
+def frame_batch(df, start: int, target: str | None, ident: str | None,
+                scores: list[str], name: str, first_line: int | None) -> Batch:
+    """A pandas chunk to a Batch; every score cell must be a number."""
+    values = df[scores]
+    bad = [c for c, dt in values.dtypes.items() if dt.kind not in "biuf"]
+    if bad:
+        import pandas as pd
+        for col in scores:
+            if values[col].dtype.kind in "biuf":
+                continue
+            as_num = pd.to_numeric(values[col], errors="coerce")
+            wrong = np.flatnonzero(as_num.isna().to_numpy() & values[col].notna().to_numpy())
+            if wrong.size:
+                i = int(wrong[0])
+                raise InputError(f"{str(values[col].iloc[i])[:40]!r} is not a number",
+                                 name, **where(start + i, first_line), column=col)
+        values = values.apply(pd.to_numeric, errors="coerce")
+    array = values.to_numpy(dtype=np.float64 if values.dtypes.nunique() != 1
+                            or values.dtypes.iloc[0].kind not in "f" else None)
+    array = np.ascontiguousarray(array)  # pandas hands back columns; the core reads rows
+    lines = None if first_line is None else first_line + start + np.arange(len(df))
+    return Batch(start, array,
+                 df[target].to_numpy() if target else None,
+                 df[ident].to_numpy() if ident else None, lines)

@@ -1,0 +1,163 @@
+"""TARGETS given as a file of their own: ``.npy`` (memory-mapped), ``.json``
+(one document, loaded whole), ``.csv``/``.tsv``/``.txt`` (parsed once, in
+chunks, as the predictions are scored). Each pass over the predictions takes
+a :meth:`TargetFile.cursor` and reads the targets in step with the rows."""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ..errors import InputError
+from .arrays import load_npy
+from .delimited import is_number, split_header
+from .jsonfmt import json_error, loads, target_list
+from .source import (BATCH_ROWS, TARGET_FORMATS, Source, Spool, locate, open_text,
+                     read_errors, read_line)
+from .table import TARGET_NAMES
+
+
+class TargetFile:
+    """A separate TARGETS input: ``chunks()`` yields its values in order, as
+    ``(n,)`` indices/names or ``(n, K)`` 0/1 rows."""
+
+    def __init__(self, name: str, chunks: Callable[[], Iterator[np.ndarray]],
+                 classes: list[str] | None = None):
+        self.name, self.chunks, self.classes = name, chunks, classes
+
+    @classmethod
+    def of_array(cls, array: np.ndarray, name: str) -> "TargetFile":
+        def chunks():
+            for start in range(0, len(array), BATCH_ROWS):
+                yield np.asarray(array[start:start + BATCH_ROWS])
+        return cls(name, chunks)
+
+    def cursor(self) -> "TargetCursor":
+        return TargetCursor(self)
+
+
+class TargetCursor:
+    """The targets of one pass, handed out in consecutive runs of rows."""
+
+    def __init__(self, source: TargetFile):
+        self.source, self.chunks = source, source.chunks()
+        self.buffer: list[np.ndarray] = []
+        self.buffered = 0
+        self.position = 0  # rows handed out
+
+    def _fill(self, n: int) -> bool:
+        while self.buffered < n:
+            part = next(self.chunks, None)
+            if part is None:
+                return False
+            if len(part):
+                self.buffer.append(part)
+                self.buffered += len(part)
+        return True
+
+    def take(self, start: int, n: int, pred_name: str) -> np.ndarray:
+        assert start == self.position, (start, self.position)
+        if not self._fill(n):
+            raise InputError(f"has {self.position + self.buffered} targets but {pred_name} "
+                             f"has more rows (at least {start + n})", self.source.name)
+        joined = self.buffer[0] if len(self.buffer) == 1 else np.concatenate(self.buffer)
+        out, rest = joined[:n], joined[n:]
+        self.buffer = [rest] if len(rest) else []
+        self.buffered = len(rest)
+        self.position += n
+        return out
+
+    def check_end(self, rows: int, pred_name: str):
+        total = self.position + self.buffered + sum(len(p) for p in self.chunks)
+        if total != rows:
+            raise InputError(f"has {total} targets but {pred_name} has {rows} rows",
+                             self.source.name)
+
+
+def open_targets(path: str, spool: Spool | None = None) -> TargetFile:
+    """TARGETS: ``(N,)`` class indices or names, or an ``(N, K)`` 0/1 matrix."""
+    src = locate(path, spool, None, TARGET_FORMATS)
+    name = src.name
+    with read_errors(name):
+        if src.fmt == "npy":
+            arr = load_npy(src.real, name)
+            if arr.ndim not in (1, 2):
+                raise InputError(f"targets must be 1-D or 2-D, got shape {arr.shape}", name)
+            return TargetFile.of_array(arr, name)
+        if src.fmt == "json":
+            with open_text(src) as f:
+                try:
+                    doc = loads(f.read())
+                except ValueError as err:
+                    raise json_error(err, name) from None
+            if isinstance(doc, dict):
+                doc = doc.get("targets")
+            if not doc:
+                raise InputError("expected a non-empty list of targets", name)
+            return TargetFile.of_array(target_list(doc, name), name)
+        return _text_targets(src)
+
+
+def _text_targets(src: Source) -> TargetFile:
+    """One target per line (``.txt``, one-column CSV, or the ``target``/
+    ``label`` column of a CSV), or a 0/1 matrix with one column per class."""
+    name = src.name
+    sep = "\t" if src.fmt == "tsv" else ","
+    with read_errors(name), open_text(src) as f:
+        first = read_line(f, name, 1).rstrip("\r\n")
+    fields = [c.strip() for c in split_header(first, sep, name)] if first.strip() else []
+    header, column, classes = False, None, None
+    if fields and not all(is_number(v) for v in fields):
+        lower = [h.lower() for h in fields]
+        column = next((lower.index(t) for t in TARGET_NAMES if t in lower), None)
+        if column is not None or len(fields) > 1:  # else: a class name, not a header
+            header = True
+            classes = fields if column is None else None
+    first_line = 2 if header else 1
+
+    def chunks():
+        import pandas as pd
+        options = dict(sep=sep, header=None, skiprows=1 if header else 0, engine="c",
+                       encoding="utf-8-sig", keep_default_na=False, na_values=[""],
+                       chunksize=BATCH_ROWS, skip_blank_lines=True, skipinitialspace=True,
+                       usecols=None if column is None else [column])
+        width, row = None, 0
+        with read_errors(name):
+            try:
+                reader = pd.read_csv(src.real, compression="gzip" if src.compressed
+                                     else None, **options)
+                for df in reader:
+                    if width is None:
+                        width = df.shape[1]
+                    if df.shape[1] != width:
+                        raise InputError(f"has {df.shape[1]} columns where the first row "
+                                         f"has {width}", name, row=first_line + row, line=True)
+                    yield _chunk_values(df, name, first_line + row)
+                    row += len(df)
+            except pd.errors.EmptyDataError:
+                pass
+            except pd.errors.ParserError as err:
+                raise InputError(f"malformed {src.fmt.upper()}: "
+                                 f"{str(err).strip().splitlines()[-1]}", name) from None
+        if row == 0:
+            raise InputError("has no targets", name)
+    return TargetFile(name, chunks, classes)
+
+
+def _chunk_values(df, name: str, first_line: int) -> np.ndarray:
+    if df.shape[1] == 1:
+        col = df.iloc[:, 0]
+        if col.dtype.kind == "O":
+            col = col.str.strip()
+        return col.to_numpy()
+    try:
+        return df.to_numpy(dtype=np.float64)
+    except ValueError:
+        import pandas as pd
+        for j in range(df.shape[1]):
+            wrong = pd.to_numeric(df.iloc[:, j], errors="coerce").isna().to_numpy()
+            if wrong.any():
+                i = int(np.flatnonzero(wrong)[0])
+                raise InputError(f"{str(df.iloc[i, j])[:40]!r} is not 0 or 1", name,
+                                 row=first_line + i, line=True, column=j) from None
+        raise
