@@ -5,14 +5,18 @@ arXiv:1708.02002) is cross-entropy times ``alpha_t * (1 - p_t) ** gamma``.
 
 Everything here is written to keep every digit the arithmetic allows:
 
-* ``log p_t`` comes from a log-sum-exp taken around the row's maximum, never
-  from ``log(softmax)``; the term of the maximum is dropped from the sum and put
-  back through ``log1p``, so a confident row (``1 - p_t`` ~ 1e-15) keeps its
-  digits where ``lse - z_t`` would cancel to nothing.
-* ``1 - p_t`` is ``-expm1(-ce)``, never ``1 - exp(-ce)``.
+* cross-entropy is ``log1p(sum_{j != t} exp(z_j) * exp(-z_t))``: the target's
+  own term is left out of the sum, so a confident row (``1 - p_t`` ~ 1e-15)
+  keeps its digits where ``logsumexp(z) - z_t`` would cancel to nothing, and
+  the only pass over the K columns is one ``exp`` (no row maximum). Rows
+  outside that form's range (huge logits, everything else underflowing) are
+  taken around their maximum instead (:func:`softmax_parts_shifted`).
+* ``1 - p_t`` is ``odds / (1 + odds)`` or ``-expm1(-ce)``, never one minus a
+  rounded ``p_t``.
 * sigmoid mode uses ``softplus`` in its ``log1p(exp(-|x|))`` form.
-* float32 input stays float32 inside the exponentials (as fast as the
-  hardware allows); sums and results are float64.
+* float32 input stays float32 inside the exponentials and their row sums (as
+  fast as the hardware allows); everything per row, and every result, is
+  float64.
 """
 from __future__ import annotations
 

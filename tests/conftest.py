@@ -42,3 +42,29 @@ def rng():
 def write_npy(path, array):
     np.save(path, array)
     return str(path)
+
+
+def reference_ce(z, t) -> np.ndarray:
+    """Softmax cross-entropy per row, written out: a float64 log-sum-exp
+    around the row maximum (fine at the magnitudes the tests use)."""
+    z = np.asarray(z, dtype=np.float64)
+    t = np.asarray(t)
+    m = z.max(1)
+    lse = np.log(np.exp(z - m[:, None]).sum(1)) + m
+    return lse - z[np.arange(len(t)), t]
+
+
+def measured(*args):
+    """Run `focal ARGS` as a process of its own: (exit code, stderr, peak
+    resident memory in MB)."""
+    import subprocess
+    import sys
+    probe = ("import resource, subprocess, sys\n"
+             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,"
+             " stderr=subprocess.PIPE, text=True)\n"
+             "sys.stderr.write(r.stderr)\n"
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "focalcli",
+                          *map(str, args)], capture_output=True, text=True, check=True)
+    code, peak_kb = out.stdout.split()
+    return int(code), out.stderr, int(peak_kb) / 1024

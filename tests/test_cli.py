@@ -8,17 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import focal, sample
+from conftest import focal, sample, reference_ce
+from focalcli.errors import ExitStatus
 
 DIGITS = [sample("digits.npy"), sample("digits_targets.npy")]
 
 
 def formula(z, t, gamma=2.0, alpha=None):
     """Per-example CE, p_t and focal loss, written out."""
-    z = np.asarray(z, dtype=np.float64)
-    m = z.max(1, keepdims=True)
-    lse = (np.log(np.exp(z - m).sum(1, keepdims=True)) + m)[:, 0]
-    ce = lse - z[np.arange(len(t)), t]
+    ce = reference_ce(z, t)
     pt = np.exp(-ce)
     a = 1.0 if alpha is None else np.asarray(alpha)[t]
     return ce, pt, a * (1 - pt) ** gamma * ce
@@ -99,7 +97,7 @@ def test_per_example_output_round_trips(tmp_path, digits, ext):
     z, t = digits
     out = tmp_path / f"rows.{ext}"
     r = focal("score", sample("digits.csv"), "-o", out, "--format", "json")
-    assert r.code == 0, r
+    assert r.code == ExitStatus.OK, r
     if ext in ("csv", "tsv"):
         rows = pd.read_csv(out, sep="\t" if ext == "tsv" else ",")
     elif ext == "json":
@@ -130,7 +128,7 @@ def test_per_example_on_stdout(digits):
     assert len(rows) == 579
     np.testing.assert_allclose(rows["p_t"], formula(z, t)[1], rtol=1e-12)
     table = focal("score", *DIGITS, "--per-example")
-    assert table.code == 0 and len(table.out.strip().splitlines()) == 580
+    assert table.code == ExitStatus.OK and len(table.out.strip().splitlines()) == 580
 
 
 def test_top(digits):
@@ -147,16 +145,16 @@ def test_top(digits):
 def test_fail_above_gate():
     doc = focal("score", *DIGITS, "--format", "json").json()
     passed = focal("score", *DIGITS, "--fail-above", repr(doc["focal"] * 1.001))
-    assert passed.code == 0
+    assert passed.code == ExitStatus.OK
     failed = focal("score", *DIGITS, "--fail-above", repr(doc["focal"] * 0.999))
-    assert failed.code == 1
+    assert failed.code == ExitStatus.GATE_FAILED
     assert failed.err.startswith("focal: gate failed: mean focal loss")
     assert "Per class" in failed.out  # the summary is still printed
 
 
 def test_table_summary_shows_the_pieces():
     r = focal("score", sample("digits.csv"))
-    assert r.code == 0
+    assert r.code == ExitStatus.OK
     for text in ("examples 579", "ignored 0", "classes 10", "gamma 2", "alpha 1",
                  "mean focal loss", "cross-entropy", "focal / CE", "Per class",
                  "share of focal", "Where the loss comes from", "[0.9, 1]", "zero"):
@@ -177,13 +175,13 @@ def test_help_and_version():
     assert focal("--version").out.strip() == f"focal, version {__version__}"
     for cmd in ([], ["score"], ["sweep"], ["curve"]):
         r = focal(*cmd, "--help")
-        assert r.code == 0 and "focal " in r.out and "Examples" in r.out
+        assert r.code == ExitStatus.OK and "focal " in r.out and "Examples" in r.out
 
 
 def test_python_dash_m_is_the_same_program():
     r = subprocess.run([sys.executable, "-m", "focalcli", "score", *DIGITS, "--format",
                         "json"], capture_output=True, text=True)
-    assert r.returncode == 0
+    assert r.returncode == ExitStatus.OK
     assert json.loads(r.stdout)["focal"] == focal("score", *DIGITS, "--format",
                                                   "json").json()["focal"]
 
@@ -191,6 +189,6 @@ def test_python_dash_m_is_the_same_program():
 def test_output_replaces_existing_file_whole(tmp_path):
     out = tmp_path / "rows.csv"
     out.write_text("old\n")
-    assert focal("score", *DIGITS, "-o", out).code == 0
+    assert focal("score", *DIGITS, "-o", out).code == ExitStatus.OK
     assert out.read_text().startswith("index,target,class,p_t,ce,focal\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]

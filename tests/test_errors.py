@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from conftest import focal, sample
+from focalcli.errors import ExitStatus
 
 DIGITS = [sample("digits.npy"), sample("digits_targets.npy")]
 
 
 def one_line_error(r, expected: str):
-    assert r.code == 2, r
+    assert r.code == ExitStatus.BAD_INPUT, r
     lines = r.err.strip().splitlines()
     assert len(lines) == 1, r.err
     assert "Traceback" not in r.err
@@ -167,7 +168,7 @@ def test_garbled_npy_header(tmp_path, header):
     blob = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
     (tmp_path / "bad.npy").write_bytes(blob + bytes(48))
     r = focal("score", tmp_path / "bad.npy", DIGITS[1])
-    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r
+    assert r.code == ExitStatus.BAD_INPUT and len(r.err.strip().splitlines()) == 1, r
     # the parenthesis carries numpy's own words, which vary by version
     assert r.err.startswith(f"Error: {tmp_path}/bad.npy: not a valid .npy file ("), r.err
 
@@ -206,7 +207,7 @@ def test_bad_options(args, expected):
 
 def test_unknown_option_is_one_line():
     r = focal("score", *DIGITS, "--bogus")
-    assert r.code == 2 and len(r.err.strip().splitlines()) == 1
+    assert r.code == ExitStatus.BAD_INPUT and len(r.err.strip().splitlines()) == 1
     assert "--bogus" in r.err and r.err.strip().endswith("(see 'focal score --help')")
 
 
@@ -243,8 +244,8 @@ def test_internal_error_is_exit_3_one_line(monkeypatch):
         raise RuntimeError("kaboom")
     monkeypatch.setattr(scoring.Scorer, "run", boom)
     r = focal("score", *DIGITS)
-    assert r.code == 3
+    assert r.code == ExitStatus.INTERNAL
     assert r.err.strip() == "focal: internal error (a bug, please report it): " \
                             "RuntimeError: kaboom"
     r = focal("score", *DIGITS, "--traceback")
-    assert r.code == 3 and "Traceback" in r.err
+    assert r.code == ExitStatus.INTERNAL and "Traceback" in r.err

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import focal
+from conftest import focal, measured
+from focalcli.errors import ExitStatus
 
 EXAMPLES = int(os.environ.get("FOCAL_FUZZ_EXAMPLES", "60"))
 COUNTS: Counter = Counter()
@@ -76,9 +77,9 @@ def mutate(data: bytes, draw) -> bytes:
 
 
 def check(result, out_dir):
-    assert result.code in (0, 2), result
+    assert result.code in (ExitStatus.OK, ExitStatus.BAD_INPUT), result
     assert "Traceback" not in result.err
-    if result.code == 2:
+    if result.code == ExitStatus.BAD_INPUT:
         lines = result.err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: "), result.err
     else:
@@ -106,8 +107,8 @@ def test_mutated_inputs(tmp_path, fmt, data):
     r = focal("score", path, *extra, "-o", out, "--format", "json")
     check(r, tmp_path)
     COUNTS["tried"] += 1
-    COUNTS["rejected cleanly" if r.code == 2 else "scored"] += 1
-    if r.code == 0:
+    COUNTS["rejected cleanly" if r.code == ExitStatus.BAD_INPUT else "scored"] += 1
+    if r.code == ExitStatus.OK:
         assert out.exists()
     else:
         assert not out.exists()
@@ -121,7 +122,7 @@ def test_random_bytes_on_stdin(blob, tmp_path):
     r = focal("score", "-", "--format", "json", input=blob)
     check(r, tmp_path)
     COUNTS["tried"] += 1
-    COUNTS["rejected cleanly" if r.code == 2 else "scored"] += 1
+    COUNTS["rejected cleanly" if r.code == ExitStatus.BAD_INPUT else "scored"] += 1
 
 
 SPELLINGS = ["inf", "-inf", "+inf", "Inf", "INF", "infinity", "-Infinity", "nan", "NaN",
@@ -136,7 +137,7 @@ def test_number_spellings(tmp_path, value):
     path.write_text(f"a,b,target\n1,{cell},0\n2,3,1\n")
     r = focal("score", path, "--format", "json")
     check(r, tmp_path)
-    if r.code == 0:  # only ordinary finite numbers may be scored
+    if r.code == ExitStatus.OK:  # only ordinary finite numbers may be scored
         assert value.strip() in ("1.5",)
 
 
@@ -147,14 +148,19 @@ def test_a_million_columns(tmp_path):
     path.write_text(",".join("0" for _ in range(k)) + ",0\n", encoding="ascii")
     r = focal("score", path, "--target-col", str(k), "--format", "json")
     check(r, tmp_path)
-    assert r.code == 0 and r.json()["classes"] == k
+    assert r.code == ExitStatus.OK and r.json()["classes"] == k
 
 
 def test_huge_line_is_bounded(tmp_path):
+    # 120 MB on one line: refused at 64 MB, without holding the whole line
     path = tmp_path / "long.jsonl"
     path.write_bytes(b'{"logits": [' + b"1," * (60 << 20) + b"1]}\n")
     r = focal("score", path, "--format", "json")
     check(r, tmp_path)
+    assert r.err.strip() == f"Error: {path}, line 1: line is longer than 64 MB"
+    code, err, peak = measured("score", path)
+    assert code == ExitStatus.BAD_INPUT and err == r.err
+    assert peak < 400, peak  # the line is read up to the limit, never whole
 
 
 def test_gzip_bomb_is_streamed(tmp_path):
@@ -166,16 +172,19 @@ def test_gzip_bomb_is_streamed(tmp_path):
             f.write(chunk)
     r = focal("score", path, "--format", "json")
     check(r, tmp_path)
-    assert r.code == 2
+    assert r.code == ExitStatus.BAD_INPUT
 
 
 def test_invalid_utf8_and_bom(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_bytes(b"\xef\xbb\xbfa,b,target\n1,2,0\n\xff\xfe,3,1\n")
-    check(focal("score", path, "--format", "json"), tmp_path)
+    r = focal("score", path, "--format", "json")
+    check(r, tmp_path)
+    want = f"Error: {path}, line 3: not valid UTF-8 text (byte 1 of the line)"
+    assert r.err.strip() == want, r.err
     path.write_bytes(b"\xef\xbb\xbfa,b,target\r\n1,2,0\r\n3,4,1\r\n")
     r = focal("score", path, "--format", "json")
-    assert r.code == 0 and r.json()["class_names"] == ["a", "b"]
+    assert r.code == ExitStatus.OK and r.json()["class_names"] == ["a", "b"]
 
 
 def teardown_module(module):

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from focalcli.errors import ExitStatus
+
 
 @pytest.mark.parametrize("ext", ["csv", "jsonl", "npy"])
 def test_sigkill_mid_write_never_leaves_a_partial_file(tmp_path, ext):
@@ -38,7 +40,7 @@ def test_sigkill_mid_write_never_leaves_a_partial_file(tmp_path, ext):
     # at least one kill landed mid-write (a temporary file was left beside it)
     assert seen_partial_tmp
     proc = subprocess.run(cmd, capture_output=True)
-    assert proc.returncode == 0
+    assert proc.returncode == ExitStatus.OK
     assert_complete(out, ext, n)
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import focal, sample
+from conftest import focal, measured, reference_ce, sample
+from focalcli.errors import ExitStatus
 
 NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -16,8 +17,7 @@ def reference():
     the formula written out (float64 log-sum-exp, fine at these magnitudes)."""
     z = np.load(sample("digits.npy"))
     t = np.load(sample("digits_targets.npy"))
-    lse = np.log(np.exp(z - z.max(1, keepdims=True)).sum(1)) + z.max(1)
-    ce = lse - z[np.arange(len(t)), t]
+    ce = reference_ce(z, t)
     focal = (1 - np.exp(-ce)) ** 2 * ce
     return focal.mean(), ce.mean()
 
@@ -71,7 +71,7 @@ FORMATS = ["npy", "csv", "json-object", "npz", "tsv", "csv.gz", "json-rows", "js
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_gives_identical_numbers(variants, fmt):
     r = focal("score", *variants[fmt], "--format", "json")
-    assert r.code == 0, r
+    assert r.code == ExitStatus.OK, r
     doc = r.json()
     want_focal, want_ce = reference()
     assert doc["n"] == 579 and doc["classes"] == 10
@@ -87,7 +87,7 @@ def test_target_names_map_through_the_class_names(variants):
     a = focal("score", sample("digits.csv"), "--format", "json").json()
     assert [c["class"] for c in a["per_class"]] == NAMES
     r = focal("score", *variants["npy+names.csv"])
-    assert r.code == 2 and "unknown class name 'zero'" in r.err
+    assert r.code == ExitStatus.BAD_INPUT and "unknown class name 'zero'" in r.err
 
 
 @pytest.mark.parametrize("fmt", ["npy", "csv", "json-object", "jsonl-logits", "csv.gz",
@@ -98,7 +98,7 @@ def test_stdin_is_sniffed(variants, fmt):
         data = f.read()
     extra = [str(p) for p in variants[fmt][1:]]
     r = focal("score", "-", *extra, "--format", "json", input=data)
-    assert r.code == 0, r
+    assert r.code == ExitStatus.OK, r
     assert r.json()["focal"] == pytest.approx(reference()[0], rel=1e-13)
     assert r.json()["predictions"] == "<stdin>"
 
@@ -106,7 +106,7 @@ def test_stdin_is_sniffed(variants, fmt):
 def test_stdin_with_explicit_format(variants):
     data = open(variants["tsv"][0], "rb").read()
     r = focal("score", "-", "--input-format", "tsv", "--format", "json", input=data)
-    assert r.code == 0, r
+    assert r.code == ExitStatus.OK, r
     assert r.json()["focal"] == pytest.approx(reference()[0], rel=1e-13)
 
 
@@ -128,7 +128,7 @@ def test_target_and_id_columns_by_name(tmp_path):
     assert [row["id"] for row in rows] == ["k1", "k2"]
     assert [row["target"] for row in rows] == [1, 0]
     r = focal("score", tmp_path / "p.csv", "--target-col", "nope")
-    assert r.code == 2 and "has no target column 'nope'" in r.err
+    assert r.code == ExitStatus.BAD_INPUT and "has no target column 'nope'" in r.err
 
 
 def test_bom_crlf_and_quoted_numbers(tmp_path):
@@ -146,3 +146,23 @@ def test_float32_npy_and_int_targets(tmp_path, rng):
     z64 = z.astype(np.float64)
     ce = np.log(np.exp(z64).sum(1)) - z64[np.arange(100), t]
     assert doc["ce"] == pytest.approx(ce.mean(), rel=1e-6)
+
+
+def test_text_targets_stream_within_the_memory_bound(tmp_path):
+    rng = np.random.default_rng(3)
+    peaks = {}
+    for n in (100_000, 1_000_000):
+        z = rng.normal(size=(n, 2)).astype(np.float32)
+        t = rng.integers(0, 2, n)
+        np.save(tmp_path / f"z{n}.npy", z)
+        (tmp_path / f"t{n}.csv").write_text("target\n" + "\n".join(map(str, t)) + "\n")
+        args = [tmp_path / f"z{n}.npy", tmp_path / f"t{n}.csv", "--format", "json"]
+        doc = focal("score", *args).json()
+        assert doc["n"] == n
+        assert doc["ce"] == pytest.approx(reference_ce(z, t).mean(), rel=1e-6)  # float32
+        code, _, peaks[n] = measured("score", *args)
+        assert code == ExitStatus.OK
+    # parsed in chunks as the rows are scored: ten times the labels, the same memory
+    # (loading them whole as text took 236 MB for 1M labels)
+    assert peaks[1_000_000] - peaks[100_000] < 25, peaks
+    assert peaks[1_000_000] < 200, peaks

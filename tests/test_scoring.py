@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import focal
+from conftest import focal, reference_ce
 from focalcli.readers import Layout, open_predictions
 from focalcli.readers import TargetFile
 from focalcli.scoring import Scorer, Settings
@@ -43,15 +43,14 @@ def test_identical_whatever_batch_and_threads(big, batch_rows, threads):
         assert np.array_equal(getattr(ref, name), getattr(got, name)), name
 
 
-def test_jsonl_equals_npy_to_the_last_bit(big):
+def test_jsonl_matches_the_formula_and_npy(big):
     d, z, t = big
     ref = totals(d / "z.npy", d / "t.npy", 65536, 2)
     got = totals(d / "z.jsonl", None, 999, 2)
     # the jsonl holds the float32 values as float64: the core then works in
     # float64, so compare to the formula rather than bit-for-bit to float32
     z64 = z.astype(np.float64)
-    ce = np.log(np.exp(z64 - z64.max(1, keepdims=True)).sum(1)) + z64.max(1) - z64[
-        np.arange(len(t)), t]
+    ce = reference_ce(z64, t)
     assert got.ce.sum() == pytest.approx(ce.sum(), rel=1e-12)
     assert ref.ce.sum() == pytest.approx(ce.sum(), rel=1e-6)
 
@@ -63,11 +62,20 @@ def test_cli_threads_flag_gives_identical_json(big):
     assert one.out == two.out
 
 
-def test_top_is_the_same_for_any_batch_size(big):
+@pytest.mark.parametrize("batch_rows,block_rows,threads", [(65536, 4096, 1), (1000, 64, 2),
+                                                             (333, 64, 3)])
+def test_top_merges_across_units_and_batches(big, batch_rows, block_rows, threads):
+    # blocks of 64 rows make units of 1,024: the 30,001 rows span 30 units,
+    # several of them in flight at once, and batches that do not align with them
     d, z, t = big
-    a = focal("score", d / "z.npy", d / "t.npy", "--top", "5", "--format", "json").json()
-    b = focal("score", d / "z.jsonl", "--top", "5", "--format", "json").json()
-    assert [r["index"] for r in a["top"]] == [r["index"] for r in b["top"]]
+    table = open_predictions(str(d / "z.npy"), batch_rows=batch_rows)
+    out = Scorer(table, Settings(threads=threads, block_rows=block_rows),
+                 TargetFile.of_array(t, "t"), top=9).run()
+    ce = reference_ce(z, t)
+    focal_loss = (1 - np.exp(-ce)) ** 2 * ce
+    want = np.argsort(-focal_loss, kind="stable")[:9]
+    assert [r["index"] for r in out.top] == want.tolist()
+    assert [r["focal"] for r in out.top] == pytest.approx(focal_loss[want], rel=1e-5)
 
 
 @settings(max_examples=40, deadline=None)

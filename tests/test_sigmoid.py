@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import focal, sample
+from focalcli.errors import ExitStatus
 
 
 def tv_formula(x, y, gamma=2.0, alpha=0.25):
@@ -124,7 +125,7 @@ def test_bad_sigmoid_targets(tmp_path, targets, message):
     np.save(tmp_path / "x.npy", np.zeros((2, 2)))
     np.save(tmp_path / "t.npy", targets)
     r = focal("score", tmp_path / "x.npy", tmp_path / "t.npy", "--mode", "sigmoid")
-    assert r.code == 2
+    assert r.code == ExitStatus.BAD_INPUT
     assert r.err.strip() == f"Error: {tmp_path}/t.npy, {message}"
 
 
@@ -133,10 +134,32 @@ def test_sigmoid_alpha_list_length_and_range(tmp_path):
     np.save(tmp_path / "t.npy", np.array([[0, 1], [1, 0]]))
     r = focal("score", tmp_path / "x.npy", tmp_path / "t.npy", "--mode", "sigmoid",
               "--alpha", "0.1,0.2,0.3")
-    assert r.code == 2 and r.err.strip() == "Error: --alpha: has 3 weights for 2 classes"
+    assert r.code == ExitStatus.BAD_INPUT and r.err.strip() == "Error: --alpha: has 3 weights for 2 classes"
     doc = focal("score", tmp_path / "x.npy", tmp_path / "t.npy", "--mode", "sigmoid",
                 "--alpha", "0.1,0.9", "--reduction", "sum", "--format", "json").json()
     ce = np.log(2)
     # class 0: one positive (0.1) one negative (0.9); class 1 likewise with 0.9 / 0.1
     want = (0.1 + 0.9 + 0.9 + 0.1) * 0.25 * ce
     assert doc["focal"] == pytest.approx(want, rel=1e-14)
+
+
+def test_strategy_weighs_each_class_by_its_own_scored_elements(tmp_path, rng):
+    # class 0: half of its elements ignored; class 1: untouched, 10 positives
+    x = rng.normal(size=(100, 2))
+    y = np.zeros((100, 2), np.int64)
+    y[:20, 0] = 1
+    y[50:, 0] = -1
+    y[:10, 1] = 1
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    doc = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                "--alpha", "balanced", "--ignore-index", "-1", "--format", "json").json()
+    # balanced, sigmoid: 1 - n_k / (scored elements of class k)
+    assert doc["alpha"] == pytest.approx([1 - 20 / 50, 1 - 10 / 100], rel=1e-15)
+    assert doc["ignored_elements"] == 50
+    scored = np.ones((100, 2), bool)
+    scored[50:, 0] = False
+    loss, _ = tv_formula(x, (y == 1).astype(float), alpha=-1)
+    a = np.array(doc["alpha"])
+    w = np.where(y == 1, a, 1 - a)
+    assert doc["focal"] == pytest.approx((w * loss)[scored].mean(), rel=1e-12)

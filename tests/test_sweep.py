@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import focal, sample
+from conftest import focal, sample, reference_ce
+from focalcli.errors import ExitStatus
 from focalcli.errors import OptionError
 from focalcli.lists import parse_list
 
@@ -43,8 +44,7 @@ def test_every_cell_equals_score(extra, tmp_path, rng):
 
 def test_cell_make_up_against_formula():
     z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
-    lse = np.log(np.exp(z - z.max(1, keepdims=True)).sum(1)) + z.max(1)
-    ce = lse - z[np.arange(len(t)), t]
+    ce = reference_ce(z, t)
     pt = np.exp(-ce)
     doc = focal("sweep", *DIGITS, "--gammas", "0,1,3", "--alphas", "0.5",
                 "--format", "json").json()
@@ -61,7 +61,7 @@ def test_cell_make_up_against_formula():
 def test_sweep_outputs(tmp_path):
     r = focal("sweep", *DIGITS, "--gammas", "0:1:0.5", "--alphas", "0.25,1", "-o",
               tmp_path / "grid.csv", "--format", "csv")
-    assert r.code == 0, r
+    assert r.code == ExitStatus.OK, r
     df = pd.read_csv(tmp_path / "grid.csv")
     assert list(df["gamma"]) == [0.0, 0.0, 0.5, 0.5, 1.0, 1.0]
     assert df.equals(pd.read_csv(io.StringIO(r.out)))
@@ -100,7 +100,7 @@ def test_no_drift_in_output():
 ])
 def test_bad_lists(option, text, message):
     r = focal("sweep", *DIGITS, option, text)
-    assert r.code == 2 and r.err.strip() == message, r
+    assert r.code == ExitStatus.BAD_INPUT and r.err.strip() == message, r
 
 
 def test_curve_values_against_formula():
@@ -123,7 +123,7 @@ def test_curve_values_against_formula():
 
 def test_curve_bad_pt():
     r = focal("curve", "--pt", "0,0.5")
-    assert r.code == 2 and r.err.strip() == "Error: --pt: every p_t must be in (0, 1]"
+    assert r.code == ExitStatus.BAD_INPUT and r.err.strip() == "Error: --pt: every p_t must be in (0, 1]"
 
 
 def test_curve_csv_and_table():
@@ -139,7 +139,7 @@ def test_plots_are_real_images(tmp_path, ext, magic):
     for args in (["curve"], ["sweep", *DIGITS, "--alphas", "0.5,1,balanced"]):
         out = tmp_path / f"plot.{ext}"
         r = focal(*args, "--plot", out)
-        assert r.code == 0, r
+        assert r.code == ExitStatus.OK, r
         data = out.read_bytes()
         assert data.startswith(magic) and len(data) > 10_000
         if ext == "png":  # width and height from the IHDR chunk
@@ -159,7 +159,7 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch, tmp_path):
         return real_import(name, *a, **k)
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     r = focal("curve", "--plot", tmp_path / "c.png")
-    assert r.code == 2
+    assert r.code == ExitStatus.BAD_INPUT
     assert r.err.strip() == ("Error: --plot: plotting needs matplotlib: pip install "
                              "'focalcli[plot]'")
     assert not (tmp_path / "c.png").exists()
@@ -167,7 +167,7 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch, tmp_path):
 
 def test_plot_bad_extension():
     r = focal("curve", "--plot", "c.jpg")
-    assert r.code == 2 and r.err.strip() == "Error: --plot: c.jpg: use a .png or .svg file"
+    assert r.code == ExitStatus.BAD_INPUT and r.err.strip() == "Error: --plot: c.jpg: use a .png or .svg file"
 
 
 def test_option_error_text():

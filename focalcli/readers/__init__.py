@@ -28,5 +28,5 @@ def open_predictions(path: str, input_format: str | None = None,
     """Open PREDICTIONS (a path or ``-``) as a Table of batches."""
     src = locate(path, spool, input_format, PREDICTION_FORMATS, batch_rows)
     from .source import read_errors
-    with read_errors(src.name):
+    with read_errors(src):
         return READERS[src.fmt](src, layout or Layout())

@@ -58,7 +58,7 @@ def read_csv(src: Source, layout: Layout) -> Table:
     import pandas as pd
     name, fmt = src.name, src.fmt
     sep = "\t" if fmt == "tsv" else ","
-    with read_errors(name), open_text(src) as f:
+    with read_errors(src), open_text(src) as f:
         first = read_line(f, name, 1).rstrip("\r\n")
     if not first.strip():
         raise InputError("is empty", name)
@@ -93,7 +93,7 @@ def read_csv(src: Source, layout: Layout) -> Table:
 
     def batches():
         start = 0
-        with read_errors(name), ThreadPoolExecutor(2) as pool, open_binary(src) as raw:
+        with read_errors(src), ThreadPoolExecutor(2) as pool, open_binary(src) as raw:
             if has_header:
                 raw.readline(MAX_LINE + 1)
             elif raw.read(3) != b"\xef\xbb\xbf":

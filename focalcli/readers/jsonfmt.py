@@ -93,7 +93,7 @@ def _rows_batch(objs: list, start: int, layout: Layout, name: str, first_line,
 
 def read_json(src: Source, layout: Layout) -> Table:
     name = src.name
-    with read_errors(name), open_text(src) as f:
+    with read_errors(src), open_text(src) as f:
         try:
             doc = loads(f.read())
         except ValueError as err:
@@ -139,7 +139,7 @@ def target_list(values, name: str) -> np.ndarray:
 def read_jsonl(src: Source, layout: Layout) -> Table:
     name = src.name
     # one cheap look at the first row tells whether there are class names/targets
-    with read_errors(name), open_text(src) as f:
+    with read_errors(src), open_text(src) as f:
         number, first = next(((n, line) for n, line in numbered_lines(f, name)
                               if line.strip()), (0, None))
     if first is None:
@@ -159,7 +159,7 @@ def read_jsonl(src: Source, layout: Layout) -> Table:
     def batches():
         state: dict = {}
         start, objs, lines = 0, [], []
-        with read_errors(name), open_text(src) as f:
+        with read_errors(src), open_text(src) as f:
             for lineno, line in numbered_lines(f, name):
                 if not line.strip():
                     continue

@@ -183,17 +183,48 @@ def open_text(src: Source) -> io.TextIOBase:
     return io.TextIOWrapper(open_binary(src), encoding="utf-8-sig", newline="")
 
 
+def first_bad_utf8(src: Source) -> tuple[int, int] | None:
+    """(1-based line, 0-based byte within it) of the first byte that is not
+    UTF-8 text. Decoders report offsets inside their own buffers; this reads
+    the file again, in pieces, to give the file's own position."""
+    import codecs
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, line_start, offset = 1, 0, 0
+    with open_binary(src) as f:
+        while piece := f.read(1 << 20):
+            try:
+                decoder.decode(piece)
+            except UnicodeDecodeError as err:
+                bad = err.start
+                line += piece.count(b"\n", 0, bad)
+                last = piece.rfind(b"\n", 0, bad)
+                column = bad - last - 1 if last >= 0 else offset + bad - line_start
+                return line, column
+            line += piece.count(b"\n")
+            last = piece.rfind(b"\n")
+            if last >= 0:
+                line_start = offset + last + 1
+            offset += len(piece)
+    return None
+
+
 @contextlib.contextmanager
-def read_errors(name: str):
-    """Turn the many ways a file can be broken into one located InputError."""
+def read_errors(where: "Source | str"):
+    """Turn the many ways a file can be broken into one located InputError
+    (given the Source, a decoding error names its line in the file)."""
+    name = where.name if isinstance(where, Source) else where
     try:
         yield
     except InputError as err:
         raise err.located(name)
     except (EOFError, zlib.error, gzip.BadGzipFile):
         raise InputError("corrupt or truncated gzip data", name) from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"not valid UTF-8 text (byte {err.start})", name) from None
+    except UnicodeDecodeError:
+        place = first_bad_utf8(where) if isinstance(where, Source) else None
+        if place is None:
+            raise InputError("not valid UTF-8 text", name) from None
+        raise InputError(f"not valid UTF-8 text (byte {place[1] + 1} of the line)", name,
+                         row=place[0], line=True) from None
     except MemoryError:
         raise InputError("too large to read (out of memory)", name) from None
     except RecursionError:

@@ -78,7 +78,7 @@ def open_targets(path: str, spool: Spool | None = None) -> TargetFile:
     """TARGETS: ``(N,)`` class indices or names, or an ``(N, K)`` 0/1 matrix."""
     src = locate(path, spool, None, TARGET_FORMATS)
     name = src.name
-    with read_errors(name):
+    with read_errors(src):
         if src.fmt == "npy":
             arr = load_npy(src.real, name)
             if arr.ndim not in (1, 2):
@@ -103,7 +103,7 @@ def _text_targets(src: Source) -> TargetFile:
     ``label`` column of a CSV), or a 0/1 matrix with one column per class."""
     name = src.name
     sep = "\t" if src.fmt == "tsv" else ","
-    with read_errors(name), open_text(src) as f:
+    with read_errors(src), open_text(src) as f:
         first = read_line(f, name, 1).rstrip("\r\n")
     fields = [c.strip() for c in split_header(first, sep, name)] if first.strip() else []
     header, column, classes = False, None, None
@@ -122,7 +122,7 @@ def _text_targets(src: Source) -> TargetFile:
                        chunksize=BATCH_ROWS, skip_blank_lines=True, skipinitialspace=True,
                        usecols=None if column is None else [column])
         width, row = None, 0
-        with read_errors(name):
+        with read_errors(src):
             try:
                 reader = pd.read_csv(src.real, compression="gzip" if src.compressed
                                      else None, **options)

@@ -1,0 +1,51 @@
+"""The program as a process: a closed pipe, an interrupt, --version."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import sample
+from focalcli.errors import ExitStatus
+
+FOCAL = [sys.executable, "-m", "focalcli"]
+
+
+def test_closed_pipe_is_not_an_error():
+    # `focal score ... --per-example | head -1`: the reader goes away early
+    proc = subprocess.Popen([*FOCAL, "score", sample("digits.csv"), "--per-example",
+                             "--format", "csv"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == ExitStatus.OK
+    assert first.startswith(b"index,")
+    assert err == b""
+
+
+def test_interrupt_exits_130_with_one_line():
+    # focal waits on standard input that never ends; Ctrl-C stops it
+    proc = subprocess.Popen([*FOCAL, "score", "-", "--input-format", "csv"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdin.write(b"a,b,target\n")
+    proc.stdin.flush()
+    time.sleep(1.5)  # past start-up, inside the read
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitStatus.INTERRUPTED == 130
+    assert out == b""
+    assert err.decode().strip().splitlines() == ["Aborted."]
+
+
+def test_version_does_not_import_numpy():
+    code = ("import sys, runpy; sys.argv = ['focal', '--version']\n"
+            "from focalcli.entry import run\n"
+            "try:\n    run()\nexcept SystemExit:\n    pass\n"
+            "print('numpy' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**os.environ})
+    lines = r.stdout.split()
+    assert lines[-1] == "False", r.stdout
+    assert lines[0] == "focal," and lines[1] == "version"
