@@ -56,7 +56,21 @@ def _umask() -> int:
     return mask
 
 
-class AtomicFile:
+class Committed:
+    """A context manager that calls ``commit()`` when its block ends and
+    ``abort()`` when the block raises."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+class AtomicFile(Committed):
     """A temporary file beside ``path``, renamed over it by ``commit()``.
     As a context manager: committed when the block ends, removed when it
     raises."""
@@ -76,15 +90,6 @@ class AtomicFile:
             raise InputError(f"cannot write output: {err.strerror}", path) from None
         os.fchmod(fd, 0o666 & ~_umask())  # as open() would have made it, not mkstemp's 0600
         self.file = os.fdopen(fd, "w+b")
-
-    def __enter__(self) -> "AtomicFile":
-        return self
-
-    def __exit__(self, kind, value, tb):
-        if kind is None:
-            self.commit()
-        else:
-            self.abort()
 
     def commit(self):
         self.file.flush()
@@ -211,21 +216,7 @@ class RowWriter:
                 self._text.detach()
 
 
-class RowSink:
-    """Where per-example rows go; as a context manager, committed when the
-    block ends and undone when it raises."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, tb):
-        if kind is None:
-            self.commit()
-        else:
-            self.abort()
-
-
-class OutputFile(RowSink):
+class OutputFile(Committed):
     """``-o FILE``: a RowWriter on an AtomicFile."""
 
     def __init__(self, path: str, refuse=()):
@@ -263,7 +254,7 @@ def write_text_atomic(path: str, text: str, refuse=()):
         f.file.write(text.encode("utf-8"))
 
 
-class StdoutRows(RowSink):
+class StdoutRows(Committed):
     """--per-example on stdout: nothing to commit or undo."""
 
     def __init__(self, writer):
