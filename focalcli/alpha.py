@@ -79,6 +79,9 @@ def parse_alpha(text: str | None, mode: str, option: str = "--alpha") -> AlphaSp
     value = _number(text, option)
     if value < 0 and mode != "sigmoid":
         raise OptionError(option, f"must be >= 0 in softmax mode, got {text}")
+    if value > 1 and mode == "sigmoid":
+        raise OptionError(option, f"sigmoid alpha must be in [0, 1] (or negative for no "
+                          f"weighting), got {text}")
     return AlphaSpec("number", value, option=option)
 
 

@@ -18,6 +18,24 @@ from .peers import PEERS, resolve
 FORMATS = click.Choice(["table", "json", "csv"])
 
 
+class FiniteFloat(click.ParamType):
+    """A float that is a real number: 'nan' and 'inf' are refused."""
+
+    name = "float"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if number != number or number in (float("inf"), float("-inf")):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+FINITE = FiniteFloat()
+
+
 def input_options(f):
     """The input, mode and ignore options shared by `score` and `sweep`."""
     decorators = [
@@ -65,13 +83,30 @@ def _open_inputs(predictions, targets, input_format, target_col, id_col):
     table = open_predictions(predictions, input_format, Layout(target_col, id_col),
                              spool=spool)
     target_file = open_targets(targets, spool) if targets else None
+    if target_file is not None:
+        target_file.settle(table)
+    for source in (table, target_file):
+        for note in getattr(source, "notes", ()):
+            _note(f"{source.name}: {note}")
     sources = {"predictions": table.name, "targets": target_file.name if target_file else None}
     return table, target_file, sources
 
 
-def _preset(like, mode, alpha, normalize):
+NOTES: list[str] = []
+
+
+def _note(text: str):
+    """A remark on stderr once the command has succeeded (on bad input the
+    one error line is all that is said)."""
+    NOTES.append(text)
+
+
+def _preset(like, mode, alpha, normalize, reduction):
     normalize = None if normalize == "none" else normalize
     preset = resolve(like, mode, alpha, normalize)
+    if preset.normalize == "positives" and reduction == "sum":
+        raise OptionError("--normalize", "positives divides the sum; it does not combine "
+                          "with --reduction sum")
     if preset.normalize == "positives" and preset.mode != "sigmoid":
         raise OptionError("--normalize", "positives applies to --mode sigmoid only")
     return preset
@@ -120,10 +155,13 @@ class FocalGroup(click.Group):
             raise PipeClosed() from err
 
     def _run(self, args, prog_name, extra) -> int:
+        NOTES.clear()
         try:
             rv = super().main(args=args, prog_name=prog_name or "focal",
                               standalone_mode=False, **extra)
             sys.stdout.flush()
+            for note in NOTES:
+                click.echo(f"focal: note: {note}", err=True)
             return int(rv or 0)
         except click.exceptions.UsageError as err:
             cmd = err.ctx.command.name if err.ctx and err.ctx.command else None
@@ -171,7 +209,7 @@ def cli(traceback):
 
 @cli.command()
 @input_options
-@click.option("--gamma", type=float, default=2.0, show_default=True,
+@click.option("--gamma", type=FINITE, default=2.0, show_default=True,
               help="Focusing parameter, >= 0 (0 gives cross-entropy).")
 @click.option("--alpha", metavar="VALUE",
               help="A number; one weight per class (comma list); balanced; inverse-freq; "
@@ -183,8 +221,8 @@ def cli(traceback):
               help="Write per-example rows to FILE (.csv .tsv .json .jsonl .npy .parquet).")
 @click.option("--top", type=click.IntRange(0), default=0, metavar="N",
               help="Also show the N highest-loss examples.")
-@click.option("--fail-above", type=float, metavar="X",
-              help="Exit 1 when the reduced focal loss is above X.")
+@click.option("--fail-above", type=FINITE, metavar="X",
+              help="Exit 1 when the reduced focal loss is above X (or nothing was scored).")
 def score(predictions, targets, input_format, target_col, id_col, mode, like, probs,
           ignore_index, reduction, normalize, threads, traceback, gamma, alpha, fmt,
           per_example, output, top, fail_above):
@@ -205,7 +243,7 @@ def score(predictions, targets, input_format, target_col, id_col, mode, like, pr
     from .scoring import Settings
     if gamma < 0 or gamma != gamma or gamma == float("inf"):
         raise OptionError("--gamma", f"must be a finite number >= 0, got {gamma}")
-    preset = _preset(like, mode, alpha, normalize)
+    preset = _preset(like, mode, alpha, normalize, reduction)
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                target_col, id_col)
@@ -224,7 +262,18 @@ def score(predictions, targets, input_format, target_col, id_col, mode, like, pr
         doc["top"] = outcome.top
     if not per_example:
         _print_doc(doc, "score", fmt)
-    if fail_above is not None and doc["focal"] > fail_above:
+    return _gate(doc, fail_above)
+
+
+def _gate(doc, fail_above) -> ExitStatus:
+    """--fail-above: a value that does not exist (nothing scored) fails too."""
+    if fail_above is None:
+        return ExitStatus.OK
+    if doc["n"] == 0 or doc["focal"] is None:
+        click.echo("focal: gate failed: no example was scored, so there is no focal loss "
+                   f"to compare with {fail_above!r}", err=True)
+        return ExitStatus.GATE_FAILED
+    if doc["focal"] > fail_above:
         click.echo(f"focal: gate failed: {doc['reduction']} focal loss {doc['focal']!r} is "
                    f"above {fail_above!r}", err=True)
         return ExitStatus.GATE_FAILED
@@ -299,7 +348,7 @@ def sweep(predictions, targets, input_format, target_col, id_col, mode, like, pr
     from .render import plot_format, sweep_plot
     from .report import sweep_grid
     from .scoring import Settings
-    preset = _preset(like, mode, None, normalize)
+    preset = _preset(like, mode, None, normalize, reduction)
     mode, normalize = preset.mode, preset.normalize
     gamma_list = parse_list(gammas, "--gammas", minimum=0.0)
     specs = _alpha_items(alphas, mode) if alphas else [preset.alpha]
@@ -359,7 +408,8 @@ def _alpha_items(text, mode) -> list[AlphaSpec]:
 @cli.command()
 @click.option("--gammas", default="0,0.5,1,2,5", show_default=True, metavar="LIST",
               help="Gammas: a comma list or START:STOP:STEP.")
-@click.option("--alpha", type=float, default=1.0, show_default=True)
+@click.option("--alpha", type=FINITE, default=1.0, show_default=True,
+              help="Weight of the loss (a number >= 0).")
 @click.option("--pt", "pts", default="0.1,0.5,0.9", show_default=True, metavar="LIST",
               help="Values of p_t, in (0, 1].")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)

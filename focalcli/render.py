@@ -102,8 +102,8 @@ def sweep_table(doc: dict, stream=None):
               f"mode {doc['mode']}   reduction {doc['reduction']}")
     alphas = doc["alphas"]
     cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
-    values = [c["focal"] for c in doc["grid"]]
-    lo, hi = min(values), max(values)
+    values = [c["focal"] for c in doc["grid"] if c["focal"] is not None]
+    lo, hi = (min(values), max(values)) if values else (0.0, 0.0)
     out.print(f"[bold]{doc['reduction']} focal loss[/bold] (rows gamma, columns alpha)")
     heat = Table(box=None, header_style="bold")
     heat.add_column("gamma", justify="right")
@@ -113,7 +113,7 @@ def sweep_table(doc: dict, stream=None):
         row = []
         for a in alphas:
             v = cells[(g, a)]["focal"]
-            shade = 0 if hi == lo else (v - lo) / (hi - lo)
+            shade = 0 if hi == lo or v is None else (v - lo) / (hi - lo)
             row.append(Text(_fmt(v), style=f"on {_heat_colour(shade)}"))
         heat.add_row(_fmt(g), *row)
     out.print(heat)
@@ -183,7 +183,8 @@ def sweep_plot(doc: dict, path: str, refuse=()):
     import numpy as np
     gammas, alphas = doc["gammas"], doc["alphas"]
     cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
-    grid = np.array([[cells[(g, a)]["focal"] for a in alphas] for g in gammas])
+    grid = np.array([[cells[(g, a)]["focal"] for a in alphas] for g in gammas],
+                    dtype=np.float64)  # None (nothing scored) is NaN: an empty cell
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     im = ax1.imshow(grid, aspect="auto", cmap="viridis", origin="lower")
     ax1.set_xticks(range(len(alphas)), alphas)

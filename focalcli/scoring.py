@@ -57,6 +57,26 @@ class Outcome:
     source: str | None = None
 
 
+def check_class_names(classes: list[str], name: str):
+    """Class names must be unique, and a name that is a whole number must be
+    its own 0-based position: targets are matched to names first and read as
+    indices otherwise, and '2' must not mean one class as a name and another
+    as an index (headers of 1-based labels or 1-5 ratings)."""
+    seen = set()
+    for i, c in enumerate(classes):
+        if c in seen:
+            raise InputError(f"class name {c!r} appears twice", name)
+        seen.add(c)
+        try:
+            number = int(c)
+        except ValueError:
+            continue
+        if number != i:
+            raise InputError(f"class name {c!r} is a number but not its position {i} "
+                             f"(0-based): a target {c} could mean either; rename the "
+                             f"classes (e.g. 'c{c}')", name)
+
+
 def aligned(batches: Iterator[Batch], block: int) -> Iterator[Batch]:
     """Re-cut batches so each starts on a multiple of ``block`` rows; only the
     rows that complete a block are ever copied."""
@@ -119,10 +139,13 @@ class Scorer:
                                  self.table.name)
         self.k = 1 if scores.ndim == 1 else scores.shape[1]
         classes = self.table.classes
+        if self.targets is not None:
+            classes = self.targets.align(classes)
         if classes is not None and len(classes) != self.k:
             raise InputError(f"has {len(classes)} class names for {self.k} score columns",
                              self.table.name)
         self.classes = list(classes) if classes else [str(i) for i in range(self.k)]
+        check_class_names(self.classes, self.table.name)
         self.names = {c: i for i, c in enumerate(self.classes)}
         if self.targets is None and not self.table.has_targets:
             raise InputError("no targets: give a TARGETS file, or a 'target' or 'label' "

@@ -143,8 +143,8 @@ class Accumulator:
 class Figures:
     """What one (gamma, alpha) cell says about the scored predictions."""
 
-    focal: float
-    ce: float
+    focal: float | None
+    ce: float | None
     ratio: float | None
     focal_sum: float
     ce_sum: float
@@ -182,13 +182,16 @@ def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean
     if reduction == "sum":
         denominator = 1.0
     elif normalize == "positives" and acc.sigmoid:
-        denominator = float(acc.positives().sum())
+        # as torchvision's RetinaNet head: sum / max(1, foreground), so a batch
+        # with no positive is its plain sum rather than a division by zero
+        denominator = max(1.0, float(acc.positives().sum()))
     elif normalize == "classes":  # Kornia: every (example, class) cell, ignored ones too
         denominator = float(acc.examples * acc.n_classes)
     else:
         denominator = scored
-    focal = focal_sum / denominator if denominator else 0.0
-    ce = ce_sum / denominator if denominator else 0.0
+    # a mean over nothing does not exist (None); a sum over nothing is 0
+    focal = focal_sum / denominator if denominator else None
+    ce = ce_sum / denominator if denominator else None
 
     by_bucket = [
         {"p_t": label, "low": low, "high": high,

@@ -190,7 +190,7 @@ def test_probabilities_that_do_not_sum_to_one(tmp_path):
 
 @pytest.mark.parametrize("args,expected", [
     (["--gamma", "-1"], "Error: --gamma: must be a finite number >= 0, got -1.0"),
-    (["--gamma", "abc"], "Error: Invalid value for '--gamma': 'abc' is not a valid float. "
+    (["--gamma", "abc"], "Error: Invalid value for '--gamma': 'abc' is not a number "
                          "(see 'focal score --help')"),
     (["--alpha", "1,2"], "Error: --alpha: has 2 weights for 10 classes"),
     (["--alpha", "abc"], "Error: --alpha: 'abc' is not a number"),

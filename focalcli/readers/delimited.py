@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
 from ..errors import InputError
-from .source import MAX_LINE, Source, open_binary, open_text, read_errors, read_line
+from .source import (MAX_LINE, Source, count_lines, open_binary, open_text, read_errors,
+                     read_line)
 from .table import Layout, Table, frame_batch, split_columns
 
 
@@ -24,6 +25,20 @@ def is_number(text: str) -> bool:
 PIECE_BYTES = 16 << 20
 PIECES_IN_FLIGHT = 3
 NA_VALUES = ["", "nan", "NaN", "NAN", "-nan", "null", "NULL", "NA", "N/A"]
+
+
+ROW_INDEX = "\0row index"  # an unnamed first column: the index pandas and R write
+INDEX_NOTE = ("its first column has no name (a row index, as pandas' to_csv and R's "
+              "write.csv write it): left out")
+
+
+def is_header(fields: list[str]) -> bool:
+    """A first line is a header when any field is not a number, or when it
+    is exactly ``0,1,...,K-1``: the header pandas writes for unnamed columns
+    (``pd.DataFrame(z).to_csv(index=False)``), never a plausible row of logits."""
+    if not all(is_number(v) for v in fields):
+        return True
+    return len(fields) >= 2 and fields == [str(i) for i in range(len(fields))]
 
 
 def split_header(line: str, sep: str, name: str) -> list[str]:
@@ -62,21 +77,28 @@ def read_csv(src: Source, layout: Layout) -> Table:
         first = read_line(f, name, 1).rstrip("\r\n")
     if not first.strip():
         raise InputError("is empty", name)
-    fields = split_header(first, sep, name)
-    has_header = not all(is_number(v) for v in fields)
+    fields = [c.strip() for c in split_header(first, sep, name)]
+    has_header = is_header(fields)
+    notes = []
     if has_header:
-        columns = [c.strip() for c in fields]
+        columns = fields
         if len(set(columns)) != len(columns):
             dup = next(c for c in columns if columns.count(c) > 1)
             raise InputError(f"column {dup!r} appears twice in the header", name, row=1,
                              line=True)
+        if columns[0] == "" and len(columns) > 1:
+            columns[0] = ROW_INDEX
+            notes.append(INDEX_NOTE)
     else:
         columns = [str(i) for i in range(len(fields))]
-    target, ident, scores = split_columns(columns, layout, name)
+    target, ident, scores = split_columns([c for c in columns if c != ROW_INDEX], layout,
+                                          name)
     first_line = 2 if has_header else 1
     options = dict(sep=sep, header=None, names=columns, engine="c", encoding="utf-8",
                    dtype={ident: object} if ident else None, keep_default_na=False,
-                   na_values=NA_VALUES, **_exact_floats(pd))
+                   na_values=NA_VALUES, low_memory=False, **_exact_floats(pd))
+    if ROW_INDEX in columns:
+        options["usecols"] = [c for c in columns if c != ROW_INDEX]
 
     def parse(piece: bytes):
         """On a worker thread: text to a Batch whose rows and lines count
@@ -124,7 +146,8 @@ def read_csv(src: Source, layout: Layout) -> Table:
         if start == 0:
             raise InputError("has a header but no rows", name)
     return Table(name, fmt, batches, len(scores), scores if has_header else None,
-                 target is not None)
+                 target is not None, notes=notes,
+                 count_rows=lambda: count_lines(src) - (1 if has_header else 0))
 
 
 def _offset_lines(message: str, offset: int) -> str:

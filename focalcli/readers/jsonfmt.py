@@ -52,10 +52,16 @@ def number_matrix(rows, name: str, what: str, first_line=None) -> np.ndarray:
 
 def _rows_batch(objs: list, start: int, layout: Layout, name: str, first_line,
                 state: dict) -> Batch:
-    """Row objects (as in a table, or ``{"logits": [...], "target": t}``) to a Batch."""
-    if "logits" in objs[0]:
+    """Row objects (as in a table, or ``{"logits": [...], "target": t}``) to a
+    Batch. Which of the two forms, and whether there are ids, is settled by
+    the first row of the input and holds for every batch."""
+    for i, o in enumerate(objs):
+        if not isinstance(o, dict):
+            raise InputError("expected a row object", name, **_where(start + i, first_line))
+    id_key = layout.id_col or "id"
+    if state.setdefault("logits_form", "logits" in objs[0]):
         for i, o in enumerate(objs):
-            if not isinstance(o, dict) or "logits" not in o:
+            if "logits" not in o:
                 raise InputError("expected an object with \"logits\"", name,
                                  **_where(start + i, first_line))
         scores = number_matrix([o["logits"] for o in objs], name, "logits",
@@ -66,9 +72,9 @@ def _rows_batch(objs: list, start: int, layout: Layout, name: str, first_line,
         if has_t and any(t is None for t in targets):
             i = next(i for i, t in enumerate(targets) if t is None)
             raise InputError(f"missing {tkey!r}", name, **_where(start + i, first_line))
-        ids = [o.get(layout.id_col or "id") for o in objs]
+        has_ids = state.setdefault("has_ids", id_key in objs[0])
         return Batch(start, scores, np.asarray(targets, dtype=object) if has_t else None,
-                     np.asarray(ids, dtype=object) if ids[0] is not None else None)
+                     _ids([o.get(id_key) for o in objs]) if has_ids else None)
     if "columns" not in state:
         keys = list(objs[0].keys())
         state["columns"] = keys
@@ -77,8 +83,6 @@ def _rows_batch(objs: list, start: int, layout: Layout, name: str, first_line,
     target, ident, scores = state["split"]
     matrix = []
     for i, o in enumerate(objs):
-        if not isinstance(o, dict):
-            raise InputError("expected a row object", name, **_where(start + i, first_line))
         if o.keys() != set(keys):
             missing = [k for k in keys if k not in o] or [k for k in o if k not in keys]
             raise InputError(f"row has different keys from the first (check {missing[0]!r})",
@@ -88,7 +92,13 @@ def _rows_batch(objs: list, start: int, layout: Layout, name: str, first_line,
                          None if first_line is None else first_line + start)
     return Batch(start, arr,
                  np.asarray([o[target] for o in objs], dtype=object) if target else None,
-                 np.asarray([o[ident] for o in objs], dtype=object) if ident else None)
+                 _ids([o[ident] for o in objs]) if ident else None)
+
+
+def _ids(values: list) -> np.ndarray:
+    """Ids as text; a missing or null id is empty, so every row keeps the column."""
+    return np.asarray(["" if v is None else v if isinstance(v, str) else json.dumps(v)
+                       for v in values], dtype=object)
 
 
 def read_json(src: Source, layout: Layout) -> Table:

@@ -175,6 +175,18 @@ def numbered_lines(f, name: str) -> Iterator[tuple[int, str]]:
         yield number, line
 
 
+def count_lines(src: Source) -> int:
+    """Lines holding anything but white space (what the parsers count as rows)."""
+    count, tail = 0, b""
+    with read_errors(src), open_binary(src) as f:
+        while piece := f.read(1 << 24):
+            piece = tail + piece
+            cut = piece.rfind(b"\n") + 1
+            whole, tail = piece[:cut], piece[cut:]
+            count += sum(1 for line in whole.split(b"\n") if line.strip())
+    return count + (1 if tail.strip() else 0)
+
+
 def open_binary(src: Source):
     return gzip.open(src.real, "rb") if src.compressed else open(src.real, "rb")
 

@@ -3,7 +3,7 @@ pieces shared by the tabular formats (which column is what, a pandas chunk to
 a batch)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import numpy as np
@@ -37,6 +37,8 @@ class Table:
     classes: list[str] | None = None
     has_targets: bool = False
     n_rows: int | None = None
+    notes: list[str] = field(default_factory=list)  # said on stderr, not errors
+    count_rows: Callable[[], int] | None = None  # when n_rows is unknown: a cheap count
 
 
 @dataclass
@@ -56,7 +58,11 @@ def split_columns(columns: list[str], layout: Layout, name: str):
                                  f"{', '.join(columns[:20])})", name)
             return explicit
         lower = {c.lower(): c for c in columns}
-        return next((lower[d] for d in defaults if d in lower), None)
+        found = [lower[d] for d in defaults if d in lower]
+        if len(found) > 1:
+            raise InputError(f"has both {found[0]!r} and {found[1]!r} columns: say which "
+                             f"holds the {what}s with --{what}-col", name)
+        return found[0] if found else None
     target = pick(layout.target_col, TARGET_NAMES, "target")
     ident = pick(layout.id_col, ID_NAMES, "id")
     scores = [c for c in columns if c not in (target, ident)]

@@ -10,10 +10,10 @@ import numpy as np
 
 from ..errors import InputError
 from .arrays import load_npy
-from .delimited import is_number, split_header
+from .delimited import INDEX_NOTE, is_number, split_header
 from .jsonfmt import json_error, loads, target_list
-from .source import (BATCH_ROWS, TARGET_FORMATS, Source, Spool, locate, open_text,
-                     read_errors, read_line)
+from .source import (BATCH_ROWS, TARGET_FORMATS, Source, Spool, count_lines, locate,
+                     open_text, read_errors, read_line)
 from .table import TARGET_NAMES
 
 
@@ -24,6 +24,33 @@ class TargetFile:
     def __init__(self, name: str, chunks: Callable[[], Iterator[np.ndarray]],
                  classes: list[str] | None = None):
         self.name, self.chunks, self.classes = name, chunks, classes
+        self.notes: list[str] = []
+        self.order = None  # columns of a 0/1 matrix in the predictions' class order
+
+    def settle(self, table):
+        """Decide what needs the predictions' row count (see TextTargets)."""
+
+    def align(self, classes: list[str] | None) -> list[str] | None:
+        """Match the columns of a 0/1 matrix with a header to the predictions'
+        class names, by name; returns the class names in force. Without
+        names on the predictions, the header's names are taken."""
+        self.order = None
+        if self.classes is None:
+            return classes
+        if classes is None:
+            return list(self.classes)
+        if sorted(self.classes) != sorted(classes):
+            missing = [c for c in classes if c not in self.classes] or \
+                [c for c in self.classes if c not in classes]
+            raise InputError(f"the header's class names do not match the predictions' "
+                             f"(check {missing[0]!r})", self.name)
+        position = {c: j for j, c in enumerate(self.classes)}
+        order = [position[c] for c in classes]
+        self.order = None if order == list(range(len(order))) else np.asarray(order)
+        return classes
+
+    def mismatch_hint(self, total: int, rows: int) -> str:
+        return ""
 
     @classmethod
     def of_array(cls, array: np.ndarray, name: str) -> "TargetFile":
@@ -65,13 +92,14 @@ class TargetCursor:
         self.buffer = [rest] if len(rest) else []
         self.buffered = len(rest)
         self.position += n
-        return out
+        order = self.source.order
+        return out if order is None or out.ndim != 2 else out[:, order]
 
     def check_end(self, rows: int, pred_name: str):
         total = self.position + self.buffered + sum(len(p) for p in self.chunks)
         if total != rows:
-            raise InputError(f"has {total} targets but {pred_name} has {rows} rows",
-                             self.source.name)
+            raise InputError(f"has {total} targets but {pred_name} has {rows} rows"
+                             + self.source.mismatch_hint(total, rows), self.source.name)
 
 
 def open_targets(path: str, spool: Spool | None = None) -> TargetFile:
@@ -95,32 +123,71 @@ def open_targets(path: str, spool: Spool | None = None) -> TargetFile:
             if not doc:
                 raise InputError("expected a non-empty list of targets", name)
             return TargetFile.of_array(target_list(doc, name), name)
-        return _text_targets(src)
+        return TextTargets(src)
 
 
-def _text_targets(src: Source) -> TargetFile:
+class TextTargets(TargetFile):
     """One target per line (``.txt``, one-column CSV, or the ``target``/
-    ``label`` column of a CSV), or a 0/1 matrix with one column per class."""
-    name = src.name
-    sep = "\t" if src.fmt == "tsv" else ","
-    with read_errors(src), open_text(src) as f:
-        first = read_line(f, name, 1).rstrip("\r\n")
-    fields = [c.strip() for c in split_header(first, sep, name)] if first.strip() else []
-    header, column, classes = False, None, None
-    if fields and not all(is_number(v) for v in fields):
-        lower = [h.lower() for h in fields]
-        column = next((lower.index(t) for t in TARGET_NAMES if t in lower), None)
-        if column is not None or len(fields) > 1:  # else: a class name, not a header
-            header = True
-            classes = fields if column is None else None
-    first_line = 2 if header else 1
+    ``label`` column of a CSV), or a 0/1 matrix with one column per class.
+    An unnamed first column is a row index (pandas, R) and is left out."""
 
-    def chunks():
+    def __init__(self, src: Source):
+        super().__init__(src.name, self._chunks)
+        self.src = src
+        self.sep = "\t" if src.fmt == "tsv" else ","
+        with read_errors(src), open_text(src) as f:
+            first = read_line(f, src.name, 1).rstrip("\r\n")
+        fields = [c.strip() for c in split_header(first, self.sep, src.name)] \
+            if first.strip() else []
+        index = len(fields) > 1 and fields[0] == ""
+        if index:
+            self.notes.append(INDEX_NOTE)
+        named = fields[1:] if index else fields
+        lower = [h.lower() for h in named]
+        column = next((lower.index(t) for t in TARGET_NAMES if t in lower), None)
+        self.header = index or (bool(named) and not all(is_number(v) for v in named)
+                                and (column is not None or len(named) > 1))
+        # else a lone non-number is a class name, not a header
+        if self.header and column is None and len(named) == 1:
+            column = 0
+        self.classes = named if self.header and column is None else None
+        offset = 1 if index else 0
+        self.usecols = [column + offset] if column is not None else \
+            (list(range(offset, len(fields))) if index else None)
+        # pandas writes '0' as the header of an unnamed Series; so does a file
+        # whose first target is class 0. settle() tells them apart by counting.
+        self.maybe_header = not self.header and fields == ["0"]
+
+    def settle(self, table):
+        """With the number of prediction rows (when it can be known), decide
+        whether a first line '0' is a header: it is when the file has one
+        line more."""
+        if not self.maybe_header:
+            return
+        rows = table.n_rows if table.n_rows is not None else \
+            (table.count_rows() if table.count_rows else None)
+        if rows is None:
+            return
+        if count_lines(self.src) == rows + 1:
+            self.header, self.maybe_header = True, False
+            self.notes.append("its first line '0' is taken as a header (pandas writes "
+                              "it for an unnamed Series): the file has one line more "
+                              "than the predictions have rows")
+
+    def mismatch_hint(self, total: int, rows: int) -> str:
+        if self.maybe_header and total == rows + 1:
+            return (" (its first line '0' may be a header, as pandas writes for an unnamed "
+                    "Series: name it 'target' or remove it)")
+        return ""
+
+    def _chunks(self):
         import pandas as pd
-        options = dict(sep=sep, header=None, skiprows=1 if header else 0, engine="c",
-                       encoding="utf-8-sig", keep_default_na=False, na_values=[""],
-                       chunksize=BATCH_ROWS, skip_blank_lines=True, skipinitialspace=True,
-                       usecols=None if column is None else [column])
+        src, name = self.src, self.name
+        first_line = 2 if self.header else 1
+        options = dict(sep=self.sep, header=None, skiprows=1 if self.header else 0,
+                       engine="c", encoding="utf-8-sig", keep_default_na=False,
+                       na_values=[""], chunksize=BATCH_ROWS, skip_blank_lines=True,
+                       skipinitialspace=True, usecols=self.usecols, low_memory=False)
         width, row = None, 0
         with read_errors(src):
             try:
@@ -141,7 +208,6 @@ def _text_targets(src: Source) -> TargetFile:
                                  f"{str(err).strip().splitlines()[-1]}", name) from None
         if row == 0:
             raise InputError("has no targets", name)
-    return TargetFile(name, chunks, classes)
 
 
 def _chunk_values(df, name: str, first_line: int) -> np.ndarray:
