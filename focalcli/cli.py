@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .alpha import AlphaSpec, alpha_in_force, parse_alpha
-from .errors import ExitStatus, FocalError, OptionError
+from .errors import ExitStatus, FocalError, OptionError, Terminated, printable, terminating_signals
 from .lists import parse_list
 from .peers import PEERS, resolve
 
@@ -57,7 +57,8 @@ def input_options(f):
                           "arithmetic (see the README)."),
         click.option("--probs", is_flag=True,
                      help="The scores are probabilities, not logits."),
-        click.option("--ignore-index", type=int, metavar="INT",
+        click.option("--ignore-index", type=click.IntRange(-2 ** 63, 2 ** 63 - 1),
+                     metavar="INT",
                      help="Leave targets equal to INT out of every reduction."),
         click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean",
                      show_default=True),
@@ -135,6 +136,14 @@ class PipeClosed(Exception):
     """The reader of our standard output went away."""
 
 
+def _silence_stdout():
+    """Point stdout at /dev/null, so the interpreter's last flush at exit
+    does not fail again on a pipe or device that refused our output."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 class FocalGroup(click.Group):
     """Maps every outcome to one exit code and at most one line on stderr
     (click's own handling would print usage blocks and tracebacks)."""
@@ -156,13 +165,28 @@ class FocalGroup(click.Group):
 
     def _run(self, args, prog_name, extra) -> int:
         NOTES.clear()
+        if sys.stdout is None:  # started with standard output closed (>&-)
+            click.echo("Error: standard output is closed; nowhere to write the results",
+                       err=True)
+            return ExitStatus.BAD_INPUT
+        for stream in (sys.stdout, sys.stderr):
+            # a terminal or locale that cannot show a class name gets \xe9, not a crash
+            with contextlib.suppress(AttributeError, ValueError):
+                stream.reconfigure(errors="backslashreplace")
         try:
-            rv = super().main(args=args, prog_name=prog_name or "focal",
-                              standalone_mode=False, **extra)
-            sys.stdout.flush()
+            with terminating_signals():
+                rv = super().main(args=args, prog_name=prog_name or "focal",
+                                  standalone_mode=False, **extra)
+                sys.stdout.flush()
             for note in NOTES:
-                click.echo(f"focal: note: {note}", err=True)
+                click.echo(f"focal: note: {printable(note)}", err=True)
             return int(rv or 0)
+        except click.exceptions.NoArgsIsHelpError as err:  # bare `focal`: its help, exit 0
+            click.echo(err.ctx.get_help())
+            return ExitStatus.OK
+        except Terminated as err:
+            click.echo(f"Terminated ({err.name}).", err=True)
+            return 128 + err.signum
         except click.exceptions.UsageError as err:
             cmd = err.ctx.command.name if err.ctx and err.ctx.command else None
             hint = f" (see 'focal {cmd} --help')" if cmd and cmd != "cli" else ""
@@ -170,16 +194,21 @@ class FocalGroup(click.Group):
             return ExitStatus.BAD_INPUT
         except FocalError as err:
             # one line, even when a library's message has several
-            click.echo("Error: " + " ".join(str(err).split()), err=True)
+            click.echo("Error: " + printable(" ".join(str(err).split())), err=True)
             return err.exit_status
         except (click.exceptions.Abort, KeyboardInterrupt):
             click.echo("Aborted.", err=True)
             return ExitStatus.INTERRUPTED
         except (BrokenPipeError, PipeClosed):
             # the reader of our output went away (| head): not an error of ours
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _silence_stdout()
             return ExitStatus.OK
+        except OSError as err:
+            # reading is wrapped in InputError where it happens: what is left
+            # is writing, to a full disk or device (> /dev/full)
+            _silence_stdout()
+            click.echo(f"Error: cannot write output: {err.strerror or err}", err=True)
+            return ExitStatus.BAD_INPUT
         except Exception as err:  # a bug: one line, the traceback only on request
             if "--traceback" in args:
                 import traceback

@@ -47,8 +47,12 @@ def _buffer(shape, dtype) -> np.ndarray:
 
 
 def as_float(a: np.ndarray) -> np.ndarray:
-    """float32 and float64 stay as they are; anything else computes in float64."""
-    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+    """float32 and float64 keep their precision, in native byte order (a
+    big-endian float32 file computes exactly as a little-endian one);
+    anything else computes in float64."""
+    if a.dtype.kind == "f" and a.dtype.itemsize in (4, 8):
+        return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
+    return a.astype(np.float64)
 
 
 def _flat(z: np.ndarray) -> np.ndarray:
@@ -108,8 +112,10 @@ def softmax_parts_shifted(logits: np.ndarray, targets: np.ndarray):
     """As :func:`softmax_parts`, around each row's maximum: exact for any
     finite logits. ``ce = (m - z_t) + log1p(sum_{j != argmax} exp(z_j - m))``:
     both terms are non-negative, and when the target is the maximum the first
-    is zero and the second keeps all its digits."""
-    z = as_float(logits)
+    is zero and the second keeps all its digits. Always in float64: the rows
+    that come here are those whose terms float32 would take into its
+    subnormal range or flush to zero (logits ``[0, -104]``: CE 6.8e-46)."""
+    z = np.asarray(logits, dtype=np.float64)
     n, k = z.shape
     flat = _flat(z)
     base = np.arange(0, n * k, k)
@@ -138,6 +144,9 @@ def parts_from_pt(pt: np.ndarray, q: np.ndarray):
     return ce, q
 
 
+_FLOAT32_EXP_NORMAL = 87.0  # exp(-87.3) is float32's smallest normal number
+
+
 def sigmoid_parts(logits: np.ndarray, labels: np.ndarray):
     """Binary cross-entropy with logits and ``1 - p_t``, element by element.
 
@@ -147,8 +156,14 @@ def sigmoid_parts(logits: np.ndarray, labels: np.ndarray):
     """
     x = as_float(logits)
     s = np.where(labels, x, -x)
-    e = np.exp(-np.abs(s))
-    e64 = e.astype(np.float64, copy=False)
+    a = np.abs(s)
+    with np.errstate(under="ignore"):
+        e64 = np.exp(-a).astype(np.float64, copy=False)
+    if x.dtype == np.float32:
+        # exp(-|s|) leaves float32's normal range past |s| ~ 87: those in float64
+        far = a > _FLOAT32_EXP_NORMAL
+        if far.any():
+            e64[far] = np.exp(-a[far].astype(np.float64))
     ce = np.log1p(e64) + np.maximum(-s, 0).astype(np.float64, copy=False)
     q = np.where(s >= 0, e64, 1.0) / (1.0 + e64)
     return ce, q

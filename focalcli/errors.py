@@ -1,7 +1,10 @@
 """Errors that carry their place, and the exit codes they map to."""
 from __future__ import annotations
 
+import contextlib
 import enum
+import re
+import signal
 
 
 class ExitStatus(enum.IntEnum):
@@ -57,3 +60,44 @@ class OptionError(FocalError):
 
     def __init__(self, option: str, message: str):
         super().__init__(f"{option}: {message}")
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised in the main thread so that every context
+    manager on the way out (temporary outputs, the stdin spool) cleans up,
+    as it does for Ctrl-C. A BaseException: no ``except Exception`` stops it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def terminating_signals():
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the block runs
+    (only in the main thread, where Python delivers signals)."""
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {s: signal.signal(s, _terminate) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """User text (file names, class names, ids) safe for a terminal: control
+    characters (escape sequences, carriage returns, ...) shown as ``\\x1b``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

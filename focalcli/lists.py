@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 
 from .errors import OptionError
 
@@ -32,10 +32,15 @@ def expand(item: str, option: str) -> list[float]:
         raise OptionError(option, f"{item!r}: STEP must be > 0")
     if stop < start:
         raise OptionError(option, f"{item!r}: STOP is below START")
-    count = int((stop - start) / step) + 1
-    if count > MAX_ITEMS:
-        raise OptionError(option, f"{item!r} has {count} values; at most {MAX_ITEMS}")
-    return [float(start + i * step) for i in range(count)]
+    try:
+        # compared as a Decimal first: int() of 1e999999 alone takes a minute
+        steps = (stop - start) / step
+        if steps >= MAX_ITEMS:
+            raise OptionError(option, f"{item!r} has more than {MAX_ITEMS} values")
+        values = [start + i * step for i in range(int(steps) + 1)]
+    except DecimalException:
+        raise OptionError(option, f"{item!r}: numbers out of range") from None
+    return [float(v) for v in values]
 
 
 def parse_list(text: str, option: str, minimum: float | None = None) -> list[float]:

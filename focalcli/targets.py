@@ -27,13 +27,23 @@ class Where:
 def to_indices(raw: np.ndarray, names: dict[str, int], where: Where) -> np.ndarray:
     """Class indices from ints, integral floats, names or numeric strings."""
     kind = raw.dtype.kind
+    if kind == "b":
+        return raw.astype(np.int64)
+    if kind == "u" and raw.dtype.itemsize == 8:
+        big = np.flatnonzero(raw > _INDEX_MAX)
+        if big.size:
+            raise where.error(_too_large(raw[int(big[0])]), int(big[0]))
     if kind in "iu":
         return raw.astype(np.int64, copy=False)
     if kind == "f":
-        bad = np.flatnonzero(~np.isfinite(raw) | (raw != np.floor(raw)))
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(~np.isfinite(raw) | (raw != np.floor(raw))
+                                 | (np.abs(raw) > _INDEX_MAX))
         if bad.size:
             i = int(bad[0])
-            raise where.error(_not_whole(float(raw[i])), i)
+            v = float(raw[i])
+            raise where.error(_too_large(v) if np.isfinite(v) and v == int(v)
+                              else _not_whole(v), i)
         return raw.astype(np.int64)
     cache: dict = {}
     out = np.empty(raw.shape[0], np.int64)
@@ -45,6 +55,14 @@ def to_indices(raw: np.ndarray, names: dict[str, int], where: Where) -> np.ndarr
     return out
 
 
+_INDEX_MAX = 2 ** 62  # far beyond any class count, and exact in int64 and float64
+
+
+def _too_large(v) -> str:
+    text = repr(v) if not isinstance(v, int) or abs(v) < 10 ** 20 else f"{str(v)[:20]}..."
+    return f"target {text} is too large to be a class index"
+
+
 def _not_whole(v: float) -> str:
     return "missing target" if v != v else f"target {v!r} is not a whole class index"
 
@@ -53,16 +71,16 @@ def _one_index(v, names, where: Where, i: int) -> int:
     if isinstance(v, bool) or v is None:
         raise where.error(f"target {v!r} is not a class", i)
     if isinstance(v, (int, np.integer)):
-        return int(v)
+        return _index(int(v), where, i)
     if isinstance(v, (float, np.floating)):
         if math.isfinite(v) and v == int(v):
-            return int(v)
+            return _index(int(v), where, i)
         raise where.error(_not_whole(float(v)), i)
     text = str(v).strip()
     if text in names:
         return names[text]
     try:
-        return int(text)
+        return _index(int(text), where, i)
     except ValueError:
         pass
     try:
@@ -70,8 +88,14 @@ def _one_index(v, names, where: Where, i: int) -> int:
     except ValueError:
         raise where.error(f"unknown class name {text[:40]!r}", i) from None
     if math.isfinite(number) and number == int(number):
-        return int(number)
+        return _index(int(number), where, i)
     raise where.error(f"target {text!r} is not a whole class index", i)
+
+
+def _index(v: int, where: Where, i: int) -> int:
+    if abs(v) > _INDEX_MAX:
+        raise where.error(_too_large(v), i)
+    return v
 
 
 def softmax_targets(raw, names, k: int, ignore_index, where: Where):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import mmap
 import os
 import warnings
@@ -58,10 +59,13 @@ def load_npy(path: str, name: str) -> np.ndarray:
         offset = f.tell()
         size = os.fstat(f.fileno()).st_size
     check_dtype(dtype, name)
-    need = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if not all(isinstance(d, int) and d >= 0 for d in shape):
+        raise InputError(f"not a valid .npy file (shape {shape})", name)
+    count = math.prod(shape)  # Python ints: an absurd shape cannot overflow
+    need = offset + count * dtype.itemsize
     if size < need:
         raise InputError(f"truncated .npy: {size} bytes, header promises {need}", name)
-    if int(np.prod(shape)) == 0:
+    if count == 0:
         return np.zeros(shape, dtype)
     return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape,
                      order="F" if fortran else "C")
@@ -87,7 +91,12 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
         raise InputError(f"expected a 1-D or 2-D array of scores, got {scores.ndim}-D "
                          f"with shape {scores.shape}", name)
     n = scores.shape[0]
-    if targets is not None and len(targets) != n:
+    if scores.ndim == 2 and scores.shape[1] == 0:
+        raise InputError(f"has no score columns (shape {scores.shape})", name)
+    if targets is not None and (np.ndim(targets) == 0 or len(targets) != n):
+        if np.ndim(targets) == 0:
+            raise InputError(f"has {n} rows of scores but its targets are a single value",
+                             name)
         raise InputError(f"has {n} rows of scores but {len(targets)} targets", name)
 
     def batches():
@@ -115,6 +124,7 @@ def read_npz(src: Source, layout: Layout) -> Table:
             raise InputError(f"has no array 'logits' (found: {', '.join(sorted(keys))})", name)
         scores = z[key]
         targets = z["targets"] if "targets" in keys else None
-        classes = [str(c) for c in z["classes"]] if "classes" in keys else None
+        classes = [c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
+                   for c in z["classes"].reshape(-1)] if "classes" in keys else None
     check_dtype(scores.dtype, name)
     return array_table(scores, targets, name, "npz", classes, batch_rows=src.batch_rows)

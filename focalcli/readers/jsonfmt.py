@@ -29,6 +29,9 @@ def json_error(err: ValueError, name: str, line: int | None = None) -> InputErro
     return InputError(f"invalid JSON: {err}", name, row=line, line=line is not None)
 
 
+_FLOAT_MAX = int(np.finfo(np.float64).max)
+
+
 def number_matrix(rows, name: str, what: str, first_line=None) -> np.ndarray:
     """A list of equal-length lists of numbers, checked row by row."""
     if not isinstance(rows, list):
@@ -44,6 +47,9 @@ def number_matrix(rows, name: str, what: str, first_line=None) -> np.ndarray:
         for j, v in enumerate(items):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise InputError(f"{json.dumps(v)[:40]} is not a number", name,
+                                 **_where(i, first_line), column=j)
+            if isinstance(v, int) and not -_FLOAT_MAX <= v <= _FLOAT_MAX:
+                raise InputError(f"{str(v)[:20]}... is too large for a number", name,
                                  **_where(i, first_line), column=j)
     if not rows:
         raise InputError(f"{what} is empty", name)
