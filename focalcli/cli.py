@@ -337,7 +337,8 @@ def _warn_absent(spec, outcome, mode):
         missing = absent_classes(outcome, mode)
         if missing:
             what = "positive" if mode == "sigmoid" else "example"
-            click.echo(f"focal: warning: no {what} of class {', '.join(missing[:10])}; "
+            click.echo(f"focal: warning: no {what} of class "
+                       f"{printable(', '.join(missing[:10]))}; "
                        f"--alpha {spec.kind} weighs it as if it had one", err=True)
 
 

@@ -7,15 +7,24 @@ import os
 import sys
 import time
 
-from .errors import OptionError
+from .errors import OptionError, printable
 
 
 def _fmt(v, digits=4) -> str:
+    """A value as console markup: numbers rounded for display, and text from
+    the input (class names, ids, file names) as plain, printable text."""
     if v is None:
         return "-"
     if isinstance(v, float):
         return f"{v:.{digits}g}"
-    return str(v)
+    return _safe(str(v))
+
+
+def _safe(text: str) -> str:
+    """User text inside rich markup: '[...]' shown as written (BERT's
+    '[unused0]', a file 'run[best].csv'), control characters escaped."""
+    from rich.markup import escape
+    return escape(printable(text))
 
 
 def _pct(v) -> str:
@@ -26,7 +35,7 @@ def console(stream=None):
     from rich.console import Console
     stream = stream or sys.stdout
     # rich turns colour off for pipes and honours NO_COLOR itself
-    return Console(file=stream, highlight=False, soft_wrap=False,
+    return Console(file=stream, highlight=False, soft_wrap=False, emoji=False,
                    width=None if stream.isatty() else 100)
 
 
@@ -35,7 +44,9 @@ def _table(title: str, columns: list[str], right_from: int = 1):
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.focal_title = title  # printed on its own line: a rich title wraps to the table
     for i, col in enumerate(columns):
-        table.add_column(col, justify="right" if i >= right_from else "left")
+        # fold rather than cut a value on a narrow terminal: digits never become '...'
+        table.add_column(col, justify="right" if i >= right_from else "left",
+                         overflow="fold")
     return table
 
 
@@ -48,7 +59,8 @@ def score_table(doc: dict, stream=None):
     out = console(stream)
     alpha = doc["alpha"]
     alpha_text = doc["alpha_spec"] if isinstance(alpha, list) else _fmt(alpha)
-    sources = doc["predictions"] + (f" + {doc['targets']}" if doc.get("targets") else "")
+    sources = _safe(doc["predictions"] + (f" + {doc['targets']}" if doc.get("targets")
+                                          else ""))
     out.print(f"[bold]focal score[/bold]  {sources}")
     head = (f"examples {doc['n']:,}   ignored {doc['ignored']:,}   classes {doc['classes']}"
             f"   mode {doc['mode']}   gamma {_fmt(doc['gamma'])}   alpha {alpha_text}")
@@ -57,7 +69,7 @@ def score_table(doc: dict, stream=None):
     out.print(head)
     if isinstance(alpha, list):
         out.print("alpha per class: " + ", ".join(
-            f"{c['class']}={a:.4g}" for c, a in zip(doc["per_class"], alpha)))
+            f"{_fmt(c['class'])}={a:.4g}" for c, a in zip(doc["per_class"], alpha)))
     red = "sum / positives" if doc.get("normalize") == "positives" else doc["reduction"]
     out.print()
     out.print(f"[bold]{red} focal loss[/bold] [cyan]{_fmt(doc['focal'], 6)}[/cyan]   "
@@ -74,7 +86,7 @@ def score_table(doc: dict, stream=None):
     table = _table(f"Per class ({unit})", cols)
     for row in doc["per_class"]:
         extra = [f"{row['positives']:,}"] if doc["mode"] == "sigmoid" else []
-        table.add_row(row["class"], f"{row['count']:,}", *extra, _fmt(row["focal"]),
+        table.add_row(_fmt(row["class"]), f"{row['count']:,}", *extra, _fmt(row["focal"]),
                       _fmt(row["ce"]), _pct(row["share"]))
     _show(out, table)
     out.print()
@@ -98,7 +110,7 @@ def sweep_table(doc: dict, stream=None):
     from rich.table import Table
     from rich.text import Text
     out = console(stream)
-    out.print(f"[bold]focal sweep[/bold]  {doc['predictions']}   examples {doc['n']:,}   "
+    out.print(f"[bold]focal sweep[/bold]  {_safe(doc['predictions'])}   examples {doc['n']:,}   "
               f"mode {doc['mode']}   reduction {doc['reduction']}")
     alphas = doc["alphas"]
     cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
@@ -108,7 +120,7 @@ def sweep_table(doc: dict, stream=None):
     heat = Table(box=None, header_style="bold")
     heat.add_column("gamma", justify="right")
     for a in alphas:
-        heat.add_column(a, justify="right")
+        heat.add_column(_safe(a), justify="right")
     for g in doc["gammas"]:
         row = []
         for a in alphas:
@@ -270,8 +282,8 @@ class TextRows:
             self.first = False
         values = [chunk[c].tolist() for c in cols]
         for row in zip(*values):
-            lines.append(" ".join(f"{v:>12.6g}" if isinstance(v, float) else f"{str(v):>12}"
-                                  for v in row))
+            lines.append(" ".join(f"{v:>12.6g}" if isinstance(v, float) else
+                                  f"{printable(str(v)):>12}" for v in row))
         sys.stdout.write("\n".join(lines) + "\n")
 
     def close(self):

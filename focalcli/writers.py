@@ -91,10 +91,20 @@ class AtomicFile(Committed):
         os.fchmod(fd, 0o666 & ~_umask())  # as open() would have made it, not mkstemp's 0600
         self.file = os.fdopen(fd, "w+b")
 
+    def __exit__(self, kind, value, tb):
+        super().__exit__(kind, value, tb)
+        if isinstance(value, OSError):  # a full disk, a file-size limit: bad output
+            raise InputError(f"cannot write output: {value.strerror or value}",
+                             self.path) from None
+
     def commit(self):
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+        except OSError as err:
+            self.abort()
+            raise InputError(f"cannot write output: {err.strerror}", self.path) from None
         try:
             os.replace(self.tmp, self.path)
         except OSError as err:
