@@ -7,10 +7,12 @@ path holds the old file or the new one, whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import math
 import os
+import stat
 import tempfile
 
 import numpy as np
@@ -73,7 +75,12 @@ class Committed:
 class AtomicFile(Committed):
     """A temporary file beside ``path``, renamed over it by ``commit()``.
     As a context manager: committed when the block ends, removed when it
-    raises."""
+    raises.
+
+    A symbolic link is written through (the file it points to is replaced,
+    the link stays); an existing file keeps its permissions; a FIFO or a
+    device (``-o /dev/stdout``, ``-o >(gzip > f)``) is written directly, as
+    there is nothing to rename over it."""
 
     def __init__(self, path: str, refuse: tuple[str, ...] = ()):
         self.path = path
@@ -82,13 +89,24 @@ class AtomicFile(Committed):
             if other and other != "-" and os.path.exists(other) and os.path.realpath(other) == target:
                 raise OptionError("--output", f"{path} is one of the inputs; refusing to "
                                   "overwrite it")
-        folder = os.path.dirname(os.path.abspath(path))
         try:
-            fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=".focal-",
+            st = os.stat(target)
+        except OSError:
+            st = None
+        self.direct = st is not None and not stat.S_ISREG(st.st_mode)
+        self.target, self.tmp = target, None
+        try:
+            if self.direct:
+                if stat.S_ISDIR(st.st_mode):
+                    raise IsADirectoryError(errno.EISDIR, "Is a directory")
+                self.file = open(target, "wb")
+                return
+            fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".focal-",
                                             suffix=os.path.splitext(path)[1] + ".part")
         except OSError as err:
             raise InputError(f"cannot write output: {err.strerror}", path) from None
-        os.fchmod(fd, 0o666 & ~_umask())  # as open() would have made it, not mkstemp's 0600
+        # the mode an existing file has, or the one open() would give a new one
+        os.fchmod(fd, stat.S_IMODE(st.st_mode) if st else 0o666 & ~_umask())
         self.file = os.fdopen(fd, "w+b")
 
     def __exit__(self, kind, value, tb):
@@ -100,13 +118,16 @@ class AtomicFile(Committed):
     def commit(self):
         try:
             self.file.flush()
-            os.fsync(self.file.fileno())
+            if not self.direct:
+                os.fsync(self.file.fileno())
             self.file.close()
         except OSError as err:
             self.abort()
             raise InputError(f"cannot write output: {err.strerror}", self.path) from None
+        if self.direct:
+            return
         try:
-            os.replace(self.tmp, self.path)
+            os.replace(self.tmp, self.target)
         except OSError as err:
             self.abort()
             raise InputError(f"cannot write output: {err.strerror}", self.path) from None
@@ -114,8 +135,9 @@ class AtomicFile(Committed):
     def abort(self):
         with contextlib.suppress(OSError):
             self.file.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.tmp)
+        if self.tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
 
 
 def _columns(chunk: dict, numeric_only: bool) -> list[str]:
@@ -238,6 +260,11 @@ class OutputFile(Committed):
                 raise OptionError("--output", "writing Parquet needs pyarrow: "
                                   "pip install 'focalcli[arrow]'") from None
         self.atomic = AtomicFile(path, refuse)
+        if self.atomic.direct and self.fmt == "npy":
+            self.atomic.abort()
+            raise OptionError("--output", f"{path}: .npy rows need a regular file (the "
+                              "header is rewritten at the end); use .csv or .jsonl for a "
+                              "pipe or device")
         self.writer = RowWriter(self.atomic.file, self.fmt)
 
     def write(self, chunk):

@@ -326,3 +326,38 @@ def test_hostile_strings_are_plain_text(tmp_path):
     for shown in ("\\x1b]0;pwned\\x07", "[link=http://evil]x[/link]", "[unused0]", "[/]",
                   "run[best].csv", "\\x1b[2J"):
         assert shown in r.out, shown
+
+
+# ---------------------------------------------------------------- -o and the file system
+
+def test_output_through_a_symlink_keeps_the_link(tmp_path):
+    # 12
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert focal("score", *DIGITS, "-o", link).code == ExitStatus.OK
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert len(pd.read_csv(real)) == 579
+
+
+def test_output_keeps_the_mode_of_the_file_it_replaces(tmp_path):
+    out = tmp_path / "rows.csv"
+    out.write_text("old\n")
+    out.chmod(0o600)
+    assert focal("score", *DIGITS, "-o", out).code == ExitStatus.OK
+    assert (out.stat().st_mode & 0o777) == 0o600 and len(pd.read_csv(out)) == 579
+
+
+def test_output_into_a_fifo_is_written_directly(tmp_path):
+    import threading
+    fifo = tmp_path / "rows.jsonl"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    reader.start()
+    r = subprocess.run([*FOCAL, "score", *DIGITS, "-o", fifo], capture_output=True)
+    reader.join(timeout=60)
+    assert r.returncode == ExitStatus.OK, r.stderr
+    assert got[0].count(b"\n") == 579 and fifo.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.jsonl"]

@@ -24,9 +24,15 @@ def test_sigkill_mid_write_never_leaves_a_partial_file(tmp_path, ext):
     cmd = [sys.executable, "-m", "focalcli", "score", str(tmp_path / "z.npy"),
            str(tmp_path / "t.npy"), "-o", str(out)]
     seen_partial_tmp = False
-    for delay in (0.25, 0.4, 0.55, 0.7, 0.9, 1.2):
+    for delay in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8):
         out.write_bytes(old)
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # wait until the temporary output exists (however slow the machine),
+        # then let the writing run a little before the kill
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline and not any(
+                p.name.startswith(".focal-") for p in tmp_path.iterdir()):
+            time.sleep(0.01)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
