@@ -26,15 +26,22 @@ from .targets import Where, sigmoid_targets, softmax_targets
 MAX_BLOCK_ROWS = 4096
 UNIT_BLOCKS = 16  # blocks accumulated together: fewer, larger numpy calls
 BLOCK_ELEMENTS = 1 << 19  # ~2 MB of float32: fits a core's cache beside its buffer
+UNIT_ELEMENTS = 1 << 23  # a unit's scores: 32 MB of float32, however wide the rows
 
 
 def block_rows_for(k: int) -> int:
     """Rows per block for K classes: a power of two (so blocks tile batches),
     fixed for a given K so results never depend on threads or batch sizes."""
     rows = MAX_BLOCK_ROWS
-    while rows > 64 and rows * k > BLOCK_ELEMENTS:
+    while rows > 1 and rows * k > BLOCK_ELEMENTS:
         rows //= 2
     return rows
+
+
+def unit_blocks_for(block_rows: int, k: int) -> int:
+    """Blocks per unit: UNIT_BLOCKS, fewer when rows are so wide (a language
+    model's vocabulary) that a unit would pass UNIT_ELEMENTS."""
+    return max(1, min(UNIT_BLOCKS, UNIT_ELEMENTS // max(1, block_rows * k)))
 
 
 @dataclass
@@ -162,7 +169,7 @@ class Scorer:
         self._start(first)
         self.cursor = self.targets.cursor() if self.targets is not None else None
         block = self.s.block_rows or block_rows_for(self.k)
-        unit = block * UNIT_BLOCKS
+        unit = block * unit_blocks_for(block, self.k)
         pending: deque = deque()
 
         def finish_oldest():

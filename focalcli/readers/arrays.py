@@ -73,16 +73,28 @@ def load_npy(path: str, name: str) -> np.ndarray:
 
 def _release(arr: np.ndarray, upto_row: int):
     """Drop mapped pages we are done with, so resident memory stays bounded
-    on files larger than RAM (the page cache keeps them if memory allows)."""
+    on files larger than RAM (the page cache keeps them if memory allows).
+    C order: the rows before ``upto_row`` are one range; Fortran order: they
+    are the head of every column."""
     mm = getattr(arr, "_mmap", None)
-    if mm is None or not hasattr(mm, "madvise"):
+    if mm is None or not hasattr(mm, "madvise") or arr.ndim == 0:
         return
     start = arr.offset % mmap.ALLOCATIONGRANULARITY
-    end = start + upto_row * (arr.strides[0] if arr.ndim else 0)
-    end -= end % mmap.PAGESIZE
-    if end > 0:
-        with contextlib.suppress(OSError, ValueError):
-            mm.madvise(mmap.MADV_DONTNEED, 0, end)
+    if arr.ndim == 2 and arr.flags.f_contiguous and not arr.flags.c_contiguous:
+        column = arr.strides[1]
+        ranges = [(start + j * column, upto_row * arr.itemsize)
+                  for j in range(arr.shape[1])]
+    else:
+        ranges = [(start, upto_row * arr.strides[0])]
+    for lo, length in ranges:
+        first = -(-lo // mmap.PAGESIZE) * mmap.PAGESIZE  # whole pages inside the range
+        end = (lo + length) // mmap.PAGESIZE * mmap.PAGESIZE
+        if end > first:
+            with contextlib.suppress(OSError, ValueError):
+                mm.madvise(mmap.MADV_DONTNEED, first, end - first)
+
+
+BATCH_BYTES = 64 << 20  # a batch of rows: 65,536 of 80 float32, fewer when wider
 
 
 def array_table(scores: np.ndarray, targets, name: str, fmt: str,
@@ -99,9 +111,12 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
                              name)
         raise InputError(f"has {n} rows of scores but {len(targets)} targets", name)
 
+    row_bytes = scores.itemsize * (scores.shape[1] if scores.ndim == 2 else 1)
+    step = max(1, min(batch_rows, BATCH_BYTES // max(1, row_bytes)))
+
     def batches():
-        for start in range(0, n, batch_rows):
-            stop = min(start + batch_rows, n)
+        for start in range(0, n, step):
+            stop = min(start + step, n)
             yield Batch(start, np.asarray(scores[start:stop]),
                         None if targets is None else np.asarray(targets[start:stop]))
             if release:
