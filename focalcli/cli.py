@@ -36,6 +36,26 @@ class FiniteFloat(click.ParamType):
 FINITE = FiniteFloat()
 
 
+class ClassCount(click.ParamType):
+    """--classes: a positive number of classes, or 'all'."""
+
+    name = "classes"
+
+    def convert(self, value, param, ctx):
+        if value == "all" or isinstance(value, int):
+            return value
+        try:
+            number = int(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number nor 'all'", param, ctx)
+        if number < 1:
+            self.fail(f"must be at least 1, got {number}", param, ctx)
+        return number
+
+
+CLASSES = ClassCount()
+
+
 def input_options(f):
     """The input, mode and ignore options shared by `score` and `sweep`."""
     decorators = [
@@ -45,6 +65,9 @@ def input_options(f):
                      help="Format of PREDICTIONS (npy, npz, csv, tsv, json, jsonl, parquet; "
                           "add .gz for compressed text); default: from the extension, or "
                           "sniffed on stdin."),
+        click.option("--targets-format", metavar="FMT",
+                     help="Format of TARGETS (npy, csv, tsv, txt, json; add .gz for "
+                          "compressed text); default: from the extension, or sniffed."),
         click.option("--target-col", metavar="NAME",
                      help="Column holding the targets (default: 'target' or 'label')."),
         click.option("--id-col", metavar="NAME",
@@ -61,7 +84,8 @@ def input_options(f):
                      metavar="INT",
                      help="Leave targets equal to INT out of every reduction."),
         click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean",
-                     show_default=True),
+                     show_default=True,
+                     help="mean: over the scored examples (sigmoid: elements); sum: the sum."),
         click.option("--normalize", type=click.Choice(["none", "positives"]), default="none",
                      show_default=True,
                      help="sigmoid: divide the summed loss by the number of positive "
@@ -75,7 +99,7 @@ def input_options(f):
     return f
 
 
-def _open_inputs(predictions, targets, input_format, target_col, id_col):
+def _open_inputs(predictions, targets, input_format, targets_format, target_col, id_col):
     """Open both inputs; a standard-input spool lives as long as the command."""
     from .readers import Layout, Spool, open_predictions, open_targets
     if predictions == "-" and targets == "-":
@@ -83,7 +107,10 @@ def _open_inputs(predictions, targets, input_format, target_col, id_col):
     spool = click.get_current_context().with_resource(Spool())
     table = open_predictions(predictions, input_format, Layout(target_col, id_col),
                              spool=spool)
-    target_file = open_targets(targets, spool) if targets else None
+    target_file = open_targets(targets, spool, targets_format) if targets else None
+    if target_file is not None and table.has_targets:
+        raise OptionError("TARGETS", f"{table.name} has a target column already; give "
+                          "TARGETS or the column, not both")
     if target_file is not None:
         target_file.settle(table)
     for source in (table, target_file):
@@ -113,10 +140,12 @@ def _preset(like, mode, alpha, normalize, reduction):
     return preset
 
 
-def _score_pass(table, target_file, settings, alpha=1.0, on_rows=None, top=0):
+def _score_pass(table, target_file, settings, alpha=1.0, on_rows=None, top=0,
+                rows_on_stdout=False):
     from .render import Progress
     from .scoring import Scorer
-    progress = Progress(table.n_rows)
+    # no bar when rows go to a terminal: it would draw among them
+    progress = Progress(None if rows_on_stdout else table.n_rows, enabled=not rows_on_stdout)
     try:
         return Scorer(table, settings, target_file, alpha=alpha, on_rows=on_rows,
                       top=top, on_progress=progress).run()
@@ -250,15 +279,21 @@ def cli(traceback):
               help="Write per-example rows to FILE (.csv .tsv .json .jsonl .npy .parquet).")
 @click.option("--top", type=click.IntRange(0), default=0, metavar="N",
               help="Also show the N highest-loss examples.")
+@click.option("--classes", "classes", type=CLASSES, metavar="N|all",
+              help="Per-class rows to list: the N with the most focal loss, or all "
+                   "(default: a table shows 20, JSON every class with examples).")
 @click.option("--fail-above", type=FINITE, metavar="X",
               help="Exit 1 when the reduced focal loss is above X (or nothing was scored).")
-def score(predictions, targets, input_format, target_col, id_col, mode, like, probs,
+def score(predictions, targets, input_format, targets_format, target_col, id_col, mode, like, probs,
           ignore_index, reduction, normalize, threads, traceback, gamma, alpha, fmt,
-          per_example, output, top, fail_above):
+          per_example, output, top, classes, fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
 
-    PREDICTIONS holds logits (or probabilities with --probs), one row per example;
-    TARGETS the class of each example, unless PREDICTIONS has a target column.
+    PREDICTIONS holds logits (or probabilities with --probs), one row per example:
+    .npy, .npz, .csv, .tsv, .json, .jsonl, .parquet (.gz for text), or - for stdin.
+    TARGETS holds the class of each example (an index or a class name), unless
+    PREDICTIONS has a target column: .npy, .csv, .tsv, .txt (one per line), .json;
+    for --mode sigmoid also a 0/1 matrix with one column per class.
 
     \b
     Examples:
@@ -272,10 +307,13 @@ def score(predictions, targets, input_format, target_col, id_col, mode, like, pr
     from .scoring import Settings
     if gamma < 0 or gamma != gamma or gamma == float("inf"):
         raise OptionError("--gamma", f"must be a finite number >= 0, got {gamma}")
+    if per_example and top:
+        raise OptionError("--top", "lists the highest-loss examples in the summary, which "
+                          "--per-example replaces; drop one of them")
     preset = _preset(like, mode, alpha, normalize, reduction)
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
-                                               target_col, id_col)
+                                               targets_format, target_col, id_col)
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
                         arithmetic=preset.arithmetic, threads=threads)
@@ -283,14 +321,14 @@ def score(predictions, targets, input_format, target_col, id_col, mode, like, pr
                        per_example or output or top)
     with _row_sink(per_example, output, fmt, (predictions, targets)) as sink:
         outcome = _score_pass(table, target_file, settings, alpha,
-                              sink.write if sink else None, top)
+                              sink.write if sink else None, top, rows_on_stdout=per_example)
         doc = score_summary(outcome, spec=spec, mode=mode, gamma=gamma, reduction=reduction,
-                            normalize=normalize, sources=sources)
+                            normalize=normalize, sources=sources, classes=classes)
     _warn_absent(spec, outcome, mode)
     if top:
         doc["top"] = outcome.top
     if not per_example:
-        _print_doc(doc, "score", fmt)
+        _print_doc(doc, "score", fmt, classes=classes)
     return _gate(doc, fail_above)
 
 
@@ -322,13 +360,17 @@ def _row_alpha(spec: AlphaSpec, table, target_file, settings, mode, need_rows):
 
 
 def _row_sink(per_example, output, fmt, inputs):
+    """Where per-example rows go: -o FILE, stdout (--per-example), or both."""
     from .render import TextRows
-    from .writers import OutputFile, RowWriter, StdoutRows
+    from .writers import OutputFile, RowWriter, StdoutRows, Tee
+    sinks = []
     if output:
-        return OutputFile(output, refuse=inputs)
+        sinks.append(OutputFile(output, refuse=inputs))
     if per_example:
-        return StdoutRows(RowWriter(sys.stdout, fmt) if fmt != "table" else TextRows())
-    return contextlib.nullcontext()
+        sinks.append(StdoutRows(RowWriter(sys.stdout, fmt) if fmt != "table" else TextRows()))
+    if not sinks:
+        return contextlib.nullcontext()
+    return sinks[0] if len(sinks) == 1 else Tee(sinks)
 
 
 def _warn_absent(spec, outcome, mode):
@@ -342,12 +384,12 @@ def _warn_absent(spec, outcome, mode):
                        f"--alpha {spec.kind} weighs it as if it had one", err=True)
 
 
-def _print_doc(doc, kind, fmt):
+def _print_doc(doc, kind, fmt, **table_options):
     """A document on stdout: a table for people, or its JSON/CSV view."""
     from . import render
     from .views import text
     if fmt == "table":
-        getattr(render, kind + "_table")(doc)
+        getattr(render, kind + "_table")(doc, **table_options)
     else:
         click.echo(text(doc, kind, fmt), nl=False)
 
@@ -360,11 +402,12 @@ def _print_doc(doc, kind, fmt):
               help="Alphas: numbers, ranges, balanced, inverse-freq, effective[:BETA]; "
                    "a per-class list as one item with '/' between weights. "
                    "Default 1 (softmax), 0.25 (sigmoid).")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="The grid on stdout: a table, JSON or CSV.")
 @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write the grid to FILE (.json or .csv).")
 @click.option("--plot", metavar="FILE", help="Draw the grid to FILE (.png or .svg).")
-def sweep(predictions, targets, input_format, target_col, id_col, mode, like, probs,
+def sweep(predictions, targets, input_format, targets_format, target_col, id_col, mode, like, probs,
           ignore_index, reduction, normalize, threads, traceback, gammas, alphas, fmt, output,
           plot):
     """The same scoring over a grid of gamma and alpha, reading the input once.
@@ -375,7 +418,7 @@ def sweep(predictions, targets, input_format, target_col, id_col, mode, like, pr
       focal sweep sample_data/digits.npy sample_data/digits_targets.npy --alphas 1,balanced
       focal sweep dets.npy t.npy --mode sigmoid --alphas 0.1:0.9:0.2 --plot sweep.png
     """
-    from .render import plot_format, sweep_plot
+    from .render import plot_format, require_matplotlib, sweep_plot
     from .report import sweep_grid
     from .scoring import Settings
     preset = _preset(like, mode, None, normalize, reduction)
@@ -388,8 +431,9 @@ def sweep(predictions, targets, input_format, target_col, id_col, mode, like, pr
     out_fmt = _grid_format(output) if output else None
     if plot:
         plot_format(plot)
+        require_matplotlib()  # before the pass, not after it
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
-                                               target_col, id_col)
+                                               targets_format, target_col, id_col)
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
                         gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
@@ -442,7 +486,8 @@ def _alpha_items(text, mode) -> list[AlphaSpec]:
               help="Weight of the loss (a number >= 0).")
 @click.option("--pt", "pts", default="0.1,0.5,0.9", show_default=True, metavar="LIST",
               help="Values of p_t, in (0, 1].")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="The rows on stdout: a table, JSON or CSV.")
 @click.option("--plot", metavar="FILE",
               help="Draw loss against p_t, one line per gamma (.png or .svg), as in "
                    "Figure 1 of Lin et al. 2017.")

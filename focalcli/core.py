@@ -20,6 +20,7 @@ Everything here is written to keep every digit the arithmetic allows:
 """
 from __future__ import annotations
 
+import math
 import threading
 from typing import NamedTuple
 
@@ -302,41 +303,71 @@ def focal_loss_batch(logits, targets, gamma: float = 2.0, alpha=1.0, *,
     sigmoid: ``logits`` is ``(N, K)`` or ``(N,)`` and ``targets`` a 0/1 array of
     the same shape; the results are per element. ``alpha_t`` is ``alpha`` for
     positives and ``1 - alpha`` for negatives (a negative alpha: no weighting).
+
+    Inputs are checked as the command line checks them (bad ones raise
+    ``ValueError``; :class:`focalcli.errors.InputError` is one): gamma finite
+    and >= 0, finite scores, whole in-range targets (sigmoid: 0/1), alpha
+    finite with one weight per class, >= 0 (sigmoid: in [0, 1], or a negative
+    number for no weighting).
     """
-    if gamma < 0:
-        raise ValueError("gamma must be >= 0")
-    scores = np.asarray(logits)
-    if not np.issubdtype(scores.dtype, np.floating):
-        scores = scores.astype(np.float64)
+    from .targets import Where, sigmoid_targets, softmax_targets
+    gamma = float(gamma)
+    if not (math.isfinite(gamma) and gamma >= 0):
+        raise ValueError(f"gamma must be a finite number >= 0, got {gamma}")
+    if mode not in ("softmax", "sigmoid"):
+        raise ValueError(f"unknown mode {mode!r}")
+    scores = as_float(np.asarray(logits))
     t = np.asarray(targets)
+    where = Where("targets", 0)
+    if mode == "softmax":
+        if scores.ndim != 2 or scores.shape[1] < 2:
+            raise ValueError(f"softmax logits must be (N, K) with K >= 2, got shape "
+                             f"{scores.shape}")
+        if t.shape != scores.shape[:1]:
+            raise ValueError(f"targets must have shape {scores.shape[:1]}, got {t.shape}")
+    elif t.shape != scores.shape:
+        raise ValueError(f"sigmoid targets must have the logits' shape {scores.shape}, "
+                         f"got {t.shape}")
+    bad = first_nonfinite(scores.reshape(len(scores), -1)) if scores.size else None
+    if bad is not None:
+        raise ValueError(f"logits row {bad[0]}, column {bad[1]} is not finite")
+    if probs and scores.size:
+        row = first_bad_probability_row(scores, mode == "softmax")
+        if row is not None:
+            raise ValueError(f"row {row} is not a probability distribution")
+    k = scores.shape[1] if scores.ndim == 2 else 1
+    a = _checked_alpha(alpha, k, mode)
     if mode == "sigmoid":
-        labels = t.astype(bool)
+        matrix = t.reshape(len(t), -1)
+        labels, keep = sigmoid_targets(matrix, {}, matrix.shape[1], ignore_index, where)
+        labels, keep = labels.reshape(t.shape), keep.reshape(t.shape)
         ce, q = (sigmoid_parts_probs if probs else sigmoid_parts)(scores, labels)
-        alpha_t = sigmoid_alpha_t(labels, alpha)
+        alpha_t = sigmoid_alpha_t(labels, a)
         focal = alpha_t * modulate(ce, q, gamma)
         pt = 1.0 - q
-        if ignore_index is not None:
-            skip = t == ignore_index
-            for arr in (focal, ce, pt):
-                arr[skip] = np.nan
-        return FocalTerms(focal, ce, pt)
-    if mode != "softmax":
-        raise ValueError(f"unknown mode {mode!r}")
-    if scores.ndim != 2:
-        raise ValueError("softmax logits must be (N, K)")
-    t = t.astype(np.int64)
-    keep = np.ones(t.shape, bool) if ignore_index is None else t != ignore_index
-    safe_t = np.where(keep, t, 0)
-    if ((safe_t < 0) | (safe_t >= scores.shape[1])).any():
-        raise ValueError("target out of range")
-    ce, q = (softmax_parts_probs if probs else softmax_parts)(scores, safe_t)
-    a = np.asarray(alpha, dtype=np.float64)
-    alpha_t = a[safe_t] if a.ndim else float(a)
-    focal = alpha_t * modulate(ce, q, gamma)
-    pt = np.exp(-ce) if not probs else 1.0 - q
+    else:
+        safe_t, keep = softmax_targets(t, {}, k, ignore_index, where)
+        ce, q = (softmax_parts_probs if probs else softmax_parts)(scores, safe_t)
+        alpha_t = a[safe_t] if a.ndim else float(a)
+        focal = alpha_t * modulate(ce, q, gamma)
+        pt = np.exp(-ce) if not probs else 1.0 - q
     for arr in (focal, ce, pt):
         arr[~keep] = np.nan
     return FocalTerms(focal, ce, pt)
+
+
+def _checked_alpha(alpha, k: int, mode: str) -> np.ndarray:
+    a = np.asarray(alpha, dtype=np.float64)
+    if a.ndim > 1 or (a.ndim == 1 and a.size != k):
+        raise ValueError(f"alpha has {a.size} weights for {k} classes")
+    if not np.isfinite(a).all():
+        raise ValueError("alpha must be finite")
+    if mode == "softmax" and (a < 0).any():
+        raise ValueError("softmax alpha must be >= 0")
+    if mode == "sigmoid" and ((a > 1).any() or (a.ndim == 1 and (a < 0).any())):
+        raise ValueError("sigmoid alpha must be in [0, 1] (or one negative number: "
+                         "no weighting)")
+    return a
 
 
 def focal_loss(logits, target: int, gamma: float = 2.0, alpha=1.0) -> float:

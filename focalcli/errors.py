@@ -23,8 +23,9 @@ class FocalError(Exception):
     exit_status = ExitStatus.BAD_INPUT
 
 
-class InputError(FocalError):
-    """Bad input, located as precisely as we know: file, 1-based row, column."""
+class InputError(FocalError, ValueError):
+    """Bad input, located as precisely as we know: file, 1-based row, column.
+    A ValueError too, so the Python API's callers catch what they expect."""
 
     def __init__(self, message: str, file: str | None = None,
                  row: int | None = None, column: str | int | None = None,

@@ -55,8 +55,10 @@ def _show(out, table):
     out.print(table)
 
 
-def score_table(doc: dict, stream=None):
+def score_table(doc: dict, stream=None, classes=None):
+    from .report import table_classes
     out = console(stream)
+    shown = table_classes(doc, classes)
     alpha = doc["alpha"]
     alpha_text = doc["alpha_spec"] if isinstance(alpha, list) else _fmt(alpha)
     sources = _safe(doc["predictions"] + (f" + {doc['targets']}" if doc.get("targets")
@@ -68,8 +70,10 @@ def score_table(doc: dict, stream=None):
         head += f"   elements {doc['elements']:,}   positives {doc['positives']:,}"
     out.print(head)
     if isinstance(alpha, list):
+        more = f" (and {len(alpha) - len(shown):,} more in the JSON)" \
+            if len(shown) < len(alpha) else ""
         out.print("alpha per class: " + ", ".join(
-            f"{_fmt(c['class'])}={a:.4g}" for c, a in zip(doc["per_class"], alpha)))
+            f"{_fmt(c['class'])}={alpha[c['index']]:.4g}" for c in shown) + more)
     red = "sum / positives" if doc.get("normalize") == "positives" else doc["reduction"]
     out.print()
     out.print(f"[bold]{red} focal loss[/bold] [cyan]{_fmt(doc['focal'], 6)}[/cyan]   "
@@ -83,12 +87,22 @@ def score_table(doc: dict, stream=None):
     unit = "per element" if doc["mode"] == "sigmoid" else "per example"
     cols = ["class", "count"] + (["positives"] if doc["mode"] == "sigmoid" else []) + \
         [f"focal ({doc['reduction']})", f"CE ({doc['reduction']})", "share of focal"]
-    table = _table(f"Per class ({unit})", cols)
-    for row in doc["per_class"]:
+    heading = f"Per class ({unit})"
+    if len(shown) < doc["classes"]:
+        heading += (f": the {len(shown):,} with the most focal loss, of {doc['classes']:,} "
+                    f"({doc['classes_present']:,} with examples)")
+    table = _table(heading, cols)
+    for row in shown:
         extra = [f"{row['positives']:,}"] if doc["mode"] == "sigmoid" else []
         table.add_row(_fmt(row["class"]), f"{row['count']:,}", *extra, _fmt(row["focal"]),
                       _fmt(row["ce"]), _pct(row["share"]))
     _show(out, table)
+    if len(shown) < doc["classes_present"]:
+        rest = sum(r["share"] or 0.0 for r in doc["per_class"]) - \
+            sum(r["share"] or 0.0 for r in shown)
+        out.print(f"... {doc['classes_present'] - len(shown):,} more classes with examples "
+                  f"carry {_pct(max(rest, 0.0))} of the focal loss: --classes all or "
+                  f"--classes N shows them")
     out.print()
     table = _table(f"Where the loss comes from ({unit})",
                    ["p_t", "count", "share of CE", "share of focal"])
@@ -165,12 +179,17 @@ def curve_table(doc: dict, stream=None):
 
 # ---------------------------------------------------------------- plots
 
-def _pyplot():
+def require_matplotlib():
     try:
-        import matplotlib
+        import matplotlib  # noqa: F401
     except ImportError:
         raise OptionError("--plot", "plotting needs matplotlib: pip install "
                           "'focalcli[plot]'") from None
+
+
+def _pyplot():
+    require_matplotlib()
+    import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
@@ -247,10 +266,10 @@ class Progress:
     """A progress bar on stderr, only on a terminal and only once the work
     has taken more than a second."""
 
-    def __init__(self, total: int | None):
+    def __init__(self, total: int | None, enabled: bool = True):
         self.total, self.bar, self.task = total, None, None
         self.start = time.monotonic()
-        self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
+        self.enabled = enabled and sys.stderr.isatty() and not os.environ.get("CI")
 
     def __call__(self, rows: int):
         if not self.enabled or time.monotonic() - self.start < 1.0:

@@ -44,12 +44,44 @@ def _counts(outcome: Outcome, mode: str) -> dict:
     return out
 
 
+TABLE_CLASSES = 20     # rows of the per-class table unless --classes says otherwise
+FULL_JSON_CLASSES = 1000  # beyond this, JSON lists only the classes that have examples
+
+
+def heaviest(rows: list[dict], n: int) -> list[dict]:
+    """The n classes (with examples) carrying the most focal loss, heaviest first."""
+    ranked = [r for r in rows if r["count"]]
+    ranked.sort(key=lambda r: (-(r["share"] or 0.0), r["index"]))
+    return ranked[:n]
+
+
+def pick_classes(rows: list[dict], choice) -> list[dict]:
+    """``--classes``: 'all' lists every class; N the N heaviest; by default
+    every class, or every class with examples when there are over 1,000."""
+    if choice == "all":
+        return rows
+    if choice is None:
+        return rows if len(rows) <= FULL_JSON_CLASSES else [r for r in rows if r["count"]]
+    return heaviest(rows, choice)
+
+
+def table_classes(doc: dict, choice) -> list[dict]:
+    """The per-class rows a table shows: all of them when there are few,
+    the TABLE_CLASSES heaviest otherwise (or as --classes says)."""
+    rows = doc["per_class"]
+    if choice is None and len(rows) > TABLE_CLASSES:
+        return heaviest(rows, TABLE_CLASSES)
+    return rows
+
+
 def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
-                  reduction: str, normalize: str | None, sources: dict) -> dict:
+                  reduction: str, normalize: str | None, sources: dict,
+                  classes=None) -> dict:
     alpha = outcome_alpha(spec, outcome, mode)
     fig = _cell(outcome, 0, alpha, reduction, normalize)
     for row in fig.per_class:
         row["class"] = outcome.classes[row["index"]]
+    present = sum(1 for r in fig.per_class if r["count"])
     doc = {**sources, **_counts(outcome, mode),
            "unit": "element" if mode == "sigmoid" else "example",
            "gamma": gamma,
@@ -60,7 +92,9 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
            "focal_sum": fig.focal_sum, "ce_sum": fig.ce_sum,
            "easy_share": fig.easy_share,
            "effective_examples": {"focal": fig.effective_focal, "ce": fig.effective_ce},
-           "per_class": [{"class": r.pop("class"), **r} for r in fig.per_class],
+           "classes_present": present,
+           "per_class": pick_classes([{"class": r.pop("class"), **r} for r in fig.per_class],
+                                     classes),
            "buckets": fig.buckets}
     return doc
 

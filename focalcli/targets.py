@@ -29,6 +29,8 @@ def to_indices(raw: np.ndarray, names: dict[str, int], where: Where) -> np.ndarr
     kind = raw.dtype.kind
     if kind == "b":
         return raw.astype(np.int64)
+    if kind == "S":  # bytes saved by numpy: names in ASCII
+        raw = np.char.decode(raw, "utf-8", "replace")
     if kind == "u" and raw.dtype.itemsize == 8:
         big = np.flatnonzero(raw > _INDEX_MAX)
         if big.size:
@@ -98,8 +100,14 @@ def _index(v: int, where: Where, i: int) -> int:
     return v
 
 
+def _column(raw: np.ndarray) -> np.ndarray:
+    """An ``(n, 1)`` column of targets (a one-column array saved as 2-D) is a list."""
+    return raw[:, 0] if raw.ndim == 2 and raw.shape[1] == 1 else raw
+
+
 def softmax_targets(raw, names, k: int, ignore_index, where: Where):
     """(indices with ignored rows set to 0, mask of scored rows)."""
+    raw = _column(raw)
     if raw.ndim != 1:
         raise where.error(f"softmax targets must be one class per example, got shape "
                           f"{raw.shape}; a 0/1 matrix needs --mode sigmoid", 0)
@@ -122,6 +130,8 @@ def sigmoid_targets(raw, names, k: int, ignore_index, where: Where):
     vector with one score per example is binary; otherwise a vector of class
     indices is one-hot encoded, index ``k`` (or the name 'background') meaning
     no positive class."""
+    if k == 1 or (raw.ndim == 2 and raw.shape[1] == 1 and k != 1):
+        raw = _column(raw)
     if raw.ndim == 2:
         if raw.shape[1] != k:
             raise where.error(f"target matrix has {raw.shape[1]} columns for {k} classes", 0)
@@ -140,7 +150,8 @@ def sigmoid_targets(raw, names, k: int, ignore_index, where: Where):
             i = int(bad[0])
             raise where.error(f"binary target {t[i]} is not 0 or 1", i)
         return (t == 1)[:, None], valid[:, None]
-    names = {**names, BACKGROUND: k}
+    if BACKGROUND not in names:  # a class of that name is that class
+        names = {**names, BACKGROUND: k}
     t = to_indices(raw, names, where)
     keep = np.ones(t.shape, bool) if ignore_index is None else t != ignore_index
     bad = np.flatnonzero(keep & ((t < 0) | (t > k)))

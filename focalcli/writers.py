@@ -305,3 +305,22 @@ class StdoutRows(Committed):
 
     def abort(self):
         pass
+
+
+class Tee(Committed):
+    """Rows to several sinks at once (``--per-example -o FILE``)."""
+
+    def __init__(self, sinks):
+        self.sinks = sinks
+
+    def write(self, chunk):
+        for sink in self.sinks:
+            sink.write(chunk)
+
+    def commit(self):
+        for sink in self.sinks:
+            sink.commit()
+
+    def abort(self):
+        for sink in self.sinks:
+            sink.abort()

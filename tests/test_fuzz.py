@@ -187,7 +187,77 @@ def test_invalid_utf8_and_bom(tmp_path):
     assert r.code == ExitStatus.OK and r.json()["class_names"] == ["a", "b"]
 
 
+NUMBERISH = st.one_of(
+    st.sampled_from(SPELLINGS + ["0", "-0", "1e308", "1e309", "-1e-400", "1e-5000",
+                                 "9" * 30, "-" + "9" * 400, "0:1:1e-999999", "0:1e9999999:1",
+                                 "1:0:1", "0:1:0", "0:1:-1", "a:b:c", "0.5/2", "all",
+                                 "balanced", "effective:2", "effective:-1", "inverse-freq:3",
+                                 "1,2,3,4,5,6,7,8,9,10", "1/2/3", "", ",", "∞", "\x1b[2J"]),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-2 ** 70, 2 ** 70).map(str),
+    st.text(max_size=12),
+)
+OPTIONS = {"score": ["--gamma", "--alpha", "--ignore-index", "--fail-above", "--top",
+                     "--classes", "--threads", "--reduction", "--normalize", "--mode"],
+           "sweep": ["--gammas", "--alphas", "--ignore-index", "--threads"],
+           "curve": ["--gammas", "--alpha", "--pt"]}
+
+
+def check_exit(result):
+    """Any command: exit 0 or 1 (a gate), or 2 with one line; never 3."""
+    assert result.code in (ExitStatus.OK, ExitStatus.GATE_FAILED, ExitStatus.BAD_INPUT), result
+    assert "Traceback" not in result.err
+    if result.code == ExitStatus.BAD_INPUT:
+        lines = result.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), result.err
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(command=st.sampled_from(sorted(OPTIONS)), data=st.data())
+def test_option_values(command, data):
+    # no option value may produce exit 3: the issue's "a property"
+    option = data.draw(st.sampled_from(OPTIONS[command]))
+    value = data.draw(NUMBERISH)
+    inputs = [] if command == "curve" else ["sample_data/digits.npy",
+                                            "sample_data/digits_targets.npy"]
+    inputs = [os.path.join(os.path.dirname(__file__), "..", p) for p in inputs]
+    r = focal(command, *inputs, option, value, "--format", "json")
+    check_exit(r)
+    COUNTS["options tried"] += 1
+
+
+JSON_NUMBERS = st.one_of(
+    st.integers(-10 ** 400, 10 ** 400).map(str),
+    st.sampled_from(["1e308", "1e309", "-1e999", "1e-400", "-0", "0.0", "5e-324",
+                     "1.7976931348623157e308", "123456789012345678901234567890", "1E5",
+                     "-0.0e-0", "true", "null", '"1"', "[]", "{}"]),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+)
+
+
+@settings(max_examples=EXAMPLES * 2, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_json_numbers(tmp_path, data):
+    logits = [[data.draw(JSON_NUMBERS) for _ in range(3)] for _ in range(3)]
+    targets = [data.draw(st.one_of(JSON_NUMBERS, st.sampled_from(["0", "1", "2"])))
+               for _ in range(3)]
+    text = '{"logits": [%s], "targets": [%s]}' % (
+        ", ".join("[" + ", ".join(r) + "]" for r in logits), ", ".join(targets))
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    jsonl = tmp_path / "p.jsonl"
+    jsonl.write_text("".join('{"logits": [%s], "target": %s}\n' % (", ".join(r), t)
+                             for r, t in zip(logits, targets)))
+    for p in (path, jsonl):
+        r = focal("score", p, "--format", "json")
+        check(r, tmp_path)
+        COUNTS["JSON numbers tried"] += 1
+
+
 def teardown_module(module):
     if COUNTS:
         print(f"\nfuzz: {COUNTS['tried']} inputs tried, {COUNTS['rejected cleanly']} rejected "
-              f"cleanly, {COUNTS['scored']} scored, 0 crashes")
+              f"cleanly, {COUNTS['scored']} scored; {COUNTS['options tried']} option values "
+              f"and {COUNTS['JSON numbers tried']} JSON-number documents tried; 0 exit-3")

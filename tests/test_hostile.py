@@ -361,3 +361,188 @@ def test_output_into_a_fifo_is_written_directly(tmp_path):
     assert r.returncode == ExitStatus.OK, r.stderr
     assert got[0].count(b"\n") == 579 and fifo.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["rows.jsonl"]
+
+
+# ---------------------------------------------------------------- many classes
+
+def test_a_table_of_many_classes_shows_the_heaviest(tmp_path, rng):
+    # 15: 5,000 classes: 20 rows and a line about the rest, not 5,000 rows
+    n, k = 400, 5000
+    z = rng.normal(size=(n, k)).astype(np.float32)
+    t = rng.integers(0, k, n)
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    r = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--alpha", "balanced")
+    assert r.code == ExitStatus.OK and len(r.out.splitlines()) < 60
+    r = focal("score", tmp_path / "z.npy", tmp_path / "t.npy")
+    doc = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--format", "json").json()
+    present = len(set(t.tolist()))
+    assert doc["classes_present"] == present and len(doc["per_class"]) == present
+    ce = reference_ce(z, t)
+    f = (1 - np.exp(-ce)) ** 2 * ce
+    per_class = np.bincount(t, f, minlength=k)
+    top = np.argsort(-per_class, kind="stable")[:20]
+    shown = [line.split()[0] for line in r.out.splitlines()
+             if line.split() and line.split()[0].isdigit()][:20]
+    assert shown == [str(c) for c in top]
+    assert f"{present - 20:,} more classes with examples carry" in r.out
+    three = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--classes", "3",
+                  "--format", "json").json()
+    assert [c["index"] for c in three["per_class"]] == top[:3].tolist()
+    every = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--classes", "all",
+                  "--format", "json").json()
+    assert len(every["per_class"]) == k
+
+
+# ---------------------------------------------------------------- smaller promises
+
+def test_per_example_and_output_together(tmp_path):
+    out = tmp_path / "rows.csv"
+    r = focal("score", sample("digits.csv"), "--per-example", "--format", "csv", "-o", out)
+    assert r.code == ExitStatus.OK
+    assert r.out.count("\n") == 580 and out.read_text() == r.out
+    assert error_line(focal("score", sample("digits.csv"), "--per-example", "--top", "3"))\
+        .startswith("Error: --top: lists the highest-loss examples in the summary")
+
+
+def test_targets_file_beside_a_target_column_is_refused():
+    r = focal("score", sample("digits.csv"), DIGITS[1])
+    assert error_line(r) == (f"Error: TARGETS: {sample('digits.csv')} has a target column "
+                             "already; give TARGETS or the column, not both")
+
+
+def test_target_and_label_columns_together(tmp_path):
+    path = _write(tmp_path / "p.csv", "a,b,target,label\n1,2,0,1\n")
+    assert error_line(focal("score", path)) == (
+        f"Error: {path}: has both 'target' and 'label' columns: say which holds the "
+        "targets with --target-col")
+    # said which: the other is what the user made it (here an id)
+    r = focal("score", path, "--target-col", "target", "--id-col", "label", "--format", "json")
+    assert r.json()["classes"] == 2
+
+
+def test_a_class_named_background(tmp_path, rng):
+    x = rng.normal(size=(4, 2))
+    np.save(tmp_path / "x.npy", x)
+    (tmp_path / "t.txt").write_text("background\nbackground\ncat\nbackground\n")
+    pd.DataFrame(x, columns=["cat", "background"]).to_csv(tmp_path / "p.csv", index=False)
+    doc = focal("score", tmp_path / "p.csv", tmp_path / "t.txt", "--mode", "sigmoid",
+                "--format", "json").json()
+    assert doc["positives"] == 4  # 'background' is a class here, not "no positive"
+
+
+@pytest.mark.parametrize("cells,message", [
+    ("True,False", "'True' is a boolean, not a number"),
+])
+def test_booleans_are_not_logits(tmp_path, cells, message):
+    path = _write(tmp_path / "p.csv", f"a,b,target\n{cells},0\n")
+    assert error_line(focal("score", path)) == f"Error: {path}, line 2, column 'a': {message}"
+
+
+def test_dates_in_parquet_are_not_logits(tmp_path):
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"ts": pd.to_datetime(["2020-01-01", "2020-01-02"]), "b": [1.0, 2.0],
+                  "target": [0, 1]}).to_parquet(tmp_path / "p.parquet")
+    assert error_line(focal("score", tmp_path / "p.parquet")) == (
+        f"Error: {tmp_path}/p.parquet, row 1, column 'ts': '2020-01-01 00:00:00' is a date, "
+        "not a number")
+
+
+@pytest.mark.parametrize("doc,message", [
+    ('{"logits": [[1, 2]], "targets": [0], "targets": [1]}',
+     "invalid JSON: key 'targets' appears twice in one object"),
+    ('{"logits": [[1, 2]], "targets": [0], "classes": ["a", "a"]}',
+     "class name 'a' appears twice"),
+])
+def test_duplicates_in_json(tmp_path, doc, message):
+    path = _write(tmp_path / "p.json", doc)
+    assert error_line(focal("score", path)) == f"Error: {path}: {message}" or \
+        error_line(focal("score", path)) == f"Error: {path}, {message}"
+
+
+def test_npz_bytes_class_names(tmp_path):
+    np.savez(tmp_path / "p.npz", logits=np.eye(2), targets=np.array([0, 1]),
+             classes=np.array([b"cat", b"dog"]))
+    assert focal("score", tmp_path / "p.npz", "--format", "json").json()["class_names"] == \
+        ["cat", "dog"]
+
+
+def test_process_substitution_is_read():
+    r = subprocess.run(["bash", "-c", " ".join(FOCAL) + f" score <(cat {sample('digits.csv')})"
+                        " --format json"], capture_output=True, text=True)
+    assert r.returncode == ExitStatus.OK, r.stderr
+    assert json.loads(r.stdout)["n"] == 579
+
+
+def test_targets_format_option(tmp_path):
+    t = np.load(DIGITS[1])
+    path = _write(tmp_path / "labels", "\n".join(map(str, t)) + "\n")
+    assert error_line(focal("score", DIGITS[0], path)).startswith(
+        f"Error: {path}: unknown file extension")
+    doc = focal("score", DIGITS[0], path, "--targets-format", "txt", "--format", "json").json()
+    assert doc["n"] == 579
+
+
+def test_bare_focal_prints_its_help():
+    r = focal()
+    assert r.code == ExitStatus.OK and r.err == ""
+    assert r.out.startswith("Usage: ") and "Commands:" in r.out
+
+
+def test_every_option_has_help():
+    from focalcli.cli import cli
+    for name, cmd in cli.commands.items():
+        for p in cmd.params:
+            if p.param_type_name == "option" and not p.hidden:
+                assert p.help, (name, p.opts)
+
+
+# ---------------------------------------------------------------- targets people save
+
+def test_bool_string_and_column_targets(tmp_path, rng):
+    # 17
+    x = rng.normal(size=50)
+    y = rng.random(50) < 0.3
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "yi.npy", y.astype(int))
+    np.save(tmp_path / "ycol.npy", y.astype(int)[:, None])
+    args = ["--mode", "sigmoid", "--format", "json"]
+    ref = focal("score", tmp_path / "x.npy", tmp_path / "yi.npy", *args).json()
+    for name in ("y.npy", "ycol.npy"):
+        got = focal("score", tmp_path / "x.npy", tmp_path / name, *args)
+        assert got.code == ExitStatus.OK, got
+        assert got.json()["focal"] == ref["focal"]
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
+                      "eight", "nine"])
+    np.save(tmp_path / "names.npy", names[t])
+    np.save(tmp_path / "tcol.npy", t[:, None])
+    base = focal("score", sample("digits.csv"), "--format", "json").json()["focal"]
+    pd.DataFrame(z, columns=names).to_csv(tmp_path / "p.csv", index=False)
+    for name in ("names.npy", "tcol.npy"):
+        got = focal("score", tmp_path / "p.csv", tmp_path / name, "--format", "json")
+        assert got.code == ExitStatus.OK, got
+        assert got.json()["focal"] == pytest.approx(base, rel=1e-15)
+
+
+# ---------------------------------------------------------------- the Python API
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(targets=[1.5, 0.0]), "target 1.5 is not a whole class index"),
+    (dict(gamma=float("nan")), "gamma must be a finite number >= 0, got nan"),
+    (dict(alpha=-1.0), "softmax alpha must be >= 0"),
+    (dict(alpha=[1.0, 2.0]), "alpha has 2 weights for 3 classes"),
+    (dict(targets=[0, 3]), "target 3 is out of range for 3 classes"),
+    (dict(logits=[[0.0, float("nan"), 0.0], [0, 0, 0]]), "is not finite"),
+    (dict(mode="sigmoid", logits=np.zeros((2, 3)), targets=[[0, 2, 1], [1, 1, 1]]),
+     "target 2.0 is not 0 or 1"),
+    (dict(mode="sigmoid", logits=np.zeros(2), targets=[1, -1]), "binary target -1"),
+])
+def test_python_api_checks_like_the_cli(kwargs, message):
+    # 18
+    from focalcli import focal_loss_batch
+    args = dict(logits=np.zeros((2, 3)), targets=[1, 0])
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        focal_loss_batch(args.pop("logits"), args.pop("targets"), **args)

@@ -15,10 +15,10 @@ from .source import BATCH_ROWS, Source
 from .table import Batch, Layout, Table
 
 
-def check_dtype(dtype: np.dtype, name: str):
+def check_dtype(dtype: np.dtype, name: str, kinds: str = "biuf"):
     if dtype.hasobject:
         raise InputError("holds Python objects (a pickle); refusing to load it", name)
-    if dtype.kind not in "biuf":
+    if dtype.kind not in kinds:
         raise InputError(f"has dtype {dtype}; expected numbers", name)
 
 
@@ -46,8 +46,9 @@ def numpy_format_errors(name: str, what: str):
         raise InputError(f"not a valid {what} file (corrupt or truncated)", name) from None
 
 
-def load_npy(path: str, name: str) -> np.ndarray:
-    """Memory-map a ``.npy`` safely: never unpickles, checks the size."""
+def load_npy(path: str, name: str, kinds: str = "biuf") -> np.ndarray:
+    """Memory-map a ``.npy`` safely: never unpickles, checks the size.
+    ``kinds``: the dtype kinds accepted (targets may also be strings)."""
     with numpy_format_errors(name, ".npy"), open(path, "rb") as f:
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
@@ -58,7 +59,7 @@ def load_npy(path: str, name: str) -> np.ndarray:
             raise InputError(f"unsupported .npy version {version}", name)
         offset = f.tell()
         size = os.fstat(f.fileno()).st_size
-    check_dtype(dtype, name)
+    check_dtype(dtype, name, kinds)
     if not all(isinstance(d, int) and d >= 0 for d in shape):
         raise InputError(f"not a valid .npy file (shape {shape})", name)
     count = math.prod(shape)  # Python ints: an absurd shape cannot overflow

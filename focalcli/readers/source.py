@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import zlib
@@ -35,27 +36,33 @@ def display_name(path: str) -> str:
 
 
 class Spool:
-    """Standard input copied to a temporary file, removed on exit (the CLI
-    holds one per command as a context resource)."""
+    """Copies of inputs that can be read only once (standard input, a FIFO,
+    a process substitution ``<(...)``) in temporary files, removed on exit
+    (the CLI holds one per command as a context resource)."""
 
     def __init__(self):
-        self.path: str | None = None
+        self.paths: dict[str, str] = {}
 
     def __enter__(self) -> "Spool":
         return self
 
     def __exit__(self, *exc):
-        if self.path is not None:
+        while self.paths:
             with contextlib.suppress(OSError):
-                os.unlink(self.path)
-            self.path = None
+                os.unlink(self.paths.popitem()[1])
 
-    def stdin(self) -> str:
-        if self.path is None:
-            fd, self.path = tempfile.mkstemp(prefix="focal-stdin-")
+    def copy(self, path: str) -> str:
+        """The temporary copy of ``path`` ('-' for standard input)."""
+        if path not in self.paths:
+            fd, self.paths[path] = tempfile.mkstemp(prefix="focal-stdin-" if path == "-"
+                                                    else "focal-pipe-")
             with os.fdopen(fd, "wb") as out:
-                shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-        return self.path
+                if path == "-":
+                    shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+                else:
+                    with open(path, "rb") as f:
+                        shutil.copyfileobj(f, out, 1 << 20)
+        return self.paths[path]
 
 
 @dataclass
@@ -79,12 +86,13 @@ def locate(path: str, spool: Spool | None, explicit: str | None, allowed,
     a format from ``allowed``."""
     name = display_name(path)
     with read_errors(name):
-        if path == "-":
-            real = (spool or Spool()).stdin()
+        real = path
+        if path != "-":
+            mode = os.stat(path).st_mode  # FileNotFoundError: read_errors words it
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                real = (spool or Spool()).copy(path)  # a pipe: read once, keep a copy
         else:
-            real = path
-            if not os.path.exists(real):
-                raise FileNotFoundError(real)
+            real = (spool or Spool()).copy(path)
         fmt, compressed = detect_format(path, real, explicit, allowed)
         if os.path.isdir(real):
             raise IsADirectoryError(real)
@@ -103,8 +111,8 @@ def detect_format(path: str, real_path: str, explicit: str | None,
         fmt = explicit.lower().lstrip(".")
         if fmt.endswith(".gz"):
             fmt, compressed = fmt[:-3], True
-    elif path == "-":
-        fmt, compressed = sniff(real_path)
+    elif path == "-" or (real_path != path and not os.path.splitext(path)[1]):
+        fmt, compressed = sniff(real_path, name)  # stdin, or a pipe with no extension
     else:
         stem = path[:-3] if compressed else path
         ext = os.path.splitext(stem)[1].lower()
@@ -120,7 +128,7 @@ def detect_format(path: str, real_path: str, explicit: str | None,
     return fmt, compressed
 
 
-def sniff(path: str) -> tuple[str, bool]:
+def sniff(path: str, name: str = "<stdin>") -> tuple[str, bool]:
     with open(path, "rb") as f:
         head = f.read(4096)
     if head[:2] == b"\x1f\x8b":
@@ -128,7 +136,7 @@ def sniff(path: str) -> tuple[str, bool]:
             with gzip.open(path, "rb") as g:
                 inner = g.read(4096)
         except (OSError, EOFError, zlib.error):
-            raise InputError("corrupt or truncated gzip data", "<stdin>") from None
+            raise InputError("corrupt or truncated gzip data", name) from None
         return _sniff_bytes(inner), True
     return _sniff_bytes(head), False
 

@@ -82,12 +82,17 @@ def frame_batch(df, start: int, target: str | None, ident: str | None,
                 scores: list[str], name: str, first_line: int | None) -> Batch:
     """A pandas chunk to a Batch; every score cell must be a number."""
     values = df[scores]
-    bad = [c for c, dt in values.dtypes.items() if dt.kind not in "biuf"]
+    bad = [c for c, dt in values.dtypes.items() if dt.kind not in "iuf"]
     if bad:
         import pandas as pd
         for col in scores:
-            if values[col].dtype.kind in "biuf":
+            kind = values[col].dtype.kind
+            if kind in "iuf":
                 continue
+            if kind in "bMm" and len(values):  # True/False, dates: not scores
+                what = {"b": "a boolean", "M": "a date", "m": "a duration"}[kind]
+                raise InputError(f"{str(values[col].iloc[0])[:40]!r} is {what}, not a number",
+                                 name, **where(start, first_line), column=col)
             as_num = pd.to_numeric(values[col], errors="coerce")
             wrong = np.flatnonzero(as_num.isna().to_numpy() & values[col].notna().to_numpy())
             if wrong.size:

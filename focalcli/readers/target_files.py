@@ -102,13 +102,14 @@ class TargetCursor:
                              + self.source.mismatch_hint(total, rows), self.source.name)
 
 
-def open_targets(path: str, spool: Spool | None = None) -> TargetFile:
+def open_targets(path: str, spool: Spool | None = None,
+                 fmt: str | None = None) -> TargetFile:
     """TARGETS: ``(N,)`` class indices or names, or an ``(N, K)`` 0/1 matrix."""
-    src = locate(path, spool, None, TARGET_FORMATS)
+    src = locate(path, spool, fmt, TARGET_FORMATS)
     name = src.name
     with read_errors(src):
         if src.fmt == "npy":
-            arr = load_npy(src.real, name)
+            arr = load_npy(src.real, name, kinds="biufUS")
             if arr.ndim not in (1, 2):
                 raise InputError(f"targets must be 1-D or 2-D, got shape {arr.shape}", name)
             return TargetFile.of_array(arr, name)
