@@ -48,7 +48,9 @@ class InputError(FocalError, ValueError):
     def __str__(self) -> str:
         where = [self.file if self.file is not None else None]
         if self.row is not None:
-            where.append(f"{self.unit} {self.row}")
+            # rows count from 1 in messages, and from 0 in `index`: say both
+            where.append(f"line {self.row}" if self.unit == "line" else
+                         f"row {self.row} (index {self.row - 1})")
         if self.column is not None:
             col = self.column
             where.append(f"column {col!r}" if isinstance(col, str) else f"column {col + 1}")

@@ -67,11 +67,11 @@ def test_bad_csv_on_stdin_names_stdin(case):
 
 JSON_CASES = {
     "ragged": ("bad.json", "[[1,2],[3]]",
-               "Error: {f}, row 2: ragged scores: 1 values where the first row has 2"),
+               "Error: {f}, row 2 (index 1): ragged scores: 1 values where the first row has 2"),
     "broken": ("bad.json", "[[1,2],\n[3,", "Error: {f}, line 2, column 4: invalid JSON: "
                "Expecting value"),
     "string score": ("bad.json", '{"logits": [[1, "a"]], "targets": [0]}',
-                     "Error: {f}, row 1, column 2: \"a\" is not a number"),
+                     "Error: {f}, row 1 (index 0), column 2: \"a\" is not a number"),
     "NaN literal": ("bad.json", '{"logits": [[1, NaN]], "targets": [0]}',
                     "Error: {f}: invalid JSON: NaN is not a number JSON allows"),
     "bad jsonl line": ("bad.jsonl", '{"logits":[1,2],"target":0}\n{"logits":[1,2]\n',
@@ -148,7 +148,7 @@ def test_mismatched_lengths(tmp_path):
 def test_fractional_targets_in_npy(tmp_path):
     np.save(tmp_path / "t.npy", np.full(579, 0.5))
     one_line_error(focal("score", sample("digits.npy"), tmp_path / "t.npy"),
-                   f"Error: {tmp_path}/t.npy, row 1: target 0.5 is not a whole class index")
+                   f"Error: {tmp_path}/t.npy, row 1 (index 0): target 0.5 is not a whole class index")
 
 
 def test_truncated_npy(tmp_path):
@@ -184,7 +184,7 @@ def test_probabilities_that_do_not_sum_to_one(tmp_path):
     np.save(tmp_path / "p.npy", np.array([[0.5, 0.5], [0.5, 0.6]]))
     np.save(tmp_path / "t.npy", np.array([0, 1]))
     one_line_error(focal("score", tmp_path / "p.npy", tmp_path / "t.npy", "--probs"),
-                   f"Error: {tmp_path}/p.npy, row 2: probabilities do not sum to 1 (are these "
+                   f"Error: {tmp_path}/p.npy, row 2 (index 1): probabilities do not sum to 1 (are these "
                    "logits? drop --probs)")
 
 
@@ -231,7 +231,7 @@ def test_bad_input_leaves_no_output_file(tmp_path):
     np.save(tmp_path / "t.npy", np.zeros(200_000, dtype=int))
     out = tmp_path / "rows.csv"
     r = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "-o", out)
-    one_line_error(r, f"Error: {tmp_path}/z.npy, row 150001, column '1': score is missing "
+    one_line_error(r, f"Error: {tmp_path}/z.npy, row 150001 (index 150000), column '1': score is missing "
                    "or NaN")
     assert os.listdir(tmp_path) == sorted(["z.npy", "t.npy"]) or \
         sorted(os.listdir(tmp_path)) == ["t.npy", "z.npy"]

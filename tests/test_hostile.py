@@ -182,10 +182,10 @@ def _write(path, text):
 
 BAD_INPUT = {
     "json number too large": ('{"logits": [[1' + "0" * 400 + ', 2]], "targets": [0]}',
-                              "p.json", "row 1, column 1: 1000000000000000000"
+                              "p.json", "row 1 (index 0), column 1: 1000000000000000000"
                               "0... is too large for a number"),
     "json target too large": ('{"logits": [[1, 2]], "targets": [1' + "0" * 30 + "]}",
-                              "p.json", "row 1: target 1000000000000000000"
+                              "p.json", "row 1 (index 0): target 1000000000000000000"
                               "0... is too large to be a class index"),
     "jsonl line not an object": ("\n".join(['{"logits": [1, 2], "target": 0}'] * 3 + ["5"]),
                                  "p.jsonl", "line 4: expected a row object"),
@@ -203,7 +203,7 @@ def test_text_target_too_large(tmp_path):
     np.save(tmp_path / "z.npy", np.zeros((1, 2)))
     path = _write(tmp_path / "t.txt", "1e23\n")
     assert error_line(focal("score", tmp_path / "z.npy", path)) == (
-        f"Error: {path}, row 1: target 1e+23 is too large to be a class index")
+        f"Error: {path}, row 1 (index 0): target 1e+23 is too large to be a class index")
 
 
 def _npy_with_header(path, shape: str):
@@ -444,7 +444,7 @@ def test_dates_in_parquet_are_not_logits(tmp_path):
     pd.DataFrame({"ts": pd.to_datetime(["2020-01-01", "2020-01-02"]), "b": [1.0, 2.0],
                   "target": [0, 1]}).to_parquet(tmp_path / "p.parquet")
     assert error_line(focal("score", tmp_path / "p.parquet")) == (
-        f"Error: {tmp_path}/p.parquet, row 1, column 'ts': '2020-01-01 00:00:00' is a date, "
+        f"Error: {tmp_path}/p.parquet, row 1 (index 0), column 'ts': '2020-01-01 00:00:00' is a date, "
         "not a number")
 
 
@@ -546,3 +546,32 @@ def test_python_api_checks_like_the_cli(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
         focal_loss_batch(args.pop("logits"), args.pop("targets"), **args)
+
+
+# ---------------------------------------------------------------- error positions
+
+def test_error_lines_count_blank_lines(tmp_path):
+    # 11: the reported line is the file's line, blank lines included
+    path = _write(tmp_path / "p.csv", "a,b,target\n1,2,0\n\n\n3,x,1\n")
+    assert error_line(focal("score", path)) == \
+        f"Error: {path}, line 5, column 'b': 'x' is not a number"
+    path = _write(tmp_path / "q.csv", "a,b,target\r\n1,2,0\r\n\r\n3,4,7\r\n")
+    assert error_line(focal("score", path)) == \
+        f"Error: {path}, line 4: target 7 is out of range for 2 classes"
+
+
+@pytest.mark.parametrize("rows_before", [1, 3_000_000])
+def test_a_quoted_line_break_is_refused_wherever_it_falls(tmp_path, rows_before):
+    # early in the file or past the first 16 MB piece: the same answer
+    path = tmp_path / "p.csv"
+    with open(path, "w") as f:
+        f.write("a,b,target\n" + "1,2,0\n" * rows_before + '"3\n",4,1\n5,6,0\n')
+    assert error_line(focal("score", path)) == (
+        f"Error: {path}, line {rows_before + 2}: a quoted field holds a line break (not "
+        "supported: one row per line)")
+
+
+def test_rows_are_one_based_and_say_their_index(tmp_path):
+    np.save(tmp_path / "t.npy", np.array([0, 0, 10] + [0] * 576))
+    assert error_line(focal("score", DIGITS[0], tmp_path / "t.npy")) == (
+        f"Error: {tmp_path}/t.npy, row 3 (index 2): target 10 is out of range for 10 classes")

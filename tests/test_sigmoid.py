@@ -117,9 +117,9 @@ def test_probabilities(tmp_path):
 
 
 @pytest.mark.parametrize("targets,message", [
-    (np.array([[0, 2], [1, 0]]), "row 1, column 2: target 2.0 is not 0 or 1"),
-    (np.array([[0, 1, 0], [1, 0, 0]]), "row 1: target matrix has 3 columns for 2 classes"),
-    (np.array([0, 5]), "row 2: target 5 is out of range for 2 classes (2 means background)"),
+    (np.array([[0, 2], [1, 0]]), "row 1 (index 0), column 2: target 2.0 is not 0 or 1"),
+    (np.array([[0, 1, 0], [1, 0, 0]]), "row 1 (index 0): target matrix has 3 columns for 2 classes"),
+    (np.array([0, 5]), "row 2 (index 1): target 5 is out of range for 2 classes (2 means background)"),
 ])
 def test_bad_sigmoid_targets(tmp_path, targets, message):
     np.save(tmp_path / "x.npy", np.zeros((2, 2)))

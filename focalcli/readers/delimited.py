@@ -114,7 +114,10 @@ def read_csv(src: Source, layout: Layout) -> Table:
                 return batch, None
         try:
             df = pd.read_csv(io.BytesIO(piece), **options)
-            return (frame_batch(df, 0, target, ident, scores, name, 1) if len(df) else None), None
+            if not len(df):
+                return None, None
+            return frame_batch(df, 0, target, ident, scores, name,
+                               line_numbers(piece, len(df))), None
         except pd.errors.ParserError as err:
             return None, _parser_message(err)
         except pd.errors.EmptyDataError:
@@ -159,6 +162,30 @@ def read_csv(src: Source, layout: Layout) -> Table:
                  count_rows=lambda: count_lines(src) - (1 if has_header else 0))
 
 
+def _line_count(piece: bytes) -> int:
+    return piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
+
+
+def line_numbers(piece: bytes, rows: int) -> np.ndarray:
+    """The 1-based line (within the piece) of each of its ``rows`` parsed rows.
+    One row per line, unless there are blank lines (skipped) or a quoted field
+    holding a line break, which is refused wherever it falls: splitting the
+    file into pieces at line ends could not keep it whole."""
+    if _line_count(piece) == rows:
+        return 1 + np.arange(rows)
+    parts = piece.split(b"\n")
+    if piece.endswith(b"\n"):
+        parts.pop()
+    numbers = []
+    for number, line in enumerate(parts, 1):
+        if line.count(b'"') % 2:
+            raise InputError("a quoted field holds a line break (not supported: one row "
+                             "per line)", row=number, line=True)
+        if line.rstrip(b"\r"):
+            numbers.append(number)
+    return np.asarray(numbers)
+
+
 WIDE_COLUMNS = 1024  # from here on pandas' per-column cost dominates a piece
 
 
@@ -184,9 +211,9 @@ def _wide_parser(columns, target, ident, scores, sep, options):
             return None
         if meta is not None and len(meta) != len(array):
             return None
-        lines = 1 + np.arange(len(array))
-        if piece.count(b"\n") != len(array):  # blank lines: pandas numbers them right
+        if _line_count(piece) != len(array):  # blank lines: the general path numbers them
             return None
+        lines = 1 + np.arange(len(array))
         return Batch(0, array, meta[target].to_numpy() if target else None,
                      meta[ident].to_numpy() if ident else None, lines)
     return parse

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import InputError
+from .arrays import BATCH_BYTES
 from .source import Source
 from .table import Layout, Table, frame_batch, split_columns
 
@@ -20,10 +21,13 @@ def read_parquet(src: Source, layout: Layout) -> Table:
     columns = list(pf.schema_arrow.names)
     target, ident, scores = split_columns(columns, layout, name)
 
+    # rows per batch bounded by bytes too: 8 bytes a cell, 64 MB a batch
+    rows = max(1, min(src.batch_rows, BATCH_BYTES // (8 * max(1, len(columns)))))
+
     def batches():
         start = 0
         try:
-            for rb in pf.iter_batches(batch_size=src.batch_rows):
+            for rb in pf.iter_batches(batch_size=rows):
                 df = rb.to_pandas()
                 yield frame_batch(df, start, target, ident, scores, name, None)
                 start += len(df)

@@ -79,8 +79,14 @@ def where(row0: int, first_line: int | None) -> dict:
 
 
 def frame_batch(df, start: int, target: str | None, ident: str | None,
-                scores: list[str], name: str, first_line: int | None) -> Batch:
-    """A pandas chunk to a Batch; every score cell must be a number."""
+                scores: list[str], name: str, lines: np.ndarray | None) -> Batch:
+    """A pandas chunk to a Batch; every score cell must be a number.
+    ``lines``: the line of each row in a text file (None: rows of a table)."""
+    def at(i: int) -> dict:
+        if lines is None:
+            return {"row": start + i + 1}
+        return {"row": int(lines[i]), "line": True}
+
     values = df[scores]
     bad = [c for c, dt in values.dtypes.items() if dt.kind not in "iuf"]
     if bad:
@@ -92,18 +98,17 @@ def frame_batch(df, start: int, target: str | None, ident: str | None,
             if kind in "bMm" and len(values):  # True/False, dates: not scores
                 what = {"b": "a boolean", "M": "a date", "m": "a duration"}[kind]
                 raise InputError(f"{str(values[col].iloc[0])[:40]!r} is {what}, not a number",
-                                 name, **where(start, first_line), column=col)
+                                 name, **at(0), column=col)
             as_num = pd.to_numeric(values[col], errors="coerce")
             wrong = np.flatnonzero(as_num.isna().to_numpy() & values[col].notna().to_numpy())
             if wrong.size:
                 i = int(wrong[0])
                 raise InputError(f"{str(values[col].iloc[i])[:40]!r} is not a number",
-                                 name, **where(start + i, first_line), column=col)
+                                 name, **at(i), column=col)
         values = values.apply(pd.to_numeric, errors="coerce")
     array = values.to_numpy(dtype=np.float64 if values.dtypes.nunique() != 1
                             or values.dtypes.iloc[0].kind not in "f" else None)
     array = np.ascontiguousarray(array)  # pandas hands back columns; the core reads rows
-    lines = None if first_line is None else first_line + start + np.arange(len(df))
     return Batch(start, array,
                  df[target].to_numpy() if target else None,
                  df[ident].to_numpy() if ident else None, lines)
