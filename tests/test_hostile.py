@@ -575,3 +575,29 @@ def test_rows_are_one_based_and_say_their_index(tmp_path):
     np.save(tmp_path / "t.npy", np.array([0, 0, 10] + [0] * 576))
     assert error_line(focal("score", DIGITS[0], tmp_path / "t.npy")) == (
         f"Error: {tmp_path}/t.npy, row 3 (index 2): target 10 is out of range for 10 classes")
+
+
+def test_mixed_type_column_says_one_line_and_no_warning(tmp_path):
+    # pandas' DtypeWarning used to reach stderr before the error
+    path = tmp_path / "p.csv"
+    with open(path, "w") as f:
+        f.write("a,b,target\n" + "1,2,0\n" * 200_000 + "1,zz,0\n")
+    r = subprocess.run([*FOCAL, "score", path], capture_output=True, text=True)
+    assert r.returncode == ExitStatus.BAD_INPUT
+    assert r.stderr == f"Error: {path}, line 200002, column 'b': 'zz' is not a number\n"
+
+
+def test_plot_without_matplotlib_fails_before_scoring(tmp_path):
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from focalcli.entry import run; run()")
+    r = subprocess.run([sys.executable, "-c", code, "sweep", "does-not-exist.npy",
+                        "--plot", tmp_path / "s.png"], capture_output=True, text=True)
+    # the missing extra is named before the (missing) input is even opened
+    assert r.returncode == ExitStatus.BAD_INPUT
+    assert r.stderr.strip() == ("Error: --plot: plotting needs matplotlib: pip install "
+                                "'focalcli[plot]'")
+
+
+def test_help_names_the_targets_formats():
+    r = focal("score", "--help")
+    assert ".txt (one per line)" in r.out and "0/1 matrix" in r.out
