@@ -72,6 +72,9 @@ def input_options(f):
                      help="Column holding the targets (default: 'target' or 'label')."),
         click.option("--id-col", metavar="NAME",
                      help="Column carried into per-example rows (default: 'id')."),
+        click.option("--class-axis", type=int, default=1, show_default=True, metavar="INT",
+                     help="Dense arrays (N, C, d1, ...): the axis of the classes; -1 for "
+                          "channel-last (N, d1, ..., C). 2-D inputs are (N, K) rows."),
         click.option("--mode", type=click.Choice(["softmax", "sigmoid"]), default=None,
                      help="softmax (default): one class per example. sigmoid: a binary "
                           "decision per class (binary, multi-label, dense detectors)."),
@@ -99,14 +102,15 @@ def input_options(f):
     return f
 
 
-def _open_inputs(predictions, targets, input_format, targets_format, target_col, id_col):
+def _open_inputs(predictions, targets, input_format, targets_format, target_col, id_col,
+                 class_axis=1):
     """Open both inputs; a standard-input spool lives as long as the command."""
     from .readers import Layout, Spool, open_predictions, open_targets
     if predictions == "-" and targets == "-":
         raise OptionError("TARGETS", "only one of PREDICTIONS and TARGETS can be '-'")
     spool = click.get_current_context().with_resource(Spool())
-    table = open_predictions(predictions, input_format, Layout(target_col, id_col),
-                             spool=spool)
+    table = open_predictions(predictions, input_format,
+                             Layout(target_col, id_col, class_axis), spool=spool)
     target_file = open_targets(targets, spool, targets_format) if targets else None
     if target_file is not None and table.has_targets:
         raise OptionError("TARGETS", f"{table.name} has a target column already; give "
@@ -140,15 +144,32 @@ def _preset(like, mode, alpha, normalize, reduction):
     return preset
 
 
+def _map_sink(path, table, target_file, refuse):
+    """--map: per-position values of a dense input to a .npy, or a picture."""
+    if not path:
+        return contextlib.nullcontext()
+    if table.dense is None:
+        raise OptionError("--map", f"needs dense predictions (N, C, d1, ...); {table.name} "
+                          "has rows of scores")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npy":
+        from .writers import MapFile
+        return MapFile(path, table.dense.target_shape, refuse)
+    from .render import MapPlot
+    names = [os.path.basename(n) for n in target_file.example_names] \
+        if target_file is not None and target_file.example_names else None
+    return MapPlot(path, table.dense, names, refuse)
+
+
 def _score_pass(table, target_file, settings, alpha=1.0, on_rows=None, top=0,
-                rows_on_stdout=False):
+                rows_on_stdout=False, on_positions=None):
     from .render import Progress
     from .scoring import Scorer
     # no bar when rows go to a terminal: it would draw among them
     progress = Progress(None if rows_on_stdout else table.n_rows, enabled=not rows_on_stdout)
     try:
         return Scorer(table, settings, target_file, alpha=alpha, on_rows=on_rows,
-                      top=top, on_progress=progress).run()
+                      top=top, on_progress=progress, on_positions=on_positions).run()
     finally:
         progress.close()
 
@@ -279,14 +300,18 @@ def cli(traceback):
               help="Write per-example rows to FILE (.csv .tsv .json .jsonl .npy .parquet).")
 @click.option("--top", type=click.IntRange(0), default=0, metavar="N",
               help="Also show the N highest-loss examples.")
+@click.option("--map", "map_path", metavar="FILE",
+              help="Dense inputs: the per-position focal loss, float32 (N, d1, ...) with NaN "
+                   "where ignored (.npy); or a picture of the --top examples' maps (.png/.svg).")
 @click.option("--classes", "classes", type=CLASSES, metavar="N|all",
               help="Per-class rows to list: the N with the most focal loss, or all "
                    "(default: a table shows 20, JSON every class with examples).")
 @click.option("--fail-above", type=FINITE, metavar="X",
               help="Exit 1 when the reduced focal loss is above X (or nothing was scored).")
-def score(predictions, targets, input_format, targets_format, target_col, id_col, mode, like, probs,
+def score(predictions, targets, input_format, targets_format, target_col, id_col, class_axis,
+          mode, like, probs,
           ignore_index, reduction, normalize, threads, traceback, gamma, alpha, fmt,
-          per_example, output, top, classes, fail_above):
+          per_example, output, top, map_path, classes, fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
 
     PREDICTIONS holds logits (or probabilities with --probs), one row per example:
@@ -313,17 +338,24 @@ def score(predictions, targets, input_format, targets_format, target_col, id_col
     preset = _preset(like, mode, alpha, normalize, reduction)
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
-                                               targets_format, target_col, id_col)
+                                               targets_format, target_col, id_col,
+                                               class_axis)
+    probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
                         arithmetic=preset.arithmetic, threads=threads)
     alpha = _row_alpha(spec, table, target_file, settings, mode,
                        per_example or output or top)
-    with _row_sink(per_example, output, fmt, (predictions, targets)) as sink:
+    refuse = (predictions, targets)
+    with _row_sink(per_example, output, fmt, refuse) as sink, \
+            _map_sink(map_path, table, target_file, refuse) as positions:
         outcome = _score_pass(table, target_file, settings, alpha,
-                              sink.write if sink else None, top, rows_on_stdout=per_example)
+                              sink.write if sink else None, top, rows_on_stdout=per_example,
+                              on_positions=positions.write if positions else None)
         doc = score_summary(outcome, spec=spec, mode=mode, gamma=gamma, reduction=reduction,
                             normalize=normalize, sources=sources, classes=classes)
+        if positions is not None and hasattr(positions, "pick"):
+            positions.pick = [row["index"] for row in outcome.top]
     _warn_absent(spec, outcome, mode)
     if top:
         doc["top"] = outcome.top
@@ -407,7 +439,8 @@ def _print_doc(doc, kind, fmt, **table_options):
 @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write the grid to FILE (.json or .csv).")
 @click.option("--plot", metavar="FILE", help="Draw the grid to FILE (.png or .svg).")
-def sweep(predictions, targets, input_format, targets_format, target_col, id_col, mode, like, probs,
+def sweep(predictions, targets, input_format, targets_format, target_col, id_col, class_axis,
+          mode, like, probs,
           ignore_index, reduction, normalize, threads, traceback, gammas, alphas, fmt, output,
           plot):
     """The same scoring over a grid of gamma and alpha, reading the input once.
@@ -433,7 +466,9 @@ def sweep(predictions, targets, input_format, targets_format, target_col, id_col
         plot_format(plot)
         require_matplotlib()  # before the pass, not after it
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
-                                               targets_format, target_col, id_col)
+                                               targets_format, target_col, id_col,
+                                               class_axis)
+    probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
                         gammas=tuple(gamma_list), arithmetic=preset.arithmetic,

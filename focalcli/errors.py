@@ -29,13 +29,14 @@ class InputError(FocalError, ValueError):
 
     def __init__(self, message: str, file: str | None = None,
                  row: int | None = None, column: str | int | None = None,
-                 line: bool = False):
+                 line: bool = False, place: str | None = None):
         super().__init__(message)
         self.message = message
         self.file = file
         self.row = row
         self.column = column
         self.unit = "line" if line else "row"
+        self.place = place  # a position said in words (dense inputs), instead of a row
 
     def located(self, file=None, row_offset: int = 0) -> "InputError":
         """Fill in what an inner layer could not know (its file, its rows' offset)."""
@@ -47,7 +48,9 @@ class InputError(FocalError, ValueError):
 
     def __str__(self) -> str:
         where = [self.file if self.file is not None else None]
-        if self.row is not None:
+        if self.place is not None:
+            where.append(self.place)
+        elif self.row is not None:
             # rows count from 1 in messages, and from 0 in `index`: say both
             where.append(f"line {self.row}" if self.unit == "line" else
                          f"row {self.row} (index {self.row - 1})")

@@ -3,6 +3,7 @@ matplotlib figures (imported lazily). The machine views of the same
 documents are in views.py."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -64,7 +65,9 @@ def score_table(doc: dict, stream=None, classes=None):
     sources = _safe(doc["predictions"] + (f" + {doc['targets']}" if doc.get("targets")
                                           else ""))
     out.print(f"[bold]focal score[/bold]  {sources}")
-    head = (f"examples {doc['n']:,}   ignored {doc['ignored']:,}   classes {doc['classes']}"
+    counted = f"examples {doc['n']:,}" if doc["unit"] != "position" else \
+        f"positions {doc['n']:,} in {doc['examples']:,} examples"
+    head = (f"{counted}   ignored {doc['ignored']:,}   classes {doc['classes']}"
             f"   mode {doc['mode']}   gamma {_fmt(doc['gamma'])}   alpha {alpha_text}")
     if doc["mode"] == "sigmoid":
         head += f"   elements {doc['elements']:,}   positives {doc['positives']:,}"
@@ -84,7 +87,10 @@ def score_table(doc: dict, stream=None, classes=None):
               f"(CE: ~{_fmt(eff['ce'], 3)}); easy ones (p_t >= 0.5) carry "
               f"{_pct(doc['easy_share'])} of it")
     out.print()
-    unit = "per element" if doc["mode"] == "sigmoid" else "per example"
+    unit = {"element": "per element", "position": "per position"}.get(doc["unit"],
+                                                                     "per example")
+    if doc["mode"] == "sigmoid":
+        unit = "per element"
     cols = ["class", "count"] + (["positives"] if doc["mode"] == "sigmoid" else []) + \
         [f"focal ({doc['reduction']})", f"CE ({doc['reduction']})", "share of focal"]
     heading = f"Per class ({unit})"
@@ -307,3 +313,65 @@ class TextRows:
 
     def close(self):
         sys.stdout.flush()
+
+
+class MapPlot:
+    """``--map FILE.png``: the focal-loss map of a few examples beside their
+    CE maps. The per-position values go to two temporary .npy maps beside
+    FILE while scoring; the drawing reads back only the examples it shows."""
+
+    def __init__(self, path: str, dense, names=None, refuse=()):
+        import tempfile
+        from .writers import MapFile
+        plot_format(path)
+        require_matplotlib()
+        self.path, self.dense, self.names, self.refuse = path, dense, names, refuse
+        self.pick: list[int] = []  # the examples to draw (--top); default the first four
+        folder = os.path.dirname(os.path.abspath(path))
+        self.tmp = []
+        for _ in range(2):
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".focal-map-", suffix=".npy")
+            os.close(fd)
+            self.tmp.append(tmp)
+        self.maps = [MapFile(t, dense.target_shape, key=k) for t, k in
+                     zip(self.tmp, ("focal", "ce"))]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        try:
+            for m in self.maps:
+                m.commit() if kind is None else m.abort()
+            if kind is None:
+                self._draw()
+        finally:
+            for t in self.tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(t)
+
+    def write(self, chunk):
+        for m in self.maps:
+            m.write(chunk)
+
+    def _draw(self):
+        import numpy as np
+        plt = _pyplot()
+        focal, ce = (np.load(t, mmap_mode="r") for t in self.tmp)
+        show = (self.pick or list(range(self.dense.examples)))[:4]
+        fig, axes = plt.subplots(2, len(show), figsize=(3.2 * len(show), 6.2), squeeze=False)
+        for col, e in enumerate(show):
+            label = self.names[e] if self.names else f"example {e}"
+            for row, (values, what) in enumerate(((focal, "focal loss"), (ce, "CE"))):
+                image = np.asarray(values[e], dtype=np.float64)
+                image = image.reshape(image.shape[0], -1) if image.ndim != 2 else image
+                ax = axes[row][col]
+                shown = ax.imshow(image, cmap="magma")
+                ax.set_title(f"{label}: {what}", fontsize=9)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                fig.colorbar(shown, ax=ax, fraction=0.046)
+        fig.suptitle("where the loss lives (per position)")
+        fig.tight_layout()
+        save_figure(fig, self.path, self.refuse)
+        plt.close(fig)

@@ -37,6 +37,9 @@ def _counts(outcome: Outcome, mode: str) -> dict:
     acc = outcome.acc
     out = {"n": acc.examples - acc.ignored, "ignored": acc.ignored,
            "classes": outcome.n_classes, "class_names": outcome.classes, "mode": mode}
+    if outcome.dense is not None:  # every position is a scored unit
+        out["examples"] = outcome.dense.examples
+        out["positions"] = outcome.dense.positions
     if mode == "sigmoid":
         out["elements"] = acc.scored()
         out["positives"] = int(acc.positives().sum())
@@ -83,7 +86,8 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
         row["class"] = outcome.classes[row["index"]]
     present = sum(1 for r in fig.per_class if r["count"])
     doc = {**sources, **_counts(outcome, mode),
-           "unit": "element" if mode == "sigmoid" else "example",
+           "unit": "position" if outcome.dense is not None else
+                   "element" if mode == "sigmoid" else "example",
            "gamma": gamma,
            "alpha": alpha.tolist() if isinstance(alpha, np.ndarray) else alpha,
            "alpha_spec": spec.label(),

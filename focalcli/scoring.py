@@ -62,6 +62,7 @@ class Outcome:
     classes: list[str]
     top: list[dict] = field(default_factory=list)
     source: str | None = None
+    dense: object = None  # readers.dense.Dense: rows were positions of N examples
 
 
 def check_class_names(classes: list[str], name: str):
@@ -127,10 +128,13 @@ class Scorer:
 
     def __init__(self, table: Table, settings: Settings, targets: TargetFile | None = None,
                  alpha=1.0, on_rows: Callable[[dict], None] | None = None, top: int = 0,
-                 on_progress: Callable[[int], None] | None = None):
+                 on_progress: Callable[[int], None] | None = None,
+                 on_positions: Callable[[dict], None] | None = None):
         self.table, self.s, self.targets = table, settings, targets
         self.alpha = alpha  # the alpha in force, for per-example rows
         self.on_rows, self.top_n = on_rows, top
+        self.on_positions = on_positions  # dense: per-position ce and focal (--map)
+        self.dense = table.dense
         self.on_progress = on_progress
         self._top: list = []
         self.k = None
@@ -158,6 +162,13 @@ class Scorer:
             raise InputError("no targets: give a TARGETS file, or a 'target' or 'label' "
                              "column (--target-col)", self.table.name)
         self.acc = Accumulator(tuple(self.s.gammas), self.k, self.s.mode)
+        self.examples = None
+        if self.dense is not None and (self.on_rows is not None or self.top_n):
+            from .dense_rows import ExampleRows
+            names = self.targets.example_names if self.targets is not None else None
+            self.examples = ExampleRows(self.dense.positions, self.classes,
+                                        [os.path.basename(n) for n in names] if names
+                                        else None, self._emit_rows)
 
     def run(self) -> Outcome:
         threads = self.s.threads or os.cpu_count() or 1
@@ -193,10 +204,12 @@ class Scorer:
                     self.on_progress(rows)
             while pending:
                 finish_oldest()
+        if self.examples is not None:
+            self.examples.close()
         if self.cursor is not None:
             self.cursor.check_end(rows, self.table.name)
         top = [row for *_, row in sorted(self._top, key=lambda x: (-x[0], -x[1]))]
-        return Outcome(self.acc, self.k, self.classes, top, self.table.name)
+        return Outcome(self.acc, self.k, self.classes, top, self.table.name, self.dense)
 
     # -- per batch: targets and validity
     def _prepare(self, batch: Batch):
@@ -205,12 +218,13 @@ class Scorer:
         if (scores.shape[1] if scores.ndim == 2 else 1) != k or scores.ndim > 2:
             raise Where(self.table.name, batch.start, batch.lines).error(
                 f"has {scores.shape[1:]} scores where earlier rows have {k}", 0)
-        where = Where(self.table.name, batch.start, batch.lines)
+        where = Where(self.table.name, batch.start, batch.lines, self.dense)
         if not np.issubdtype(scores.dtype, np.floating):
             scores = scores.astype(np.float64)
         if self.targets is not None:
             raw = self.cursor.take(batch.start, len(scores), self.table.name)
-            twhere = Where(self.targets.name, batch.start)
+            twhere = Where(self.targets.name, batch.start, dense=self.dense,
+                           names=self.targets.example_names)
         else:
             raw, twhere = batch.targets, where
         if self.s.mode == "softmax":
@@ -240,7 +254,7 @@ class Scorer:
         pt = 1.0 - q
         acc.add(y, m, ce, q, pt)
         cols = None
-        if self.on_rows is not None or self.top_n:
+        if self.on_rows is not None or self.top_n or self.on_positions is not None:
             exact_pt = np.exp(-ce) if softmax and not self.s.probs and \
                 self.s.arithmetic == "exact" else pt
             cols = self._row_values(y, m, ce, q, exact_pt)
@@ -280,10 +294,15 @@ class Scorer:
                     "focal": np.where(m, focal, np.nan)}
         focal *= core.sigmoid_alpha_t(y, self.alpha)
         scored = m.any(axis=1)
-        return {"ce": np.where(scored, (ce * m).sum(axis=1), np.nan),
+        cols = {"ce": np.where(scored, (ce * m).sum(axis=1), np.nan),
                 "focal": np.where(scored, (focal * m).sum(axis=1), np.nan)}
+        if self.dense is not None:
+            cols["class_focal"] = np.where(m, focal, np.nan)
+        return cols
 
     def _emit(self, batch: Batch, lo: int, hi: int, labels, keep, cols: dict):
+        if self.dense is not None:
+            return self._emit_positions(batch, lo, hi, labels, cols)
         out = {"index": np.arange(batch.start + lo, batch.start + hi)}
         if batch.ids is not None:
             out["id"] = batch.ids[lo:hi]
@@ -300,6 +319,18 @@ class Scorer:
             out["target"] = np.array(["|".join(map(str, np.flatnonzero(r))) for r in y],
                                      dtype=object)
         out.update(cols)
+        self._emit_rows(out)
+
+    def _emit_positions(self, batch: Batch, lo: int, hi: int, labels, cols: dict):
+        """Dense: per-position values to --map, and into per-example rows."""
+        index = np.arange(batch.start + lo, batch.start + hi)
+        if self.on_positions is not None:
+            self.on_positions({"index": index, "ce": cols["ce"], "focal": cols["focal"]})
+        if self.examples is not None:
+            per_class = cols.get("class_focal", labels[lo:hi])
+            self.examples.add(index, cols["ce"], cols["focal"], per_class)
+
+    def _emit_rows(self, out: dict):
         if self.on_rows is not None:
             self.on_rows(out)
         if self.top_n:

@@ -12,12 +12,23 @@ BACKGROUND = "background"
 
 
 class Where:
-    """Turns a position inside a batch into an error location."""
+    """Turns a position inside a batch into an error location: a line of a
+    text file, a row of a table, or an example's position in a dense array
+    (in its own mask file when there is one per example)."""
 
-    def __init__(self, name: str, start: int, lines=None):
+    def __init__(self, name: str, start: int, lines=None, dense=None, names=None):
         self.name, self.start, self.lines = name, start, lines
+        self.dense, self.names = dense, names
 
     def error(self, message: str, i: int, column=None) -> InputError:
+        if self.dense is not None:
+            row = self.start + i
+            if self.names is not None:
+                example, position = divmod(row, self.dense.positions)
+                pixel = tuple(int(v) for v in np.unravel_index(position, self.dense.spatial))
+                return InputError(message, self.names[example], place=f"pixel {pixel}",
+                                  column=column)
+            return InputError(message, self.name, place=self.dense.place(row), column=column)
         if self.lines is not None:
             return InputError(message, self.name, row=int(self.lines[i]), column=column,
                               line=True)

@@ -324,3 +324,31 @@ class Tee(Committed):
     def abort(self):
         for sink in self.sinks:
             sink.abort()
+
+
+class MapFile(Committed):
+    """``--map FILE.npy``: per-position values of a dense input, float32 of
+    the shape ``(N, d1, ...)``, streamed in position order into an AtomicFile
+    (NaN where a position is ignored)."""
+
+    def __init__(self, path: str, shape: tuple[int, ...], refuse=(), key: str = "focal"):
+        self.key, self.shape = key, tuple(shape)
+        self.atomic = AtomicFile(path, refuse)
+        if self.atomic.direct:
+            self.atomic.abort()
+            raise OptionError("--map", f"{path}: a map needs a regular file")
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                  "fortran_order": False, "shape": self.shape}
+        np.lib.format.write_array_header_2_0(self.atomic.file, header)
+
+    def write(self, chunk: dict):
+        try:
+            self.atomic.file.write(np.asarray(chunk[self.key], np.float32).tobytes())
+        except OSError as err:
+            raise InputError(f"cannot write output: {err.strerror}", self.atomic.path) from None
+
+    def commit(self):
+        self.atomic.commit()
+
+    def abort(self):
+        self.atomic.abort()

@@ -127,11 +127,13 @@ class _Evil:
         return (open, (self.path, "w"))
 
 
-def test_wrong_rank(tmp_path):
+def test_dense_predictions_with_row_targets(tmp_path):
+    # a 3-D array is dense (N, C, d1): targets of one value per row do not fit
     np.save(tmp_path / "r3.npy", np.zeros((2, 2, 2)))
     one_line_error(focal("score", tmp_path / "r3.npy", sample("digits_targets.npy")),
-                   f"Error: {tmp_path}/r3.npy: expected a 1-D or 2-D array of scores, got "
-                   "3-D with shape (2, 2, 2)")
+                   f"Error: {sample('digits_targets.npy')}: targets of shape (579,) do not "
+                   "fit predictions of shape (2, 2, 2): expected (2, 2) (class indices) or "
+                   "(2, 2, 2) (0/1 per class)")
 
 
 def test_mismatched_lengths(tmp_path):

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from .source import BATCH_ROWS, Source
+from .dense import dense_table
 from .table import Batch, Layout, Table
 
 
@@ -128,6 +129,8 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
 
 def read_npy(src: Source, layout: Layout) -> Table:
     arr = load_npy(src.real, src.name)
+    if arr.ndim >= 3:
+        return dense_table(arr, src.name, "npy", layout.class_axis, release=_release)
     return array_table(arr, None, src.name, "npy", release=True, batch_rows=src.batch_rows)
 
 
@@ -136,11 +139,26 @@ def read_npz(src: Source, layout: Layout) -> Table:
     with numpy_format_errors(name, ".npz"), np.load(src.real, allow_pickle=False) as z:
         keys = set(z.files)
         key = "logits" if "logits" in keys else ("scores" if "scores" in keys else None)
-        if key is None:
+        if key is None and "probabilities" not in keys:
             raise InputError(f"has no array 'logits' (found: {', '.join(sorted(keys))})", name)
+        if key is None and "probabilities" in keys:
+            # nnU-Net's --save_probabilities: one case, (C, *spatial) probabilities
+            probs = z["probabilities"]
+            check_dtype(probs.dtype, name)
+            if probs.ndim < 2:
+                raise InputError(f"'probabilities' must be (C, *spatial), got shape "
+                                 f"{probs.shape}", name)
+            table = dense_table(probs[None], name, "npz", 1)
+            table.probs = True
+            return table
         scores = z[key]
         targets = z["targets"] if "targets" in keys else None
         classes = [c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
                    for c in z["classes"].reshape(-1)] if "classes" in keys else None
     check_dtype(scores.dtype, name)
+    if scores.ndim >= 3:
+        if targets is not None:
+            raise InputError("dense 'logits' with 'targets' in one .npz: give the targets "
+                             "as TARGETS", name)
+        return dense_table(scores, name, "npz", layout.class_axis, classes)
     return array_table(scores, targets, name, "npz", classes, batch_rows=src.batch_rows)

@@ -39,6 +39,8 @@ class Table:
     n_rows: int | None = None
     notes: list[str] = field(default_factory=list)  # said on stderr, not errors
     count_rows: Callable[[], int] | None = None  # when n_rows is unknown: a cheap count
+    dense: object = None     # readers.dense.Dense for (N, C, d1, ...) inputs: rows are positions
+    probs: bool = False      # the format says its scores are probabilities (nnU-Net)
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Layout:
 
     target_col: str | None = None
     id_col: str | None = None
+    class_axis: int = 1      # arrays of rank >= 3: where the classes are
 
 
 def split_columns(columns: list[str], layout: Layout, name: str):

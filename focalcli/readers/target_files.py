@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import InputError
 from .arrays import load_npy
+from .dense import example_rows
 from .delimited import INDEX_NOTE, is_number, split_header
 from .jsonfmt import json_error, loads, target_list
 from .source import (BATCH_ROWS, TARGET_FORMATS, Source, Spool, count_lines, locate,
@@ -26,9 +27,40 @@ class TargetFile:
         self.name, self.chunks, self.classes = name, chunks, classes
         self.notes: list[str] = []
         self.order = None  # columns of a 0/1 matrix in the predictions' class order
+        self.array: np.ndarray | None = None  # when the targets are one array
+        self.example_names: list[str] | None = None  # one file per example (masks)
 
     def settle(self, table):
-        """Decide what needs the predictions' row count (see TextTargets)."""
+        """Fit the targets to the predictions once both are open: dense
+        predictions read array targets position by position."""
+        if table.dense is not None:
+            self.fit_dense(table.dense)
+        elif self.array is not None and self.array.ndim > 2:
+            raise InputError(f"targets of shape {self.array.shape} need dense predictions "
+                             f"(N, C, d1, ...); {table.name} has rows of scores", self.name)
+
+    def fit_dense(self, dense):
+        """``(N, d1, ...)`` class indices, or 0/1 of the predictions' own shape
+        (sigmoid, multi-label masks), read in the predictions' position order."""
+        arr = self.array
+        if arr is None:
+            raise InputError(f"dense predictions of shape {dense.shape} need TARGETS as an "
+                             f"array (.npy) or PNG masks", self.name)
+        if arr.shape == dense.target_shape:
+            flat = arr.reshape(-1)
+
+            def chunks():
+                for start in range(0, len(flat), 1 << 20):
+                    yield np.asarray(flat[start:start + (1 << 20)])
+        elif arr.shape == dense.shape:
+            def chunks():
+                for i in range(dense.examples):
+                    yield np.asarray(example_rows(arr, i, dense.class_axis))
+        else:
+            raise InputError(f"targets of shape {arr.shape} do not fit predictions of shape "
+                             f"{dense.shape}: expected {dense.target_shape} (class indices) "
+                             f"or {dense.shape} (0/1 per class)", self.name)
+        self.chunks = chunks
 
     def align(self, classes: list[str] | None) -> list[str] | None:
         """Match the columns of a 0/1 matrix with a header to the predictions'
@@ -57,7 +89,9 @@ class TargetFile:
         def chunks():
             for start in range(0, len(array), BATCH_ROWS):
                 yield np.asarray(array[start:start + BATCH_ROWS])
-        return cls(name, chunks)
+        target = cls(name, chunks)
+        target.array = array
+        return target
 
     def cursor(self) -> "TargetCursor":
         return TargetCursor(self)
@@ -105,13 +139,15 @@ class TargetCursor:
 def open_targets(path: str, spool: Spool | None = None,
                  fmt: str | None = None) -> TargetFile:
     """TARGETS: ``(N,)`` class indices or names, or an ``(N, K)`` 0/1 matrix."""
+    if is_mask_source(path, fmt):
+        return open_masks(path)
     src = locate(path, spool, fmt, TARGET_FORMATS)
     name = src.name
     with read_errors(src):
         if src.fmt == "npy":
             arr = load_npy(src.real, name, kinds="biufUS")
-            if arr.ndim not in (1, 2):
-                raise InputError(f"targets must be 1-D or 2-D, got shape {arr.shape}", name)
+            if arr.ndim == 0:
+                raise InputError("targets must be an array, got a single value", name)
             return TargetFile.of_array(arr, name)
         if src.fmt == "json":
             with open_text(src) as f:
@@ -228,3 +264,44 @@ def _chunk_values(df, name: str, first_line: int) -> np.ndarray:
                 raise InputError(f"{str(df.iloc[i, j])[:40]!r} is not 0 or 1", name,
                                  row=first_line + i, line=True, column=j) from None
         raise
+
+
+def is_mask_source(path: str, fmt: str | None) -> bool:
+    """A .png, a directory, or a glob: label masks as images."""
+    import os
+    if fmt == "png" or path.lower().endswith(".png"):
+        return True
+    return path != "-" and (os.path.isdir(path) or any(c in path for c in "*?["))
+
+
+def open_masks(path: str) -> TargetFile:
+    from .images import mask_files, read_mask
+    files = mask_files(path)
+
+    def chunks():
+        for f in files:
+            yield read_mask(f).reshape(-1)
+    target = TargetFile(path, chunks)
+    target.example_names = files
+    target.fit_dense = lambda dense: _check_masks(target, dense)
+    return target
+
+
+def _check_masks(target: TargetFile, dense):
+    from .images import read_mask
+    files = target.example_names
+    if len(files) != dense.examples:
+        raise InputError(f"has {len(files)} masks for {dense.examples} predicted examples",
+                         target.name)
+    if len(dense.spatial) != 2:
+        raise InputError(f"PNG masks are 2-D, predictions have positions of shape "
+                         f"{dense.spatial}", target.name)
+
+    def chunks():
+        for f in files:
+            mask = read_mask(f)
+            if mask.shape != dense.spatial:
+                raise InputError(f"mask of shape {mask.shape} for predictions of "
+                                 f"{dense.spatial}", f)
+            yield mask.reshape(-1)
+    target.chunks = chunks

@@ -1,0 +1,68 @@
+"""Per-example rows of dense inputs: the positions of one example (an image,
+a volume, a sequence) fold into one row, as the positions arrive in order,
+unit after unit. An example is emitted once its last position is in."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+
+class ExampleRows:
+    """Folds position rows (``index``, ``ce``, ``focal`` per position, NaN
+    where ignored, and the focal loss per class) into example rows: index,
+    id, positions (scored), ignored, ce and focal (means over the scored
+    positions) and worst_class (the class holding most of its focal loss)."""
+
+    def __init__(self, positions: int, classes: list[str], names: list[str] | None,
+                 emit: Callable[[dict], None]):
+        self.p, self.classes, self.names, self.emit = positions, classes, names, emit
+        self.k = len(classes)
+        self.open: dict[int, list] = {}  # example -> [scored, ignored, ce, focal, per class]
+
+    def add(self, index: np.ndarray, ce: np.ndarray, focal: np.ndarray,
+            class_focal: np.ndarray):
+        """``class_focal``: ``(n, K)`` focal loss of each position's classes,
+        or ``(n,)`` class indices whose focal loss is ``focal`` (softmax)."""
+        example = index // self.p
+        scored = ~np.isnan(focal)
+        cut = np.flatnonzero(np.diff(example)) + 1
+        for lo, hi in zip(np.r_[0, cut], np.r_[cut, len(example)]):
+            e = int(example[lo])
+            entry = self.open.setdefault(e, [0, 0, 0.0, 0.0, np.zeros(self.k)])
+            s = scored[lo:hi]
+            entry[0] += int(s.sum())
+            entry[1] += int((~s).sum())
+            entry[2] += float(ce[lo:hi][s].sum())
+            entry[3] += float(focal[lo:hi][s].sum())
+            if class_focal.ndim == 1:
+                entry[4] += np.bincount(class_focal[lo:hi][s], focal[lo:hi][s],
+                                        minlength=self.k)
+            else:
+                entry[4] += np.nansum(class_focal[lo:hi], axis=0)
+        last = int(example[-1]) if len(example) else -1
+        complete = [e for e in self.open if e < last or
+                    (e == last and index[-1] % self.p == self.p - 1)]
+        self._flush(sorted(complete))
+
+    def close(self):
+        self._flush(sorted(self.open))
+
+    def _flush(self, done: list[int]):
+        if not done:
+            return
+        rows = [self.open.pop(e) for e in done]
+        scored = np.array([r[0] for r in rows])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ce = np.array([r[2] for r in rows]) / scored
+            focal = np.array([r[3] for r in rows]) / scored
+        worst = [self.classes[int(np.argmax(r[4]))] if r[0] and r[4].any() else None
+                 for r in rows]
+        out = {"index": np.asarray(done)}
+        if self.names is not None:
+            out["id"] = np.asarray([self.names[e] for e in done], dtype=object)
+        out.update({"positions": scored, "ignored": np.array([r[1] for r in rows]),
+                    "ce": np.where(scored > 0, ce, np.nan),
+                    "focal": np.where(scored > 0, focal, np.nan),
+                    "worst_class": np.asarray(worst, dtype=object)})
+        self.emit(out)

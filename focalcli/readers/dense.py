@@ -1,0 +1,80 @@
+"""Dense predictions: ``(N, C, d1, ..., dk)`` arrays (segmentation maps,
+volumes, token sequences), with the classes on any axis. Each position is a
+scored unit: a batch is a run of one example's positions as rows of its C
+scores, a view into the (memory-mapped) array, so the scorer sees the same
+``(rows, K)`` batches as for a table and knows each row's example from
+``Dense.positions``."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from .table import Batch, Table
+
+BATCH_BYTES = 64 << 20
+
+
+@dataclass
+class Dense:
+    """The geometry of a dense input."""
+
+    shape: tuple[int, ...]    # the predictions' full shape
+    class_axis: int           # normalised: 1 .. ndim-1
+    examples: int             # N
+    spatial: tuple[int, ...]  # d1, ..., dk
+
+    @property
+    def positions(self) -> int:
+        return math.prod(self.spatial)
+
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        return (self.examples, *self.spatial)
+
+    def place(self, row: int) -> str:
+        """Where absolute row ``row`` is: its example and its position."""
+        example, position = divmod(row, self.positions)
+        index = np.unravel_index(position, self.spatial)
+        return f"example {example + 1} (index {example}), position " \
+               f"{tuple(int(i) for i in index)}"
+
+
+def geometry(shape: tuple[int, ...], class_axis: int, name: str) -> Dense:
+    ndim = len(shape)
+    axis = class_axis + ndim if class_axis < 0 else class_axis
+    if not 1 <= axis < ndim:
+        raise InputError(f"--class-axis {class_axis} is out of range for an array of shape "
+                         f"{shape} (the first axis holds the examples)", name)
+    spatial = tuple(d for i, d in enumerate(shape) if i not in (0, axis))
+    return Dense(tuple(shape), axis, shape[0], spatial)
+
+
+def example_rows(array: np.ndarray, i: int, axis: int) -> np.ndarray:
+    """Example ``i`` of an array whose classes are on ``axis``, as
+    ``(positions, C)`` rows (a view where the layout allows one)."""
+    part = np.moveaxis(array[i], axis - 1, -1)
+    return part.reshape(-1, part.shape[-1])
+
+
+def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
+                classes=None, release=None) -> Table:
+    dense = geometry(scores.shape, class_axis, name)
+    k = scores.shape[dense.class_axis]
+    if k == 0 or dense.positions == 0:
+        raise InputError(f"has nothing to score (shape {scores.shape})", name)
+    step = max(1, BATCH_BYTES // (k * scores.itemsize))
+
+    def batches():
+        p = dense.positions
+        for i in range(dense.examples):
+            rows = example_rows(scores, i, dense.class_axis)
+            for lo in range(0, p, step):
+                yield Batch(i * p + lo, np.asarray(rows[lo:lo + step]), None)
+            if release is not None:
+                release(scores, i + 1)
+    table = Table(name, fmt, batches, k, classes, False, dense.examples * dense.positions)
+    table.dense = dense
+    return table

@@ -1,0 +1,55 @@
+"""Label masks as PNG images (Pascal VOC, Cityscapes, mmsegmentation): a
+palette PNG gives its indices, a grey PNG its values. Needs Pillow (the
+``image`` extra)."""
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+
+from ..errors import InputError
+
+
+def _pillow(name: str):
+    try:
+        from PIL import Image
+    except ImportError:
+        raise InputError("reading PNG masks needs Pillow: pip install 'focalcli[image]'",
+                         name) from None
+    return Image
+
+
+def mask_files(path: str) -> list[str]:
+    """The masks of ``path`` (a .png, a directory, or a glob), in sorted
+    file-name order: the order they are matched to the predictions."""
+    if os.path.isdir(path):
+        files = [os.path.join(path, f) for f in os.listdir(path)
+                 if f.lower().endswith(".png")]
+    elif any(c in path for c in "*?["):
+        files = [f for f in glob.glob(path) if os.path.isfile(f)]
+    elif os.path.exists(path):
+        files = [path]
+    else:
+        raise InputError("no such file", path)
+    if not files:
+        raise InputError("holds no .png masks", path)
+    return sorted(files, key=os.path.basename)
+
+
+def read_mask(path: str) -> np.ndarray:
+    """One mask as an ``(H, W)`` integer array."""
+    Image = _pillow(path)
+    try:
+        with Image.open(path) as im:
+            if im.format != "PNG":
+                raise InputError(f"is a {im.format} image, not a PNG", path)
+            mode = im.mode
+            if mode in ("P", "L", "I", "I;16", "1"):
+                return np.asarray(im).astype(np.int64)
+    except InputError:
+        raise
+    except (OSError, ValueError, SyntaxError) as err:
+        raise InputError(f"not a valid PNG ({err})", path) from None
+    raise InputError(f"is a {mode} image, not a label mask (a palette or grey PNG, one "
+                     f"class index per pixel)", path)
