@@ -7,6 +7,14 @@ torchvision  ops.sigmoid_focal_loss: sigmoid per element, alpha 0.25 for
 kornia       losses.focal_loss: softmax; class 0 weighted by 1 - alpha and
              every other class by alpha; 'mean' divides by N*C, ignored
              examples included.
+smp          segmentation_models_pytorch.losses.FocalLoss(mode="multiclass"): for
+             each class a one-vs-rest sigmoid focal loss (no alpha by default),
+             averaged over the non-ignored positions, and the classes' losses
+             summed (losses/focal.py: ``loss += self.focal_loss_fn(...)``).
+monai        monai.losses.FocalLoss: sigmoid by default (use_softmax=False), no
+             alpha by default, mean over every element of (B, N, *spatial);
+             with use_softmax the softmax form, alpha split as kornia's, and
+             the mean still over B*N*spatial.
 keras        losses.CategoricalFocalCrossentropy (softmax) and
              BinaryFocalCrossentropy (sigmoid): float32; probabilities
              renormalised and clipped to [1e-7, 1 - 1e-7]; categorical: alpha
@@ -20,14 +28,14 @@ from dataclasses import dataclass
 from .alpha import AlphaSpec, parse_alpha
 from .errors import OptionError
 
-PEERS = ("torchvision", "kornia", "keras")
+PEERS = ("torchvision", "kornia", "keras", "smp", "monai")
 
 
 @dataclass(frozen=True)
 class Preset:
     mode: str
     alpha: AlphaSpec
-    normalize: str | None = None     # None, "positives" or "classes" (N*K)
+    normalize: str | None = None     # None, "positives", "classes" (N*K) or "positions"
     arithmetic: str = "exact"        # or "keras"
 
 
@@ -54,6 +62,22 @@ def resolve(like: str | None, mode: str | None, alpha_text: str | None,
             raise OptionError("--alpha", "--like kornia takes one alpha in [0, 1] "
                               "(class 0 gets 1 - alpha, the others alpha)")
         return Preset("softmax", AlphaSpec("kornia", spec.value), "classes")
+    if like in ("smp", "monai") and normalize is not None:
+        raise OptionError("--normalize", f"does not combine with --like {like}")
+    if like == "smp":
+        if mode == "softmax":
+            raise OptionError("--like", "smp's multiclass FocalLoss is a one-vs-rest "
+                              "sigmoid per class; drop --mode softmax")
+        return Preset("sigmoid", parse_alpha(alpha_text or "-1", "sigmoid"), "positions")
+    if like == "monai":
+        if mode == "softmax":  # use_softmax=True
+            spec = parse_alpha(alpha_text, "softmax") if alpha_text else AlphaSpec("number", 1.0)
+            if alpha_text and (spec.kind != "number" or not 0 <= spec.value <= 1):
+                raise OptionError("--alpha", "--like monai --mode softmax takes one alpha in "
+                                  "[0, 1] (class 0 gets 1 - alpha, the others alpha)")
+            return Preset("softmax", AlphaSpec("kornia", spec.value) if alpha_text else spec,
+                          "classes")
+        return Preset("sigmoid", parse_alpha(alpha_text or "-1", "sigmoid"), None)
     mode = mode or "softmax"
     default = "0.25" if mode == "softmax" else "-1"  # binary: no class balancing
     return Preset(mode, parse_alpha(alpha_text or default, mode), normalize, "keras")

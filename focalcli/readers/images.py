@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import InputError
 
 
-def _pillow(name: str):
+def pillow(name: str):
     try:
         from PIL import Image
     except ImportError:
@@ -39,7 +39,7 @@ def mask_files(path: str) -> list[str]:
 
 def read_mask(path: str) -> np.ndarray:
     """One mask as an ``(H, W)`` integer array."""
-    Image = _pillow(path)
+    Image = pillow(path)
     try:
         with Image.open(path) as im:
             if im.format != "PNG":

@@ -275,7 +275,8 @@ def is_mask_source(path: str, fmt: str | None) -> bool:
 
 
 def open_masks(path: str) -> TargetFile:
-    from .images import mask_files, read_mask
+    from .images import mask_files, pillow, read_mask
+    pillow(path)  # the missing extra is said before anything else
     files = mask_files(path)
 
     def chunks():
