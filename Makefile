@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.runtime: pyproject.toml | $(BIN)/python
-	$(PIP) -e .
+	$(PIP) -e '.[image]'
 	touch $@
 
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
@@ -20,6 +20,7 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.runtime
 	$(BIN)/focal score sample_data/digits.csv --top 5
 	$(BIN)/focal score sample_data/detect.npy sample_data/detect_targets.npy --mode sigmoid --normalize positives
+	$(BIN)/focal score sample_data/seg_logits.npy sample_data/seg_masks --ignore-index 255 --class-names sample_data/seg_classes.txt --top 2
 	$(BIN)/focal curve
 
 test: $(VENV)/.dev

@@ -36,6 +36,17 @@ focal = (1 - pt) ** 2 * ce
 print(focal.mean().item(), ce.mean().item())
 """
 
+TORCH_SEG_SCRIPT = """
+import sys, numpy as np, torch, torch.nn.functional as F
+torch.set_num_threads(2)
+z = torch.from_numpy(np.load(sys.argv[1])); t = torch.from_numpy(np.load(sys.argv[2])).long()
+ce = F.cross_entropy(z, t, reduction="none", ignore_index=255)
+pt = torch.exp(-ce)
+focal = (1 - pt) ** 2 * ce
+keep = t != 255
+print(focal[keep].mean().item(), ce[keep].mean().item())
+"""
+
 FLOOR_SCRIPT = """
 import sys, numpy as np
 from concurrent.futures import ThreadPoolExecutor
@@ -162,6 +173,19 @@ def main():
     report.add("score 200k x 80 CSV vs pandas.read_csv", med["csv"], med["read_csv"],
                "read_csv process", 1.2)
     report.add("score on the tiny sample data", med["tiny"], 0.35, "0.35 s budget", 1.0)
+
+    # dense: 64 x 21 x 512 x 512 float32 (1.4 GB), per-pixel focal loss
+    zs, ts = data.seg("seg64", 64, 21, 512, 512)
+    seg = {"seg": [FOCAL, "score", zs, ts, "--ignore-index", "255", "--format", "json"]}
+    if peers:
+        seg["seg_torch"] = [peers, "-c", TORCH_SEG_SCRIPT, zs, ts]
+    seg_res = interleaved(seg, 3)
+    med.update({k: v["median_s"] for k, v in seg_res.items()})
+    if peers:
+        report.add("score 64x21x512x512 dense vs PyTorch script", med["seg"],
+                   med["seg_torch"], "PyTorch script", 0.5)
+    report.add("score 64x21x512x512 dense: peak memory", seg_res["seg"]["peak_mb"], 400,
+               "400 MB budget", 1.0, "MB")
 
     if args.big:
         zb, tb = data.npy("z12m", 12_500_000)

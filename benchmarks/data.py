@@ -65,3 +65,31 @@ if __name__ == "__main__":
             print(npy("z12m", 12_500_000))
         elif arg == "csv":
             print(csv("z200k", 200_000))
+
+
+def seg(name: str, n: int, c: int, h: int, w: int) -> tuple[str, str]:
+    """``name.npy`` (n, c, h, w) float32 segmentation logits, mostly right
+    on blobs of classes, and ``name_t.npy`` (n, h, w) uint8 label maps with
+    a border of 255 (ignored), as VOC's masks have."""
+    os.makedirs(DATA, exist_ok=True)
+    zp, tp = os.path.join(DATA, f"{name}.npy"), os.path.join(DATA, f"{name}_t.npy")
+    if os.path.exists(zp) and os.path.exists(tp):
+        return zp, tp
+    rng = np.random.default_rng(n * c)
+    z = np.lib.format.open_memmap(zp + ".part", "w+", np.float32, (n, c, h, w))
+    t = np.lib.format.open_memmap(tp + ".part", "w+", np.uint8, (n, h, w))
+    yy, xx = np.mgrid[0:h, 0:w]
+    for i in range(n):
+        centres = rng.integers(0, min(h, w), (c, 2))
+        d = np.stack([(yy - cy) ** 2 + (xx - cx) ** 2 for cy, cx in centres])
+        label = d.argmin(0).astype(np.uint8)
+        logits = rng.normal(0.0, 1.5, size=(c, h, w)).astype(np.float32)
+        np.put_along_axis(logits, label[None].astype(np.int64),
+                          np.take_along_axis(logits, label[None].astype(np.int64), 0) + 4, 0)
+        label[:3], label[-3:], label[:, :3], label[:, -3:] = 255, 255, 255, 255
+        z[i], t[i] = logits, label
+    z.flush(), t.flush()
+    del z, t
+    os.replace(zp + ".part", zp)
+    os.replace(tp + ".part", tp)
+    return zp, tp

@@ -68,6 +68,9 @@ def input_options(f):
         click.option("--targets-format", metavar="FMT",
                      help="Format of TARGETS (npy, csv, tsv, txt, json; add .gz for "
                           "compressed text); default: from the extension, or sniffed."),
+        click.option("--class-names", metavar="FILE",
+                     help="Names of the classes: a text file, one per line, or JSON (a list, "
+                          "or {name: id} as a tokenizer's vocab.json)."),
         click.option("--target-col", metavar="NAME",
                      help="Column holding the targets (default: 'target' or 'label')."),
         click.option("--id-col", metavar="NAME",
@@ -103,7 +106,7 @@ def input_options(f):
 
 
 def _open_inputs(predictions, targets, input_format, targets_format, target_col, id_col,
-                 class_axis=1):
+                 class_axis=1, class_names=None):
     """Open both inputs; a standard-input spool lives as long as the command."""
     from .readers import Layout, Spool, open_predictions, open_targets
     if predictions == "-" and targets == "-":
@@ -111,6 +114,13 @@ def _open_inputs(predictions, targets, input_format, targets_format, target_col,
     spool = click.get_current_context().with_resource(Spool())
     table = open_predictions(predictions, input_format,
                              Layout(target_col, id_col, class_axis), spool=spool)
+    if class_names:
+        from .readers.vocab import load_class_names
+        names = load_class_names(class_names)
+        if len(names) != table.width:
+            raise OptionError("--class-names", f"{class_names} has {len(names):,} names for "
+                              f"{table.width:,} classes")
+        table.classes = names
     target_file = open_targets(targets, spool, targets_format) if targets else None
     if target_file is not None and table.has_targets:
         raise OptionError("TARGETS", f"{table.name} has a target column already; give "
@@ -308,7 +318,8 @@ def cli(traceback):
                    "(default: a table shows 20, JSON every class with examples).")
 @click.option("--fail-above", type=FINITE, metavar="X",
               help="Exit 1 when the reduced focal loss is above X (or nothing was scored).")
-def score(predictions, targets, input_format, targets_format, target_col, id_col, class_axis,
+def score(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
+          class_axis,
           mode, like, probs,
           ignore_index, reduction, normalize, threads, traceback, gamma, alpha, fmt,
           per_example, output, top, map_path, classes, fail_above):
@@ -339,7 +350,7 @@ def score(predictions, targets, input_format, targets_format, target_col, id_col
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                targets_format, target_col, id_col,
-                                               class_axis)
+                                               class_axis, class_names)
     probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
@@ -439,7 +450,8 @@ def _print_doc(doc, kind, fmt, **table_options):
 @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write the grid to FILE (.json or .csv).")
 @click.option("--plot", metavar="FILE", help="Draw the grid to FILE (.png or .svg).")
-def sweep(predictions, targets, input_format, targets_format, target_col, id_col, class_axis,
+def sweep(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
+          class_axis,
           mode, like, probs,
           ignore_index, reduction, normalize, threads, traceback, gammas, alphas, fmt, output,
           plot):
@@ -467,7 +479,7 @@ def sweep(predictions, targets, input_format, targets_format, target_col, id_col
         require_matplotlib()  # before the pass, not after it
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                targets_format, target_col, id_col,
-                                               class_axis)
+                                               class_axis, class_names)
     probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
