@@ -135,3 +135,39 @@ def test_per_example_where_torch_loses_digits(tmp_path):
         assert row["ce"] == pytest.approx(truth, rel=1e-13)
         worst_torch = max(worst_torch, abs(torch_ce[i].item() - truth) / truth)
     assert worst_torch > 0.01  # the documented gap: torch is off by more than 1%
+
+
+# ---------------------------------------------------------------- dense (N, C, H, W)
+
+@pytest.fixture
+def dense_case(tmp_path):
+    rng = np.random.default_rng(11)
+    z = rng.normal(scale=2, size=(2, 4, 6, 5))
+    t = rng.integers(0, 4, (2, 6, 5))
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    return z, t, [tmp_path / "z.npy", tmp_path / "t.npy"]
+
+
+def test_dense_default_is_cross_entropy_with_ignore_index(dense_case, tmp_path):
+    z, t, files = dense_case
+    t = t.copy()
+    t[0, :2] = 255
+    np.save(tmp_path / "ti.npy", t)
+    doc = focal_json("score", files[0], tmp_path / "ti.npy", "--ignore-index", 255)
+    zt, tt = torch.from_numpy(z), torch.from_numpy(t)
+    ce = F.cross_entropy(zt, tt, ignore_index=255, reduction="none")
+    want = ((1 - torch.exp(-ce)) ** 2 * ce)[tt != 255].mean().item()
+    assert doc["ce"] == pytest.approx(F.cross_entropy(zt, tt, ignore_index=255).item(),
+                                      rel=1e-12)
+    assert doc["focal"] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.25, 0.8])
+def test_dense_like_kornia(dense_case, alpha):
+    import kornia
+    z, t, files = dense_case
+    doc = focal_json("score", *files, "--like", "kornia", "--alpha", alpha)
+    want = kornia.losses.focal_loss(torch.from_numpy(z), torch.from_numpy(t), alpha=alpha,
+                                    gamma=2.0, reduction="mean").item()
+    assert doc["focal"] == pytest.approx(want, rel=1e-9)
