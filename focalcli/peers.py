@@ -10,7 +10,8 @@ kornia       losses.focal_loss: softmax; class 0 weighted by 1 - alpha and
 smp          segmentation_models_pytorch.losses.FocalLoss(mode="multiclass"): for
              each class a one-vs-rest sigmoid focal loss (no alpha by default),
              averaged over the non-ignored positions, and the classes' losses
-             summed (losses/focal.py: ``loss += self.focal_loss_fn(...)``).
+             averaged (0.6: ``class_losses.mean()``; releases before summed
+             them, C times this): the mean over every scored element.
 monai        monai.losses.FocalLoss: sigmoid by default (use_softmax=False), no
              alpha by default, mean over every element of (B, N, *spatial);
              with use_softmax the softmax form, alpha split as kornia's, and
@@ -35,7 +36,7 @@ PEERS = ("torchvision", "kornia", "keras", "smp", "monai")
 class Preset:
     mode: str
     alpha: AlphaSpec
-    normalize: str | None = None     # None, "positives", "classes" (N*K) or "positions"
+    normalize: str | None = None     # None, "positives" or "classes" (N*K)
     arithmetic: str = "exact"        # or "keras"
 
 
@@ -68,7 +69,7 @@ def resolve(like: str | None, mode: str | None, alpha_text: str | None,
         if mode == "softmax":
             raise OptionError("--like", "smp's multiclass FocalLoss is a one-vs-rest "
                               "sigmoid per class; drop --mode softmax")
-        return Preset("sigmoid", parse_alpha(alpha_text or "-1", "sigmoid"), "positions")
+        return Preset("sigmoid", parse_alpha(alpha_text or "-1", "sigmoid"), None)
     if like == "monai":
         if mode == "softmax":  # use_softmax=True
             spec = parse_alpha(alpha_text, "softmax") if alpha_text else AlphaSpec("number", 1.0)

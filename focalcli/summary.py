@@ -185,8 +185,6 @@ def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean
         # as torchvision's RetinaNet head: sum / max(1, foreground), so a batch
         # with no positive is its plain sum rather than a division by zero
         denominator = max(1.0, float(acc.positives().sum()))
-    elif normalize == "positions":  # smp: each class's mean over scored positions, summed
-        denominator = float(acc.scored()) / acc.n_classes
     elif normalize == "classes":  # Kornia: every (example, class) cell, ignored ones too
         denominator = float(acc.examples * acc.n_classes)
     else:

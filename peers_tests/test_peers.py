@@ -171,3 +171,49 @@ def test_dense_like_kornia(dense_case, alpha):
     want = kornia.losses.focal_loss(torch.from_numpy(z), torch.from_numpy(t), alpha=alpha,
                                     gamma=2.0, reduction="mean").item()
     assert doc["focal"] == pytest.approx(want, rel=1e-9)
+
+
+def _smp_focal_loss():
+    """segmentation_models_pytorch.losses.FocalLoss, the library's own file,
+    loaded without the package root (whose encoders need timm and
+    torchvision, which do not install beside this torch)."""
+    import importlib.util
+    import sys
+    import types
+    if "segmentation_models_pytorch" not in sys.modules:
+        spec = importlib.util.find_spec("segmentation_models_pytorch")
+        if spec is None:
+            pytest.skip("segmentation_models_pytorch is not installed")
+        pkg = types.ModuleType("segmentation_models_pytorch")
+        pkg.__path__ = list(spec.submodule_search_locations)
+        sys.modules["segmentation_models_pytorch"] = pkg
+    from segmentation_models_pytorch.losses import FocalLoss
+    return FocalLoss
+
+
+@pytest.mark.parametrize("ignore", [None, 255])
+def test_dense_like_smp(dense_case, tmp_path, ignore):
+    FocalLoss = _smp_focal_loss()
+    z, t, files = dense_case
+    t = t.copy()
+    extra = []
+    if ignore is not None:
+        t[1, 2:4] = ignore
+        extra = ["--ignore-index", ignore]
+    np.save(tmp_path / "ts.npy", t)
+    doc = focal_json("score", files[0], tmp_path / "ts.npy", "--like", "smp", *extra)
+    want = FocalLoss("multiclass", ignore_index=ignore)(torch.from_numpy(z),
+                                                        torch.from_numpy(t)).item()
+    assert doc["focal"] == pytest.approx(want, rel=1e-9)
+
+
+def test_dense_like_monai(dense_case):
+    from monai.losses import FocalLoss
+    z, t, files = dense_case
+    target = torch.from_numpy(t)[:, None]
+    doc = focal_json("score", *files, "--like", "monai")
+    want = FocalLoss(to_onehot_y=True)(torch.from_numpy(z), target).item()
+    assert doc["focal"] == pytest.approx(want, rel=1e-6)  # MONAI computes in float32
+    soft = focal_json("score", *files, "--like", "monai", "--mode", "softmax")
+    want = FocalLoss(to_onehot_y=True, use_softmax=True)(torch.from_numpy(z), target).item()
+    assert soft["focal"] == pytest.approx(want, rel=1e-6)

@@ -265,15 +265,15 @@ def _sigmoid_terms(z, y):
     return (1 - pt) ** 2 * -np.log(pt)
 
 
-def test_like_smp_sums_per_class_means(seg):
-    # segmentation_models_pytorch/losses/focal.py, mode="multiclass": for each
-    # class a sigmoid focal loss of (y == c), no alpha, mean over non-ignored
-    # positions; the classes' losses summed
+def test_like_smp_averages_per_class_means(seg):
+    # segmentation_models_pytorch/losses/focal.py (0.6), mode="multiclass": for
+    # each class a sigmoid focal loss of (y == c), no alpha, mean over the
+    # non-ignored positions; the classes' losses averaged
     d, z, t = seg
     doc = focal("score", d / "z.npy", d / "t.npy", "--ignore-index", "255", "--like", "smp",
                 "--format", "json").json()
     keep = t != 255
-    want = sum(_sigmoid_terms(z[:, c], t == c)[keep].mean() for c in range(4))
+    want = np.mean([_sigmoid_terms(z[:, c], t == c)[keep].mean() for c in range(4)])
     assert doc["focal"] == pytest.approx(want, rel=1e-12)
 
 
