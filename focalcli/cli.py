@@ -78,6 +78,14 @@ def input_options(f):
         click.option("--class-axis", type=int, default=1, show_default=True, metavar="INT",
                      help="Dense arrays (N, C, d1, ...): the axis of the classes; -1 for "
                           "channel-last (N, d1, ..., C). 2-D inputs are (N, K) rows."),
+        click.option("--logprobs", is_flag=True,
+                     help="The scores are the target's log-probability, one per token "
+                          "(a column named 'logprob' is taken as such by itself)."),
+        click.option("--logprob-col", metavar="NAME",
+                     help="The column holding the log-probabilities (default 'logprob')."),
+        click.option("--shift", is_flag=True,
+                     help="Causal language models: the logits at position t are scored "
+                          "against the label at t + 1 (B, T, V logits, B, T labels)."),
         click.option("--mode", type=click.Choice(["softmax", "sigmoid"]), default=None,
                      help="softmax (default): one class per example. sigmoid: a binary "
                           "decision per class (binary, multi-label, dense detectors)."),
@@ -106,14 +114,23 @@ def input_options(f):
 
 
 def _open_inputs(predictions, targets, input_format, targets_format, target_col, id_col,
-                 class_axis=1, class_names=None):
+                 class_axis=1, class_names=None, shift=False, logprobs=False,
+                 logprob_col=None):
     """Open both inputs; a standard-input spool lives as long as the command."""
     from .readers import Layout, Spool, open_predictions, open_targets
     if predictions == "-" and targets == "-":
         raise OptionError("TARGETS", "only one of PREDICTIONS and TARGETS can be '-'")
     spool = click.get_current_context().with_resource(Spool())
     table = open_predictions(predictions, input_format,
-                             Layout(target_col, id_col, class_axis), spool=spool)
+                             Layout(target_col, id_col, class_axis=class_axis, shift=shift,
+                                    logprob_col=logprob_col), spool=spool)
+    table.logprobs = table.logprobs or logprobs
+    if table.logprobs and table.dense is not None:
+        raise OptionError("--logprobs", f"is one log-probability per token; {table.name} "
+                          "holds arrays of logits")
+    if shift and table.dense is None:
+        raise OptionError("--shift", f"is for sequences of logits (B, T, V); {table.name} "
+                          "has rows of scores")
     if class_names:
         from .readers.vocab import load_class_names
         names = load_class_names(class_names)
@@ -152,6 +169,21 @@ def _preset(like, mode, alpha, normalize, reduction):
     if preset.normalize == "positives" and preset.mode != "sigmoid":
         raise OptionError("--normalize", "positives applies to --mode sigmoid only")
     return preset
+
+
+def _logprob_mode(table, target_file, mode, probs, like, specs) -> bool:
+    """Log-probability input, and the options that cannot apply to it."""
+    if not table.logprobs:
+        return False
+    if mode != "softmax" or probs or like:
+        raise OptionError("--logprobs", "log-probabilities are of the softmax form: drop "
+                          + ("--mode sigmoid" if mode != "softmax" else
+                             "--probs" if probs else "--like"))
+    if any(s.data_dependent for s in specs) and target_file is None and \
+            not table.has_targets:
+        raise OptionError("--alpha", "a class-balancing alpha needs the tokens' targets "
+                          "(a 'target' column or TARGETS)")
+    return True
 
 
 def _map_sink(path, table, target_file, refuse):
@@ -319,8 +351,7 @@ def cli(traceback):
 @click.option("--fail-above", type=FINITE, metavar="X",
               help="Exit 1 when the reduced focal loss is above X (or nothing was scored).")
 def score(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
-          class_axis,
-          mode, like, probs,
+          class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, threads, traceback, gamma, alpha, fmt,
           per_example, output, top, map_path, classes, fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
@@ -350,11 +381,14 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                targets_format, target_col, id_col,
-                                               class_axis, class_names)
+                                               class_axis, class_names, shift, logprobs,
+                                               logprob_col)
     probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
-                        arithmetic=preset.arithmetic, threads=threads)
+                        arithmetic=preset.arithmetic, threads=threads,
+                        logprobs=_logprob_mode(table, target_file, mode, probs, like,
+                                               [spec]))
     alpha = _row_alpha(spec, table, target_file, settings, mode,
                        per_example or output or top)
     refuse = (predictions, targets)
@@ -451,8 +485,7 @@ def _print_doc(doc, kind, fmt, **table_options):
               help="Write the grid to FILE (.json or .csv).")
 @click.option("--plot", metavar="FILE", help="Draw the grid to FILE (.png or .svg).")
 def sweep(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
-          class_axis,
-          mode, like, probs,
+          class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, threads, traceback, gammas, alphas, fmt, output,
           plot):
     """The same scoring over a grid of gamma and alpha, reading the input once.
@@ -479,12 +512,14 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
         require_matplotlib()  # before the pass, not after it
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                targets_format, target_col, id_col,
-                                               class_axis, class_names)
+                                               class_axis, class_names, shift, logprobs,
+                                               logprob_col)
     probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
                         gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
-                        threads=threads)
+                        threads=threads,
+                        logprobs=_logprob_mode(table, target_file, mode, probs, like, specs))
     outcome = _score_pass(table, target_file, settings)
     for spec in specs:
         _warn_absent(spec, outcome, mode)

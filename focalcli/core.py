@@ -137,6 +137,18 @@ def softmax_parts_probs(probs: np.ndarray, targets: np.ndarray):
     return parts_from_pt(pt, 1.0 - pt)
 
 
+#: log-probabilities up to this far above 0 are rounding and read as 0
+LOGPROB_SLACK = 1e-12
+
+
+def logprob_parts(logprob: np.ndarray):
+    """CE and ``1 - p_t`` from the target's log-probability alone:
+    ``ce = -logprob`` and ``1 - p_t = -expm1(logprob)``, so a token with
+    logprob -1e-12 keeps every digit (``1 - exp`` would keep four)."""
+    lp = np.minimum(np.asarray(logprob, dtype=np.float64).reshape(-1), 0.0)
+    return -lp, -np.expm1(lp)
+
+
 def parts_from_pt(pt: np.ndarray, q: np.ndarray):
     """CE and ``1 - p_t`` from a probability and its exact complement."""
     # -log1p(-q) keeps the digits of a p_t near 1; -log(p_t) those of a small p_t

@@ -1,6 +1,7 @@
 """Per-example rows of dense inputs: the positions of one example (an image,
 a volume, a sequence) fold into one row, as the positions arrive in order,
-unit after unit. An example is emitted once its last position is in."""
+unit after unit. An example is emitted once its last position is in.
+Tokens given as log-probabilities fold the same way, by their sequence."""
 from __future__ import annotations
 
 from typing import Callable
@@ -15,8 +16,9 @@ class ExampleRows:
     positions) and worst_class (the class holding most of its focal loss)."""
 
     def __init__(self, positions: int, classes: list[str], names: list[str] | None,
-                 emit: Callable[[dict], None]):
+                 emit: Callable[[dict], None], unit: str = "positions"):
         self.p, self.classes, self.names, self.emit = positions, classes, names, emit
+        self.unit = unit  # the column of scored units: positions, or tokens of sequences
         self.k = len(classes)
         self.open: dict[int, list] = {}  # example -> [scored, ignored, ce, focal, per class]
 
@@ -61,8 +63,55 @@ class ExampleRows:
         out = {"index": np.asarray(done)}
         if self.names is not None:
             out["id"] = np.asarray([self.names[e] for e in done], dtype=object)
-        out.update({"positions": scored, "ignored": np.array([r[1] for r in rows]),
+        out.update({self.unit: scored, "ignored": np.array([r[1] for r in rows]),
                     "ce": np.where(scored > 0, ce, np.nan),
                     "focal": np.where(scored > 0, focal, np.nan),
                     "worst_class": np.asarray(worst, dtype=object)})
         self.emit(out)
+
+
+class SequenceRows:
+    """Tokens of log-probability input folded by their ``sequence`` value:
+    one row per sequence (in order of first appearance) with tokens,
+    ignored, ce, focal (means over its scored tokens) and worst_class."""
+
+    def __init__(self, classes: list[str], emit: Callable[[dict], None]):
+        self.classes, self.emit = classes, emit  # classes may grow as tokens are read
+        self.rows: dict = {}
+
+    def add(self, sequence: np.ndarray, ce: np.ndarray, focal: np.ndarray,
+            labels: np.ndarray):
+        import pandas as pd
+        codes, uniques = pd.factorize(pd.Series(sequence, dtype=object), sort=False)
+        scored = ~np.isnan(focal)
+        n = len(uniques)
+        sums = [np.bincount(codes, w, minlength=n) for w in
+                (scored.astype(float), (~scored).astype(float),
+                 np.where(scored, ce, 0.0), np.where(scored, focal, 0.0))]
+        entries = [self.rows.setdefault(key, [0, 0, 0.0, 0.0, {}]) for key in uniques]
+        for j, entry in enumerate(entries):
+            for slot in range(4):
+                entry[slot] += sums[slot][j]
+        # focal loss per (sequence, class), for each sequence's worst class
+        width = int(labels.max()) + 1 if len(labels) else 1
+        pair = codes[scored].astype(np.int64) * width + labels[scored]
+        keys, inverse = np.unique(pair, return_inverse=True)
+        totals = np.bincount(inverse, focal[scored])
+        for key, total in zip(keys.tolist(), totals.tolist()):
+            per_class = entries[key // width][4]
+            per_class[key % width] = per_class.get(key % width, 0.0) + total
+
+    def close(self):
+        keys = list(self.rows)
+        rows = [self.rows.pop(k) for k in keys]
+        scored = np.array([r[0] for r in rows], dtype=np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ce = np.array([r[2] for r in rows]) / scored
+            focal = np.array([r[3] for r in rows]) / scored
+        worst = [self.classes[max(r[4], key=r[4].get)] if r[4] else None for r in rows]
+        self.emit({"index": np.arange(len(keys)),
+                   "sequence": np.asarray([str(k) for k in keys], dtype=object),
+                   "tokens": scored, "ignored": np.array([int(r[1]) for r in rows]),
+                   "ce": np.where(scored > 0, ce, np.nan),
+                   "focal": np.where(scored > 0, focal, np.nan),
+                   "worst_class": np.asarray(worst, dtype=object)})

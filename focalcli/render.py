@@ -65,8 +65,8 @@ def score_table(doc: dict, stream=None, classes=None):
     sources = _safe(doc["predictions"] + (f" + {doc['targets']}" if doc.get("targets")
                                           else ""))
     out.print(f"[bold]focal score[/bold]  {sources}")
-    counted = f"examples {doc['n']:,}" if doc["unit"] != "position" else \
-        f"positions {doc['n']:,} in {doc['examples']:,} examples"
+    counted = f"positions {doc['n']:,} in {doc['examples']:,} examples" \
+        if doc["unit"] == "position" else f"{doc['unit']}s {doc['n']:,}"
     head = (f"{counted}   ignored {doc['ignored']:,}   classes {doc['classes']}"
             f"   mode {doc['mode']}   gamma {_fmt(doc['gamma'])}   alpha {alpha_text}")
     if doc["mode"] == "sigmoid":
@@ -87,8 +87,7 @@ def score_table(doc: dict, stream=None, classes=None):
               f"(CE: ~{_fmt(eff['ce'], 3)}); easy ones (p_t >= 0.5) carry "
               f"{_pct(doc['easy_share'])} of it")
     out.print()
-    unit = {"element": "per element", "position": "per position"}.get(doc["unit"],
-                                                                     "per example")
+    unit = f"per {doc['unit']}"
     if doc["mode"] == "sigmoid":
         unit = "per element"
     cols = ["class", "count"] + (["positives"] if doc["mode"] == "sigmoid" else []) + \

@@ -87,6 +87,7 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
     present = sum(1 for r in fig.per_class if r["count"])
     doc = {**sources, **_counts(outcome, mode),
            "unit": "position" if outcome.dense is not None else
+                   "token" if outcome.tokens else
                    "element" if mode == "sigmoid" else "example",
            "gamma": gamma,
            "alpha": alpha.tolist() if isinstance(alpha, np.ndarray) else alpha,

@@ -21,7 +21,7 @@ from . import core
 from .errors import InputError
 from .readers import Batch, Table, TargetFile
 from .summary import Accumulator
-from .targets import Where, sigmoid_targets, softmax_targets
+from .targets import GrowingClasses, Where, sigmoid_targets, softmax_targets
 
 MAX_BLOCK_ROWS = 4096
 UNIT_BLOCKS = 16  # blocks accumulated together: fewer, larger numpy calls
@@ -53,6 +53,7 @@ class Settings:
     arithmetic: str = "exact"  # or "keras": Keras' float32, clipped probabilities
     threads: int = 0           # 0: every core
     block_rows: int | None = None  # None: block_rows_for(K)
+    logprobs: bool = False     # the one score per row is the target's log-probability
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Outcome:
     top: list[dict] = field(default_factory=list)
     source: str | None = None
     dense: object = None  # readers.dense.Dense: rows were positions of N examples
+    tokens: bool = False  # rows were tokens given by their log-probability
 
 
 def check_class_names(classes: list[str], name: str):
@@ -109,7 +111,8 @@ def aligned(batches: Iterator[Batch], block: int) -> Iterator[Batch]:
 
 def _slice(b: Batch, lo: int, hi: int) -> Batch:
     pick = lambda a: None if a is None else a[lo:hi]  # noqa: E731
-    return Batch(b.start + lo, b.scores[lo:hi], pick(b.targets), pick(b.ids), pick(b.lines))
+    return Batch(b.start + lo, b.scores[lo:hi], pick(b.targets), pick(b.ids), pick(b.lines),
+                 pick(b.groups))
 
 
 def _concat(a: Batch, b: Batch) -> Batch:
@@ -119,7 +122,7 @@ def _concat(a: Batch, b: Batch) -> Batch:
         raise InputError(f"rows have {b.scores.shape[1:]} scores after rows with "
                          f"{a.scores.shape[1:]}")
     return Batch(a.start, np.concatenate([a.scores, b.scores]), join(a.targets, b.targets),
-                 join(a.ids, b.ids), join(a.lines, b.lines))
+                 join(a.ids, b.ids), join(a.lines, b.lines), join(a.groups, b.groups))
 
 
 class Scorer:
@@ -142,6 +145,8 @@ class Scorer:
 
     # -- setup on the first batch
     def _start(self, batch: Batch):
+        if self.s.logprobs:
+            return self._start_logprobs(batch)
         scores = batch.scores
         if self.s.mode == "softmax":
             if scores.ndim != 2 or scores.shape[1] < 2:
@@ -161,14 +166,39 @@ class Scorer:
         if self.targets is None and not self.table.has_targets:
             raise InputError("no targets: give a TARGETS file, or a 'target' or 'label' "
                              "column (--target-col)", self.table.name)
+        self._start_rows()
+
+    def _start_logprobs(self, batch: Batch):
+        """Log-probability input: one score per token. Its classes are the
+        --class-names given, or learned as the targets are read (token ids or
+        token strings); with no targets at all, one class of every token."""
+        scores = batch.scores
+        if scores.ndim == 2 and scores.shape[1] != 1:
+            raise InputError(f"log-probabilities are one number per token, got rows of "
+                             f"{scores.shape[1]}", self.table.name)
+        self.has_targets = self.targets is not None or self.table.has_targets
+        names = self.table.classes
+        self.vocab = None if names or not self.has_targets else GrowingClasses()
+        self.classes = list(names) if names else ([] if self.has_targets else ["all"])
+        check_class_names(self.classes, self.table.name)
+        self.names = {c: i for i, c in enumerate(self.classes)}
+        self.k = max(1, len(self.classes))
+        self._start_rows()
+
+    def _start_rows(self):
         self.acc = Accumulator(tuple(self.s.gammas), self.k, self.s.mode)
         self.examples = None
+        if self.s.logprobs and self.table.group_col and \
+                (self.on_rows is not None or self.top_n):
+            from .dense_rows import SequenceRows
+            self.examples = SequenceRows(self.classes, self._emit_rows)
         if self.dense is not None and (self.on_rows is not None or self.top_n):
             from .dense_rows import ExampleRows
             names = self.targets.example_names if self.targets is not None else None
             self.examples = ExampleRows(self.dense.positions, self.classes,
                                         [os.path.basename(n) for n in names] if names
-                                        else None, self._emit_rows)
+                                        else None, self._emit_rows,
+                                        "tokens" if self.dense.sequences else "positions")
 
     def run(self) -> Outcome:
         threads = self.s.threads or os.cpu_count() or 1
@@ -209,10 +239,13 @@ class Scorer:
         if self.cursor is not None:
             self.cursor.check_end(rows, self.table.name)
         top = [row for *_, row in sorted(self._top, key=lambda x: (-x[0], -x[1]))]
-        return Outcome(self.acc, self.k, self.classes, top, self.table.name, self.dense)
+        return Outcome(self.acc, self.k, self.classes, top, self.table.name, self.dense,
+                       self.s.logprobs)
 
     # -- per batch: targets and validity
     def _prepare(self, batch: Batch):
+        if self.s.logprobs:
+            return self._prepare_logprobs(batch)
         scores = batch.scores
         k = self.k
         if (scores.shape[1] if scores.ndim == 2 else 1) != k or scores.ndim > 2:
@@ -233,6 +266,27 @@ class Scorer:
             labels, keep = sigmoid_targets(raw, self.names, k, self.s.ignore_index, twhere)
             if scores.ndim == 1:
                 scores = scores[:, None]
+        return scores, labels, keep, where
+
+    def _prepare_logprobs(self, batch: Batch):
+        scores = np.asarray(batch.scores, dtype=np.float64).reshape(-1, 1)
+        where = Where(self.table.name, batch.start, batch.lines)
+        if self.targets is not None:
+            raw = self.cursor.take(batch.start, len(scores), self.table.name)
+            twhere = Where(self.targets.name, batch.start)
+        else:
+            raw, twhere = batch.targets, where
+        if raw is None:
+            labels = np.zeros(len(scores), np.int64)
+            keep = np.ones(len(scores), bool)
+        elif self.vocab is not None:
+            labels, keep = self.vocab.indices(raw, self.s.ignore_index, twhere)
+            self.classes[:] = self.vocab.names
+            self.k = max(1, len(self.classes))
+            self.acc.grow(self.k)
+        else:
+            labels, keep = softmax_targets(raw, self.names, self.k, self.s.ignore_index,
+                                           twhere)
         return scores, labels, keep, where
 
     # -- per unit, on a worker thread
@@ -262,6 +316,8 @@ class Scorer:
 
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""
+        if self.s.logprobs:
+            return lambda z, y: core.logprob_parts(z)
         if self.s.arithmetic == "keras":
             keras = core.keras_softmax_parts if self.s.mode == "softmax" else \
                 core.keras_sigmoid_parts
@@ -277,7 +333,17 @@ class Scorer:
             i, j = bad
             value = float(z.reshape(len(z), -1)[i, j])
             what = "missing or NaN" if value != value else f"{value!r}, not finite"
+            if self.s.logprobs:
+                raise where.error(f"log-probability is {what}" + (
+                    " (probability 0: its cross-entropy is infinite)" if value == -np.inf
+                    else ""), lo + i)
             raise where.error(f"score is {what}", lo + i, column=self.classes[j])
+        if self.s.logprobs:
+            high = np.flatnonzero(z.reshape(-1) > core.LOGPROB_SLACK)
+            if high.size:
+                i = int(high[0])
+                raise where.error(f"log-probability {float(z.reshape(-1)[i])!r} is above 0 "
+                                  f"(beyond rounding, {core.LOGPROB_SLACK:g})", lo + i)
         if self.s.probs:
             i = core.first_bad_probability_row(z, self.s.mode == "softmax")
             if i is not None:
@@ -303,6 +369,9 @@ class Scorer:
     def _emit(self, batch: Batch, lo: int, hi: int, labels, keep, cols: dict):
         if self.dense is not None:
             return self._emit_positions(batch, lo, hi, labels, cols)
+        if self.examples is not None and batch.groups is not None:  # per sequence
+            return self.examples.add(batch.groups[lo:hi], cols["ce"], cols["focal"],
+                                     labels[lo:hi])
         out = {"index": np.arange(batch.start + lo, batch.start + hi)}
         if batch.ids is not None:
             out["id"] = batch.ids[lo:hi]

@@ -93,7 +93,22 @@ class Accumulator:
                 self.focal[i] += sums(f)
                 self.focal2[i] += sums(f * f)
 
+    def grow(self, n_classes: int):
+        """Room for more classes (log-probability input learns its classes
+        as it reads); new classes start at zero."""
+        if n_classes <= self.n_classes:
+            return
+        extra = (2 if self.sigmoid else 1) * (n_classes - self.n_classes)
+        for name in ("count", "ce", "ce2", "focal", "focal2"):
+            a = getattr(self, name)
+            pad = [(0, 0)] * a.ndim
+            pad[-2] = (0, extra)
+            setattr(self, name, np.pad(a, pad))
+        self.n_classes = n_classes
+
     def merge(self, other: "Accumulator") -> "Accumulator":
+        self.grow(other.n_classes)
+        other.grow(self.n_classes)
         for name in ("count", "ce", "ce2", "focal", "focal2"):
             getattr(self, name).__iadd__(getattr(other, name))
         self.ignored += other.ignored

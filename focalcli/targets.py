@@ -174,3 +174,49 @@ def sigmoid_targets(raw, names, k: int, ignore_index, where: Where):
     fg = np.flatnonzero(keep & (t < k))
     labels[fg, t[fg]] = True
     return labels, np.repeat(keep[:, None], k, axis=1)
+
+
+class GrowingClasses:
+    """Classes learned from the targets as they are read (log-probability
+    input without --class-names): integer targets are token ids (the class
+    count grows to the largest id + 1), strings are tokens (each new one is
+    the next class). One kind per input."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self.index: dict[str, int] = {}
+        self.kind: str | None = None
+
+    def indices(self, raw: np.ndarray, ignore_index, where: Where):
+        """(class indices with ignored rows set to 0, mask of scored rows)."""
+        raw = np.asarray(raw)
+        numeric = raw.dtype.kind in "iub" or (raw.dtype.kind == "f") or (
+            raw.dtype.kind == "O" and all(isinstance(v, (int, np.integer)) and
+                                          not isinstance(v, bool) for v in raw[:1000]))
+        kind = "ids" if numeric else "tokens"
+        if self.kind not in (None, kind):
+            raise where.error(f"targets mix token ids and token strings (these are {kind})", 0)
+        self.kind = kind
+        if numeric:
+            t = to_indices(raw, {}, where)
+            keep = np.ones(t.shape, bool) if ignore_index is None else t != ignore_index
+            bad = np.flatnonzero(keep & (t < 0))
+            if bad.size:
+                i = int(bad[0])
+                raise where.error(f"negative token id {t[i]} (use --ignore-index {t[i]} to "
+                                  f"leave such tokens out)", i)
+            top = int(t[keep].max()) + 1 if keep.any() else 0
+            self.names.extend(str(i) for i in range(len(self.names), top))
+            return np.where(keep, t, 0), keep
+        import pandas as pd
+        codes, uniques = pd.factorize(pd.Series(raw, dtype=object).map(str))
+        lookup = np.empty(len(uniques), np.int64)
+        for j, token in enumerate(uniques):
+            if token not in self.index:
+                self.index[token] = len(self.names)
+                self.names.append(token)
+            lookup[j] = self.index[token]
+        keep = np.ones(len(raw), bool)
+        if ignore_index is not None:
+            keep = np.asarray([str(v) != str(ignore_index) for v in uniques])[codes]
+        return np.where(keep, lookup[codes], 0), keep

@@ -130,7 +130,8 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
 def read_npy(src: Source, layout: Layout) -> Table:
     arr = load_npy(src.real, src.name)
     if arr.ndim >= 3:
-        return dense_table(arr, src.name, "npy", layout.class_axis, release=_release)
+        return dense_table(arr, src.name, "npy", layout.class_axis, release=_release,
+                           shift=layout.shift)
     return array_table(arr, None, src.name, "npy", release=True, batch_rows=src.batch_rows)
 
 
@@ -160,5 +161,6 @@ def read_npz(src: Source, layout: Layout) -> Table:
         if targets is not None:
             raise InputError("dense 'logits' with 'targets' in one .npz: give the targets "
                              "as TARGETS", name)
-        return dense_table(scores, name, "npz", layout.class_axis, classes)
+        return dense_table(scores, name, "npz", layout.class_axis, classes,
+                           shift=layout.shift)
     return array_table(scores, targets, name, "npz", classes, batch_rows=src.batch_rows)

@@ -14,7 +14,8 @@ import numpy as np
 from ..errors import InputError
 from .source import (MAX_LINE, Source, count_lines, open_binary, open_text, read_errors,
                      read_line)
-from .table import Batch, Layout, Table, frame_batch, split_columns
+from .table import (Batch, Layout, Table, frame_batch, logprob_layout, mark_logprobs,
+                    split_columns)
 
 
 def is_number(text: str) -> bool:
@@ -100,6 +101,7 @@ def read_csv(src: Source, layout: Layout) -> Table:
         columns = [str(i) for i in range(len(fields))]
     target, ident, scores = split_columns([c for c in columns if c != ROW_INDEX], layout,
                                           name)
+    _, group = logprob_layout(columns, scores, layout)
     first_line = 2 if has_header else 1
     options = dict(sep=sep, header=None, names=columns, engine="c", encoding="utf-8",
                    dtype={ident: object} if ident else None, keep_default_na=False,
@@ -122,7 +124,7 @@ def read_csv(src: Source, layout: Layout) -> Table:
             if not len(df):
                 return None, None
             return frame_batch(df, 0, target, ident, scores, name,
-                               line_numbers(piece, len(df))), None
+                               line_numbers(piece, len(df)), group), None
         except pd.errors.ParserError as err:
             return None, _parser_message(err)
         except pd.errors.EmptyDataError:
@@ -162,9 +164,12 @@ def read_csv(src: Source, layout: Layout) -> Table:
                     start += len(batch.scores)
         if start == 0:
             raise InputError("has a header but no rows", name)
-    return Table(name, fmt, batches, len(scores), scores if has_header else None,
-                 target is not None, notes=notes,
-                 count_rows=lambda: count_lines(src) - (1 if has_header else 0))
+    table = Table(name, fmt, batches, len(scores), scores if has_header else None,
+                  target is not None, notes=notes,
+                  count_rows=lambda: count_lines(src) - (1 if has_header else 0))
+    if mark_logprobs(table, columns, scores, layout).logprobs:
+        table.classes = None  # the one score column is not a class
+    return table
 
 
 def _line_count(piece: bytes) -> int:

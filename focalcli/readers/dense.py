@@ -24,22 +24,31 @@ class Dense:
     shape: tuple[int, ...]    # the predictions' full shape
     class_axis: int           # normalised: 1 .. ndim-1
     examples: int             # N
-    spatial: tuple[int, ...]  # d1, ..., dk
+    spatial: tuple[int, ...]  # d1, ..., dk: the scored positions of one example
+    shift: bool = False       # causal LM: position t is scored against label t + 1
 
     @property
     def positions(self) -> int:
         return math.prod(self.spatial)
 
     @property
+    def sequences(self) -> bool:
+        return len(self.spatial) == 1
+
+    @property
     def target_shape(self) -> tuple[int, ...]:
-        return (self.examples, *self.spatial)
+        """The shape of class-index targets: one label per position (and,
+        with shift, the labels of the whole sequence, the first one unused)."""
+        return (self.examples, self.spatial[0] + 1) if self.shift else \
+            (self.examples, *self.spatial)
 
     def place(self, row: int) -> str:
         """Where absolute row ``row`` is: its example and its position."""
         example, position = divmod(row, self.positions)
-        index = np.unravel_index(position, self.spatial)
-        return f"example {example + 1} (index {example}), position " \
-               f"{tuple(int(i) for i in index)}"
+        index = tuple(int(i) for i in np.unravel_index(position, self.spatial))
+        where = f"example {example + 1} (index {example}), position " \
+                f"{index[0] if self.sequences else index}"
+        return where + (f" (its label is at {index[0] + 1})" if self.shift else "")
 
 
 def geometry(shape: tuple[int, ...], class_axis: int, name: str) -> Dense:
@@ -60,8 +69,15 @@ def example_rows(array: np.ndarray, i: int, axis: int) -> np.ndarray:
 
 
 def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
-                classes=None, release=None) -> Table:
+                classes=None, release=None, shift: bool = False) -> Table:
     dense = geometry(scores.shape, class_axis, name)
+    if shift:
+        if not dense.sequences:
+            raise InputError(f"--shift is for sequences (B, T, V) or (B, V, T); shape "
+                             f"{scores.shape} has positions {dense.spatial}", name)
+        if dense.spatial[0] < 2:
+            raise InputError("--shift needs sequences of at least 2 positions", name)
+        dense.spatial, dense.shift = (dense.spatial[0] - 1,), True
     k = scores.shape[dense.class_axis]
     if k == 0 or dense.positions == 0:
         raise InputError(f"has nothing to score (shape {scores.shape})", name)
@@ -70,7 +86,7 @@ def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
     def batches():
         p = dense.positions
         for i in range(dense.examples):
-            rows = example_rows(scores, i, dense.class_axis)
+            rows = example_rows(scores, i, dense.class_axis)[:p]  # shift: not the last
             for lo in range(0, p, step):
                 yield Batch(i * p + lo, np.asarray(rows[lo:lo + step]), None)
             if release is not None:

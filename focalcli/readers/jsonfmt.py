@@ -10,7 +10,8 @@ import numpy as np
 from ..errors import InputError
 from .arrays import array_table
 from .source import Source, numbered_lines, open_text, read_errors
-from .table import Batch, Layout, Table, split_columns, where as _where
+from .table import (Batch, Layout, Table, logprob_layout, mark_logprobs, split_columns,
+                    where as _where)
 
 
 def _reject_constant(token: str):
@@ -126,6 +127,7 @@ def _rows_batch(objs: list, start: int, layout: Layout, name: str, first_line,
         keys = list(objs[0].keys())
         state["columns"] = keys
         state["split"] = split_columns(keys, layout, name)
+        state["group"] = logprob_layout(keys, state["split"][2], layout)[1]
     keys = state["columns"]
     target, ident, scores = state["split"]
     matrix = []
@@ -137,9 +139,11 @@ def _rows_batch(objs: list, start: int, layout: Layout, name: str, first_line,
         matrix.append([o[c] for c in scores])
     arr = number_matrix(matrix, name, "scores",
                          None if first_line is None else first_line + start)
+    group = state["group"]
     return Batch(start, arr,
                  np.asarray([o[target] for o in objs], dtype=object) if target else None,
-                 _ids([o[ident] for o in objs]) if ident else None)
+                 _ids([o[ident] for o in objs]) if ident else None,
+                 groups=_ids([o[group] for o in objs]) if group else None)
 
 
 def _ids(values: list) -> np.ndarray:
@@ -212,6 +216,7 @@ def read_jsonl(src: Source, layout: Layout) -> Table:
     if "logits" not in head:
         target, _, classes = split_columns(list(head.keys()), layout, name)
         has_targets = target is not None
+        logprobs, _ = logprob_layout(list(head.keys()), classes, layout)
 
     def batches():
         state: dict = {}
@@ -235,7 +240,12 @@ def read_jsonl(src: Source, layout: Layout) -> Table:
             if objs:
                 yield _jsonl_batch(objs, lines, start, layout, name, state)
     width = len(classes) if classes is not None else _width(head.get("logits"))
-    return Table(name, "jsonl", batches, width, classes, has_targets)
+    table = Table(name, "jsonl", batches, width, classes, has_targets)
+    if "logits" not in head:
+        mark_logprobs(table, list(head.keys()), classes, layout)
+        if table.logprobs:
+            table.classes = None
+    return table
 
 
 def _width(logits) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..errors import InputError
 from .arrays import BATCH_BYTES
 from .source import Source
-from .table import Layout, Table, frame_batch, split_columns
+from .table import Layout, Table, frame_batch, logprob_layout, mark_logprobs, split_columns
 
 
 def read_parquet(src: Source, layout: Layout) -> Table:
@@ -20,20 +20,25 @@ def read_parquet(src: Source, layout: Layout) -> Table:
         raise InputError(f"not a valid Parquet file ({str(err)[:80]})", name) from None
     columns = list(pf.schema_arrow.names)
     target, ident, scores = split_columns(columns, layout, name)
+    logprobs, group = logprob_layout(columns, scores, layout)
 
-    # rows per batch bounded by bytes too: 8 bytes a cell, 64 MB a batch
-    rows = max(1, min(src.batch_rows, BATCH_BYTES // (8 * max(1, len(columns)))))
+    # rows per batch bounded by bytes: 8 bytes a cell, 64 MB a batch (narrow
+    # tables such as log-probabilities read up to 1M rows at a time)
+    needed = [c for c in columns if c in (target, ident, group) or c in scores]
+    cap = src.batch_rows if not logprobs else 1 << 20
+    rows = max(1, min(cap, BATCH_BYTES // (8 * max(1, len(needed)))))
 
     def batches():
         start = 0
         try:
-            for rb in pf.iter_batches(batch_size=rows):
+            for rb in pf.iter_batches(batch_size=rows, columns=needed):
                 df = rb.to_pandas()
-                yield frame_batch(df, start, target, ident, scores, name, None)
+                yield frame_batch(df, start, target, ident, scores, name, None, group)
                 start += len(df)
         except InputError:
             raise
         except Exception as err:
             raise InputError(f"corrupt Parquet data ({str(err)[:80]})", name) from None
-    return Table(name, "parquet", batches, len(scores), scores, target is not None,
-                 pf.metadata.num_rows)
+    table = Table(name, "parquet", batches, len(scores), None if logprobs else scores,
+                  target is not None, pf.metadata.num_rows)
+    return mark_logprobs(table, columns, scores, layout)

@@ -12,6 +12,8 @@ from ..errors import InputError
 
 TARGET_NAMES = ("target", "label")
 ID_NAMES = ("id",)
+LOGPROB_NAMES = ("logprob",)
+SEQUENCE_NAMES = ("sequence",)
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Batch:
     targets: np.ndarray | None      # (n,) indices/names, or (n, K) 0/1
     ids: np.ndarray | None = None
     lines: np.ndarray | None = None  # 1-based line of each row, text formats
+    groups: np.ndarray | None = None  # log-probabilities: the sequence of each token
 
 
 @dataclass
@@ -41,6 +44,8 @@ class Table:
     count_rows: Callable[[], int] | None = None  # when n_rows is unknown: a cheap count
     dense: object = None     # readers.dense.Dense for (N, C, d1, ...) inputs: rows are positions
     probs: bool = False      # the format says its scores are probabilities (nnU-Net)
+    logprobs: bool = False   # the score is the target's log-probability (a 'logprob' column)
+    group_col: str | None = None  # the column of sequences, for per-sequence rows
 
 
 @dataclass
@@ -50,6 +55,8 @@ class Layout:
     target_col: str | None = None
     id_col: str | None = None
     class_axis: int = 1      # arrays of rank >= 3: where the classes are
+    logprob_col: str | None = None  # log-probability input: the column holding them
+    shift: bool = False      # sequences: score position t against the label at t + 1
 
 
 def split_columns(columns: list[str], layout: Layout, name: str):
@@ -68,10 +75,29 @@ def split_columns(columns: list[str], layout: Layout, name: str):
         return found[0] if found else None
     target = pick(layout.target_col, TARGET_NAMES, "target")
     ident = pick(layout.id_col, ID_NAMES, "id")
+    logprob = pick(layout.logprob_col, LOGPROB_NAMES, "logprob")
+    if logprob is not None:  # one score, the target's log-probability; the rest is context
+        return target, ident, [logprob]
     scores = [c for c in columns if c not in (target, ident)]
     if not scores:
         raise InputError("has no score columns", name)
     return target, ident, scores
+
+
+def logprob_layout(columns: list[str], scores: list[str], layout: Layout):
+    """(is this log-probability input, its sequence column or None)."""
+    is_logprob = layout.logprob_col is not None or (
+        len(scores) == 1 and scores[0].lower() in LOGPROB_NAMES)
+    if not is_logprob:
+        return False, None
+    lower = {c.lower(): c for c in columns}
+    found = next((lower[n] for n in SEQUENCE_NAMES if n in lower), None)
+    return True, (found if found not in scores else None)
+
+
+def mark_logprobs(table: "Table", columns: list[str], scores: list[str], layout: Layout):
+    table.logprobs, table.group_col = logprob_layout(columns, scores, layout)
+    return table
 
 
 def where(row0: int, first_line: int | None) -> dict:
@@ -82,7 +108,8 @@ def where(row0: int, first_line: int | None) -> dict:
 
 
 def frame_batch(df, start: int, target: str | None, ident: str | None,
-                scores: list[str], name: str, lines: np.ndarray | None) -> Batch:
+                scores: list[str], name: str, lines: np.ndarray | None,
+                group: str | None = None) -> Batch:
     """A pandas chunk to a Batch; every score cell must be a number.
     ``lines``: the line of each row in a text file (None: rows of a table)."""
     def at(i: int) -> dict:
@@ -114,4 +141,5 @@ def frame_batch(df, start: int, target: str | None, ident: str | None,
     array = np.ascontiguousarray(array)  # pandas hands back columns; the core reads rows
     return Batch(start, array,
                  df[target].to_numpy() if target else None,
-                 df[ident].to_numpy() if ident else None, lines)
+                 df[ident].to_numpy() if ident else None, lines,
+                 df[group].to_numpy() if group else None)

@@ -46,13 +46,17 @@ class TargetFile:
         if arr is None:
             raise InputError(f"dense predictions of shape {dense.shape} need TARGETS as an "
                              f"array (.npy) or PNG masks", self.name)
-        if arr.shape == dense.target_shape:
+        if arr.shape == dense.target_shape and dense.shift:
+            def chunks():  # the labels from position 1: each position's next token
+                for i in range(dense.examples):
+                    yield np.asarray(arr[i, 1:])
+        elif arr.shape == dense.target_shape:
             flat = arr.reshape(-1)
 
             def chunks():
                 for start in range(0, len(flat), 1 << 20):
                     yield np.asarray(flat[start:start + (1 << 20)])
-        elif arr.shape == dense.shape:
+        elif arr.shape == dense.shape and not dense.shift:
             def chunks():
                 for i in range(dense.examples):
                     yield np.asarray(example_rows(arr, i, dense.class_axis))
