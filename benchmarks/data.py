@@ -93,3 +93,42 @@ def seg(name: str, n: int, c: int, h: int, w: int) -> tuple[str, str]:
     os.replace(zp + ".part", zp)
     os.replace(tp + ".part", tp)
     return zp, tp
+
+
+def vocab(name: str, n: int, v: int) -> tuple[str, str]:
+    """``name.npy``: (n, v) float32 logits over a vocabulary, ``name_t.npy`` targets."""
+    os.makedirs(DATA, exist_ok=True)
+    zp, tp = os.path.join(DATA, f"{name}.npy"), os.path.join(DATA, f"{name}_t.npy")
+    if os.path.exists(zp) and os.path.exists(tp):
+        return zp, tp
+    rng = np.random.default_rng(v)
+    z = np.lib.format.open_memmap(zp + ".part", "w+", np.float32, (n, v))
+    for lo in range(0, n, 64):
+        z[lo:lo + 64] = rng.standard_normal((min(64, n - lo), v), dtype=np.float32) * 2
+    t = rng.integers(0, v, n)
+    z.flush()
+    del z
+    np.save(tp, t)
+    os.replace(zp + ".part", zp)
+    return zp, tp
+
+
+def logprobs(name: str, n: int, v: int = 32000) -> str:
+    """``name.parquet``: n tokens' log-probabilities (float32, as vLLM gives
+    them) and target token ids (int32), in row groups of 1M."""
+    path = os.path.join(DATA, f"{name}.parquet")
+    if os.path.exists(path):
+        return path
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    os.makedirs(DATA, exist_ok=True)
+    rng = np.random.default_rng(n)
+    schema = pa.schema([("logprob", pa.float32()), ("target", pa.int32())])
+    with pq.ParquetWriter(path + ".part", schema) as w:
+        for lo in range(0, n, 1 << 20):
+            m = min(1 << 20, n - lo)
+            lp = -rng.exponential(1.5, m).astype(np.float32)
+            w.write_table(pa.table({"logprob": lp, "target": rng.integers(0, v, m,
+                                                                          dtype=np.int32)}))
+    os.replace(path + ".part", path)
+    return path

@@ -25,10 +25,11 @@ def absent_classes(outcome: Outcome, mode: str) -> list[str]:
     return [outcome.classes[i] for i in np.flatnonzero(counts == 0)]
 
 
-def _cell(outcome: Outcome, gamma_index: int, alpha, reduction, normalize):
+def _cell(outcome: Outcome, gamma_index: int, alpha, reduction, normalize,
+          classes: str = "all"):
     try:
         return figures(outcome.acc, gamma_index, alpha, reduction=reduction,
-                       normalize=normalize)
+                       normalize=normalize, classes=classes)
     except OverflowError as err:
         raise InputError(f"scores too large: {err}", outcome.source) from None
 
@@ -81,10 +82,12 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
                   reduction: str, normalize: str | None, sources: dict,
                   classes=None) -> dict:
     alpha = outcome_alpha(spec, outcome, mode)
-    fig = _cell(outcome, 0, alpha, reduction, normalize)
+    listed = "all" if classes == "all" or outcome.n_classes <= FULL_JSON_CLASSES \
+        else "present"
+    fig = _cell(outcome, 0, alpha, reduction, normalize, listed)
     for row in fig.per_class:
         row["class"] = outcome.classes[row["index"]]
-    present = sum(1 for r in fig.per_class if r["count"])
+    present = int(np.count_nonzero(outcome.acc.class_counts()))
     doc = {**sources, **_counts(outcome, mode),
            "unit": "position" if outcome.dense is not None else
                    "token" if outcome.tokens else
@@ -110,7 +113,7 @@ def sweep_grid(outcome: Outcome, *, specs: list[AlphaSpec], gammas, mode: str,
     for gi, gamma in enumerate(gammas):
         for spec in specs:
             alpha = outcome_alpha(spec, outcome, mode)
-            fig = _cell(outcome, gi, alpha, reduction, normalize)
+            fig = _cell(outcome, gi, alpha, reduction, normalize, "none")
             grid.append({
                 "gamma": gamma,
                 "alpha": alpha.tolist() if isinstance(alpha, np.ndarray) else alpha,

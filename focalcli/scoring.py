@@ -26,7 +26,10 @@ from .targets import GrowingClasses, Where, sigmoid_targets, softmax_targets
 MAX_BLOCK_ROWS = 4096
 UNIT_BLOCKS = 16  # blocks accumulated together: fewer, larger numpy calls
 BLOCK_ELEMENTS = 1 << 19  # ~2 MB of float32: fits a core's cache beside its buffer
-UNIT_ELEMENTS = 1 << 23  # a unit's scores: 32 MB of float32, however wide the rows
+UNIT_ELEMENTS = 6 << 20  # a unit's scores: at most 24 MB of float32, however wide the rows
+
+
+LOGPROB_UNIT = 1 << 20  # tokens per unit when the scores are log-probabilities
 
 
 def block_rows_for(k: int) -> int:
@@ -41,7 +44,8 @@ def block_rows_for(k: int) -> int:
 def unit_blocks_for(block_rows: int, k: int) -> int:
     """Blocks per unit: UNIT_BLOCKS, fewer when rows are so wide (a language
     model's vocabulary) that a unit would pass UNIT_ELEMENTS."""
-    return max(1, min(UNIT_BLOCKS, UNIT_ELEMENTS // max(1, block_rows * k)))
+    blocks = max(1, min(UNIT_BLOCKS, UNIT_ELEMENTS // max(1, block_rows * k)))
+    return 1 << (blocks.bit_length() - 1)  # a power of two, as batches are
 
 
 @dataclass
@@ -211,6 +215,9 @@ class Scorer:
         self.cursor = self.targets.cursor() if self.targets is not None else None
         block = self.s.block_rows or block_rows_for(self.k)
         unit = block * unit_blocks_for(block, self.k)
+        if self.s.logprobs and not self.s.block_rows:
+            # one number per token and no exp over classes: large units
+            block, unit = LOGPROB_UNIT, LOGPROB_UNIT
         pending: deque = deque()
 
         def finish_oldest():
@@ -303,10 +310,9 @@ class Scorer:
             zb = z[b:b + block]
             self._check(zb, where, lo + b)
             ce[b:b + block], q[b:b + block] = parts(zb, y[b:b + block])
-        acc = self.acc.empty()
         # p_t for the buckets: 1 - q is within an ulp of exp(-ce) near every edge
         pt = 1.0 - q
-        acc.add(y, m, ce, q, pt)
+        acc = self.acc.partial(y, m, ce, q, pt)
         cols = None
         if self.on_rows is not None or self.top_n or self.on_positions is not None:
             exact_pt = np.exp(-ce) if softmax and not self.s.probs and \

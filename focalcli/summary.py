@@ -64,34 +64,43 @@ class Accumulator:
         """Add rows: softmax ``labels`` are ``(n,)`` class indices, sigmoid
         ``(n, K)`` booleans; ``keep`` marks what is scored (same shape), and
         ``ce``, ``q`` (``1 - p_t``), ``pt`` are per unit, ignored ones included."""
-        self.examples += len(labels)
+        self.merge(self.partial(labels, keep, ce, q, pt))
+
+    def partial(self, labels, keep, ce, q, pt) -> "Partial":
+        """The sums of some rows, as :meth:`add` would add them, held apart
+        (a worker's unit). Only the cells the rows touch are kept when there
+        are many classes: a unit of 16 rows over a 256,000-token vocabulary
+        must not cost 40 MB of zeros."""
+        part = Partial(self.n_classes, examples=len(labels))
         if self.sigmoid:
             group = 2 * np.arange(self.n_classes) + labels
-            self.ignored_elements += int((~keep).sum())
-            self.ignored += int((~keep.any(axis=1)).sum())
+            part.ignored_elements = int((~keep).sum())
+            part.ignored = int((~keep.any(axis=1)).sum())
         else:
             group = labels
-            self.ignored += int((~keep).sum())
+            part.ignored = int((~keep).sum())
         if keep.all():
-            self._add(group.reshape(-1), ce.reshape(-1), q.reshape(-1), pt.reshape(-1))
+            group, ce, q, pt = group.reshape(-1), ce.reshape(-1), q.reshape(-1), pt.reshape(-1)
         else:
-            self._add(group[keep], ce[keep], q[keep], pt[keep])
-
-    def _add(self, group: np.ndarray, ce: np.ndarray, q: np.ndarray, pt: np.ndarray):
-        size = self.n_groups * N_BUCKETS
+            group, ce, q, pt = group[keep], ce[keep], q[keep], pt[keep]
         cell = group * N_BUCKETS + core.bucket_of(pt)
+        size = self.n_groups * N_BUCKETS
+        if size > max(COMPACT_CELLS, 4 * len(cell)):  # sparse: few rows, many classes
+            part.cells, cell = np.unique(cell, return_inverse=True)
+            size = len(part.cells)
 
         def sums(weights=None):
-            return np.bincount(cell, weights, minlength=size).reshape(self.n_groups, N_BUCKETS)
+            return np.bincount(cell, weights, minlength=size)
 
-        self.count += sums()
+        part.count = sums()
         with np.errstate(over="ignore"):  # absurd logits (~1e308): caught in figures()
-            self.ce += sums(ce)
-            self.ce2 += sums(ce * ce)
-            for i, factor in enumerate(core.factors(q, self.gammas)):
+            part.ce, part.ce2 = sums(ce), sums(ce * ce)
+            part.focal, part.focal2 = [], []
+            for factor in core.factors(q, self.gammas):
                 f = factor * ce
-                self.focal[i] += sums(f)
-                self.focal2[i] += sums(f * f)
+                part.focal.append(sums(f))
+                part.focal2.append(sums(f * f))
+        return part
 
     def grow(self, n_classes: int):
         """Room for more classes (log-probability input learns its classes
@@ -106,8 +115,19 @@ class Accumulator:
             setattr(self, name, np.pad(a, pad))
         self.n_classes = n_classes
 
-    def merge(self, other: "Accumulator") -> "Accumulator":
+    def merge(self, other: "Accumulator | Partial") -> "Accumulator":
         self.grow(other.n_classes)
+        if isinstance(other, Partial):
+            with np.errstate(over="ignore"):
+                for name in ("count", "ce", "ce2"):
+                    other.add_to(getattr(self, name), getattr(other, name))
+                for i in range(len(self.gammas)):
+                    other.add_to(self.focal[i], other.focal[i])
+                    other.add_to(self.focal2[i], other.focal2[i])
+            self.ignored += other.ignored
+            self.ignored_elements += other.ignored_elements
+            self.examples += other.examples
+            return self
         other.grow(self.n_classes)
         for name in ("count", "ce", "ce2", "focal", "focal2"):
             getattr(self, name).__iadd__(getattr(other, name))
@@ -115,10 +135,6 @@ class Accumulator:
         self.ignored_elements += other.ignored_elements
         self.examples += other.examples
         return self
-
-    def empty(self) -> "Accumulator":
-        """A zero accumulator of the same shape, to fill and merge."""
-        return Accumulator(self.gammas, self.n_classes, self.mode)
 
     # -- reading it
     def by_class(self, a: np.ndarray) -> np.ndarray:
@@ -154,6 +170,33 @@ class Accumulator:
         return np.stack([1.0 - a, a], axis=1).reshape(-1)
 
 
+COMPACT_CELLS = 1 << 16  # beyond this many (group, bucket) cells a partial keeps only its own
+
+
+@dataclass
+class Partial:
+    """Sums of some rows (see :meth:`Accumulator.partial`): dense over every
+    cell, or over ``cells`` only."""
+
+    n_classes: int
+    examples: int = 0
+    ignored: int = 0
+    ignored_elements: int = 0
+    cells: np.ndarray | None = None
+    count: np.ndarray = None
+    ce: np.ndarray = None
+    ce2: np.ndarray = None
+    focal: list = None
+    focal2: list = None
+
+    def add_to(self, target: np.ndarray, sums: np.ndarray):
+        flat = target.reshape(-1)
+        if self.cells is None:
+            flat[:sums.size] += sums
+        else:
+            flat[self.cells] += sums
+
+
 @dataclass
 class Figures:
     """What one (gamma, alpha) cell says about the scored predictions."""
@@ -183,9 +226,11 @@ def _effective(total: float, squares: float):
 
 
 def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean",
-            normalize: str | None = None) -> Figures:
+            normalize: str | None = None, classes: str = "all") -> Figures:
     """Reduce an accumulator for one gamma under ``alpha`` (the alpha in
-    force: a number or one weight per class)."""
+    force: a number or one weight per class). ``classes``: the per-class rows
+    to build: 'all', 'present' (those with a scored unit) or 'none' (a sweep
+    cell; a vocabulary of 128k classes makes that a matter of seconds)."""
     w = acc.group_weights(alpha)[:, None]
     with np.errstate(over="ignore", invalid="ignore"):
         f = w * acc.focal[gamma_index]
@@ -220,7 +265,9 @@ def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean
     positives = acc.positives() if acc.sigmoid else None
     class_focal, class_ce = acc.by_class(f), acc.by_class(acc.ce)
     per_class = []
-    for c in range(counts.size):
+    wanted = range(counts.size) if classes == "all" else \
+        np.flatnonzero(counts).tolist() if classes == "present" else ()
+    for c in wanted:
         n_c = float(counts[c])
         div = 1.0 if reduction == "sum" else n_c
         row = {"index": c, "count": int(n_c),

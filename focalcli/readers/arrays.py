@@ -99,6 +99,12 @@ def _release(arr: np.ndarray, upto_row: int):
 BATCH_BYTES = 64 << 20  # a batch of rows: 65,536 of 80 float32, fewer when wider
 
 
+def power_of_two_below(n: int) -> int:
+    """Batches of a power of two rows tile the scorer's units (also powers
+    of two) exactly: no unit is stitched from two batches, which copies it."""
+    return 1 << max(0, int(n).bit_length() - 1)
+
+
 def array_table(scores: np.ndarray, targets, name: str, fmt: str,
                 classes=None, release=False, batch_rows=BATCH_ROWS) -> Table:
     if scores.ndim not in (1, 2):
@@ -114,7 +120,7 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
         raise InputError(f"has {n} rows of scores but {len(targets)} targets", name)
 
     row_bytes = scores.itemsize * (scores.shape[1] if scores.ndim == 2 else 1)
-    step = max(1, min(batch_rows, BATCH_BYTES // max(1, row_bytes)))
+    step = power_of_two_below(min(batch_rows, BATCH_BYTES // max(1, row_bytes)))
 
     def batches():
         for start in range(0, n, step):
