@@ -187,6 +187,29 @@ def main():
     report.add("score 64x21x512x512 dense: peak memory", seg_res["seg"]["peak_mb"], 400,
                "400 MB budget", 1.0, "MB")
 
+    # language models: 2,048 x 128,256 float32 logits (1 GB), and 50M log-probabilities
+    zv, tv = data.vocab("lm2k", 2048, 128256)
+    lp = data.logprobs("lp50m", 50_000_000)
+    lm = {"lm": [FOCAL, "score", zv, tv, "--format", "json"],
+          "lp": [FOCAL, "score", lp, "--format", "json"],
+          "lp_sweep": [FOCAL, "sweep", lp, "--gammas", "0:5:0.5", "--alphas",
+                       "0.25,0.5,0.75,1", "--format", "json"],
+          "read_table": [VENV_PY, "-c", "import sys, pyarrow.parquet as pq; "
+                                        "pq.read_table(sys.argv[1])", lp]}
+    if peers:
+        lm["lm_torch"] = [peers, "-c", TORCH_SCRIPT, zv, tv]
+    lm_res = interleaved(lm, 3)
+    med.update({k: v["median_s"] for k, v in lm_res.items()})
+    if peers:
+        report.add("score 2048x128256 logits vs PyTorch script", med["lm"], med["lm_torch"],
+                   "PyTorch script", 0.5)
+    report.add("score 2048x128256 logits: peak memory", lm_res["lm"]["peak_mb"], 400,
+               "400 MB budget", 1.0, "MB")
+    report.add("score 50M logprobs Parquet vs read_table", med["lp"], med["read_table"],
+               "pyarrow read_table", 2.0)
+    report.add("sweep 44 cells on 50M logprobs vs one score", med["lp_sweep"], med["lp"],
+               "focal score", 1.2)
+
     if args.big:
         zb, tb = data.npy("z12m", 12_500_000)
         big = interleaved({"big": [FOCAL, "score", zb, tb, "--format", "json"]}, 3)["big"]
