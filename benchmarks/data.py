@@ -21,10 +21,15 @@ def _rows(rng, n, k=K):
     return z, t
 
 
+def _paths(name: str) -> tuple[str, str]:
+    """Where an input ``name`` and its targets live (the folder made)."""
+    os.makedirs(DATA, exist_ok=True)
+    return os.path.join(DATA, f"{name}.npy"), os.path.join(DATA, f"{name}_t.npy")
+
+
 def npy(name: str, n: int, chunk: int = 500_000) -> tuple[str, str]:
     """``name.npy`` (n x 80 float32) and ``name_t.npy`` (int64), written in chunks."""
-    os.makedirs(DATA, exist_ok=True)
-    zp, tp = os.path.join(DATA, f"{name}.npy"), os.path.join(DATA, f"{name}_t.npy")
+    zp, tp = _paths(name)
     if os.path.exists(zp) and os.path.exists(tp):
         return zp, tp
     rng = np.random.default_rng(n)
@@ -71,8 +76,7 @@ def seg(name: str, n: int, c: int, h: int, w: int) -> tuple[str, str]:
     """``name.npy`` (n, c, h, w) float32 segmentation logits, mostly right
     on blobs of classes, and ``name_t.npy`` (n, h, w) uint8 label maps with
     a border of 255 (ignored), as VOC's masks have."""
-    os.makedirs(DATA, exist_ok=True)
-    zp, tp = os.path.join(DATA, f"{name}.npy"), os.path.join(DATA, f"{name}_t.npy")
+    zp, tp = _paths(name)
     if os.path.exists(zp) and os.path.exists(tp):
         return zp, tp
     rng = np.random.default_rng(n * c)
@@ -97,8 +101,7 @@ def seg(name: str, n: int, c: int, h: int, w: int) -> tuple[str, str]:
 
 def vocab(name: str, n: int, v: int) -> tuple[str, str]:
     """``name.npy``: (n, v) float32 logits over a vocabulary, ``name_t.npy`` targets."""
-    os.makedirs(DATA, exist_ok=True)
-    zp, tp = os.path.join(DATA, f"{name}.npy"), os.path.join(DATA, f"{name}_t.npy")
+    zp, tp = _paths(name)
     if os.path.exists(zp) and os.path.exists(tp):
         return zp, tp
     rng = np.random.default_rng(v)

@@ -40,6 +40,16 @@ class Preset:
     arithmetic: str = "exact"        # or "keras"
 
 
+def _background_split(alpha_text: str, who: str) -> AlphaSpec:
+    """One alpha in [0, 1]: class 0 (background) gets 1 - alpha, the others
+    alpha, as Kornia and MONAI's softmax form weigh them."""
+    spec = parse_alpha(alpha_text, "softmax")
+    if spec.kind != "number" or not 0 <= spec.value <= 1:
+        raise OptionError("--alpha", f"{who} takes one alpha in [0, 1] (class 0 gets "
+                          "1 - alpha, the others alpha)")
+    return AlphaSpec("kornia", spec.value)
+
+
 def resolve(like: str | None, mode: str | None, alpha_text: str | None,
             normalize: str | None) -> Preset:
     """The mode, alpha and normalisation in force, from --like and the options
@@ -58,11 +68,8 @@ def resolve(like: str | None, mode: str | None, alpha_text: str | None,
                               "(its binary_focal_loss_with_logits is --like torchvision)")
         if normalize is not None:
             raise OptionError("--normalize", "does not combine with --like kornia")
-        spec = parse_alpha(alpha_text or "0.25", "softmax")
-        if spec.kind != "number" or not 0 <= spec.value <= 1:
-            raise OptionError("--alpha", "--like kornia takes one alpha in [0, 1] "
-                              "(class 0 gets 1 - alpha, the others alpha)")
-        return Preset("softmax", AlphaSpec("kornia", spec.value), "classes")
+        return Preset("softmax", _background_split(alpha_text or "0.25", "--like kornia"),
+                      "classes")
     if like in ("smp", "monai") and normalize is not None:
         raise OptionError("--normalize", f"does not combine with --like {like}")
     if like == "smp":
@@ -71,13 +78,10 @@ def resolve(like: str | None, mode: str | None, alpha_text: str | None,
                               "sigmoid per class; drop --mode softmax")
         return Preset("sigmoid", parse_alpha(alpha_text or "-1", "sigmoid"), None)
     if like == "monai":
-        if mode == "softmax":  # use_softmax=True
-            spec = parse_alpha(alpha_text, "softmax") if alpha_text else AlphaSpec("number", 1.0)
-            if alpha_text and (spec.kind != "number" or not 0 <= spec.value <= 1):
-                raise OptionError("--alpha", "--like monai --mode softmax takes one alpha in "
-                                  "[0, 1] (class 0 gets 1 - alpha, the others alpha)")
-            return Preset("softmax", AlphaSpec("kornia", spec.value) if alpha_text else spec,
-                          "classes")
+        if mode == "softmax":  # use_softmax=True: no alpha unless one is given
+            spec = _background_split(alpha_text, "--like monai --mode softmax") \
+                if alpha_text else AlphaSpec("number", 1.0)
+            return Preset("softmax", spec, "classes")
         return Preset("sigmoid", parse_alpha(alpha_text or "-1", "sigmoid"), None)
     mode = mode or "softmax"
     default = "0.25" if mode == "softmax" else "-1"  # binary: no class balancing
