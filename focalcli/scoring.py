@@ -29,7 +29,7 @@ BLOCK_ELEMENTS = 1 << 19  # ~2 MB of float32: fits a core's cache beside its buf
 UNIT_ELEMENTS = 6 << 20  # a unit's scores: at most 24 MB of float32, however wide the rows
 
 
-LOGPROB_UNIT = 1 << 20  # tokens per unit when the scores are log-probabilities
+LOGPROB_UNIT = 1 << 18  # tokens per unit when the scores are log-probabilities
 
 
 def block_rows_for(k: int) -> int:
