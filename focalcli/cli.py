@@ -11,11 +11,12 @@ import click
 
 from . import __version__
 from .alpha import AlphaSpec, alpha_in_force, parse_alpha
-from .errors import ExitStatus, FocalError, OptionError, Terminated, printable, terminating_signals
+from .errors import (ExitStatus, FocalError, InputError, OptionError, Terminated, printable,
+                     terminating_signals)
 from .lists import parse_list
 from .peers import PEERS, resolve
 
-FORMATS = click.Choice(["table", "json", "csv"])
+FORMATS = click.Choice(["table", "json", "csv", "markdown"])
 
 
 class FiniteFloat(click.ParamType):
@@ -57,10 +58,15 @@ CLASSES = ClassCount()
 
 
 def input_options(f):
-    """The input, mode and ignore options shared by `score` and `sweep`."""
+    """PREDICTIONS [TARGETS] and the options of every scoring command."""
+    f = scoring_options(f)
+    f = click.argument("targets", required=False, type=click.Path(allow_dash=True))(f)
+    return click.argument("predictions", type=click.Path(allow_dash=True))(f)
+
+
+def scoring_options(f):
+    """The input, mode and ignore options shared by `score`, `sweep` and `compare`."""
     decorators = [
-        click.argument("predictions", type=click.Path(allow_dash=True)),
-        click.argument("targets", required=False, type=click.Path(allow_dash=True)),
         click.option("--input-format", metavar="FMT",
                      help="Format of PREDICTIONS (npy, npz, csv, tsv, json, jsonl, parquet; "
                           "add .gz for compressed text); default: from the extension, or "
@@ -559,6 +565,118 @@ def _alpha_items(text, mode) -> list[AlphaSpec]:
                 seen.add(spec.label())
                 specs.append(spec)
     return specs
+
+
+@cli.command()
+@click.argument("baseline", type=click.Path(allow_dash=True))
+@click.argument("candidate", type=click.Path(allow_dash=True))
+@click.argument("targets", required=False, type=click.Path(allow_dash=True))
+@scoring_options
+@click.option("--gamma", type=FINITE, default=2.0, show_default=True,
+              help="Focusing parameter, >= 0.")
+@click.option("--alpha", metavar="VALUE",
+              help="As in score: a number, one weight per class, or a strategy.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="table, json, csv (per class), or markdown (a pull-request comment).")
+@click.option("--top", type=click.IntRange(0), default=10, show_default=True, metavar="N",
+              help="The N examples that got worse most.")
+@click.option("--bootstrap", "resamples", type=click.IntRange(0, 100_000), default=1000,
+              show_default=True, metavar="B", help="Paired bootstrap resamples (0: none).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the bootstrap: the same seed gives the same interval.")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True, help="Level of the interval.")
+@click.option("--threshold", type=click.FloatRange(0), default=1e-3, show_default=True,
+              help="A per-example focal loss change beyond this is 'harder' or 'easier'.")
+@click.option("--ids", "ids", type=click.Choice(["exact", "intersect"]), default="exact",
+              show_default=True,
+              help="With ids on both sides: every id in both (exact), or drop and count "
+                   "the ids in one only (intersect).")
+@click.option("--max-increase", type=FINITE, metavar="X",
+              help="Gate: exit 1 when the mean loss rises by more than X.")
+@click.option("--max-rel-increase", type=FINITE, metavar="PCT",
+              help="Gate: exit 1 when the mean loss rises by more than PCT percent.")
+@click.option("--per-class", is_flag=True, help="Apply the gates to every class too.")
+@click.option("--metric", type=click.Choice(["focal", "ce"]), default="focal",
+              show_default=True, help="The loss the gates look at.")
+@click.option("--significant", is_flag=True,
+              help="A gate fails only when the interval excludes zero too.")
+def compare(baseline, candidate, targets, input_format, targets_format, class_names,
+            target_col, id_col, class_axis, logprobs, logprob_col, shift, mode, like, probs,
+            ignore_index, reduction, normalize, threads, traceback, gamma, alpha, fmt, top,
+            resamples, seed, level, threshold, ids, max_increase, max_rel_increase,
+            per_class, metric, significant):
+    """Did the candidate model get worse than the baseline, where, and is it real?
+
+    BASELINE and CANDIDATE are two models' predictions on the same examples (any
+    format score reads), paired by row, or by id when both have ids. BASELINE may
+    be a summary saved with `focal score --format json` (aggregates only).
+
+    \b
+    Examples:
+      focal compare base.npy cand.npy labels.npy
+      focal compare base.npy cand.npy labels.npy --max-rel-increase 2 --significant
+      focal compare baseline.json cand.csv --format markdown > comment.md
+    """
+    from . import compare as cmp
+    from .report import score_summary
+    from .scoring import Settings
+    preset = _preset(like, mode, alpha, normalize, reduction)
+    mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
+    opened = dict(input_format=input_format, targets_format=targets_format,
+                  target_col=target_col, id_col=id_col, class_axis=class_axis,
+                  class_names=class_names, shift=shift, logprobs=logprobs,
+                  logprob_col=logprob_col)
+    saved = cmp.saved_summary(baseline)
+
+    def side(path, on_rows):
+        table, target_file, sources = _open_inputs(path, targets, **opened)
+        settings = Settings(mode=mode, probs=probs or table.probs, ignore_index=ignore_index,
+                            gammas=(gamma,), arithmetic=preset.arithmetic, threads=threads,
+                            logprobs=_logprob_mode(table, target_file, mode, probs, like,
+                                                   [spec]))
+        row_alpha = _row_alpha(spec, table, target_file, settings, mode, on_rows is not None)
+        outcome = _score_pass(table, target_file, settings, row_alpha, on_rows)
+        sources["like"] = like
+        return outcome, score_summary(outcome, spec=spec, mode=mode, gamma=gamma,
+                                      reduction=reduction, normalize=normalize,
+                                      sources=sources, classes="all")
+
+    pairing = None
+    if saved is None:
+        pairing = cmp.Pairing(by_id=False, intersect=ids == "intersect", n_classes=None,
+                              threshold=threshold, top=top,
+                              names=(_display(baseline), _display(candidate)))
+        base_outcome, base_doc = side(baseline, pairing.add_baseline)
+        if mode == "softmax" and base_outcome.dense is None:
+            pairing.enable_classes(base_outcome.n_classes)
+        cand_outcome, cand_doc = side(candidate, pairing.add_candidate)
+        pairing.finish()
+    else:
+        cand_outcome, cand_doc = side(candidate, None)
+        cmp.check_summary(saved, _display(baseline), cand_doc)
+        base_doc = saved
+    if (base_doc["classes"], base_doc["class_names"]) != \
+            (cand_doc["classes"], cand_doc["class_names"]):
+        raise InputError(f"has {cand_doc['classes']} classes "
+                         f"{cand_doc['class_names'][:5]}... where {_display(baseline)} has "
+                         f"{base_doc['classes']} {base_doc['class_names'][:5]}...",
+                         _display(candidate))
+    doc = cmp.build(base_doc, cand_doc, pairing, resamples=resamples, seed=seed, level=level)
+    doc["gates"] = cmp.gates(doc, max_increase=max_increase,
+                             max_rel_increase=max_rel_increase, per_class=per_class,
+                             metric=metric, significant=significant)
+    _print_doc(doc, "compare", fmt)
+    for failure in doc["gates"]["failures"]:
+        click.echo(f"focal: gate failed: {failure['gate']} on {printable(failure['where'])}: "
+                   f"{failure['metric']} {failure['value']!r} > {failure['limit']!r}",
+                   err=True)
+    return ExitStatus.OK if doc["gates"]["passed"] else ExitStatus.GATE_FAILED
+
+
+def _display(path: str) -> str:
+    from .readers import display_name
+    return display_name(path)
 
 
 @cli.command()

@@ -374,3 +374,49 @@ class MapPlot:
         fig.tight_layout()
         save_figure(fig, self.path, self.refuse)
         plt.close(fig)
+
+
+def compare_table(doc: dict, stream=None, classes: int = 10):
+    out = console(stream)
+    b, c, d = doc["baseline"], doc["candidate"], doc["delta"]
+    out.print(f"[bold]focal compare[/bold]  {_safe(b['predictions'])} -> "
+              f"{_safe(c['predictions'])}")
+    iv = doc["interval"]
+    noise = "" if iv is None else (
+        f"   {int(100 * iv['level'])}% interval [{_fmt(iv['low'], 4)}, "
+        f"{_fmt(iv['high'], 4)}] ({iv['resamples']} resamples)")
+    out.print(f"mean focal loss {_fmt(b['focal'], 6)} -> {_fmt(c['focal'], 6)}   delta "
+              f"[bold]{_fmt(d['focal'], 4)}[/bold] ({_pct(d['focal_rel'])}){noise}")
+    out.print(f"cross-entropy   {_fmt(b['ce'], 6)} -> {_fmt(c['ce'], 6)}   delta "
+              f"{_fmt(d['ce'], 4)} ({_pct(d['ce_rel'])})")
+    if doc.get("movement"):
+        m = doc["movement"]
+        out.print(f"{m['paired']:,} examples paired: {m['harder']:,} harder, {m['easier']:,} "
+                  f"easier by more than {m['threshold']:g}"
+                  + (f"; {m['dropped']:,} not in both, dropped" if m["dropped"] else ""))
+    out.print()
+    moved = sorted((r for r in doc["per_class"] if r["delta"] is not None),
+                   key=lambda r: -abs(r["delta"]))[:classes]
+    table = _table(f"Classes that moved most (of {len(doc['per_class'])})",
+                   ["class", "count", "baseline", "candidate", "delta", "interval"])
+    for r in moved:
+        iv = r["interval"]
+        table.add_row(_fmt(r["class"]), f"{r['count']:,}", _fmt(r["baseline"]),
+                      _fmt(r["candidate"]), _fmt(r["delta"]),
+                      "-" if iv is None else f"[{_fmt(iv['low'], 3)}, {_fmt(iv['high'], 3)}]")
+    _show(out, table)
+    if doc.get("worse"):
+        out.print()
+        keys = [k for k in ("index", "id", "class") if k in doc["worse"][0]]
+        table = _table(f"Top {len(doc['worse'])} examples that got worse",
+                       keys + ["p_t before", "p_t after", "focal before", "focal after"])
+        for r in doc["worse"]:
+            table.add_row(*(_fmt(r[k]) for k in keys), _fmt(r["p_t_baseline"]),
+                          _fmt(r["p_t_candidate"]), _fmt(r["focal_baseline"]),
+                          _fmt(r["focal_candidate"]))
+        _show(out, table)
+    gates = doc["gates"]
+    if gates["active"]:
+        out.print()
+        out.print("[bold]gates passed[/bold]" if gates["passed"] else
+                  f"[bold red]{len(gates['failures'])} gate(s) failed[/bold red]")

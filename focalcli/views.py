@@ -18,7 +18,8 @@ def dumps(doc: dict) -> str:
     """Indented for people; compact when the document is large (a summary of
     a million classes would spend longer indenting than scoring)."""
     doc = clean(doc)
-    big = len(doc.get("per_class", ())) > 1000 or len(doc.get("grid", ())) > 1000
+    big = len(doc.get("per_class", ())) > 1000 or len(doc.get("grid", ())) > 1000 or \
+        len(doc.get("candidate", {}).get("per_class", ())) > 1000
     return json.dumps(doc, indent=None if big else 2) + "\n"
 
 
@@ -45,15 +46,132 @@ def score_csv(doc: dict) -> str:
     return csv_text(rows, SCORE_COLUMNS)
 
 
-_CSV = {"score": score_csv,
-        "sweep": lambda doc: csv_text(doc["grid"], GRID_COLUMNS),
-        "curve": lambda doc: csv_text(doc["rows"], CURVE_COLUMNS)}
-
-
 def text(doc: dict, kind: str, fmt: str) -> str:
-    """``doc`` (a ``kind`` of document: score, sweep, curve) as ``fmt`` text."""
+    """``doc`` (a ``kind`` of document: score, sweep, curve, compare) as
+    ``fmt`` text: json, csv or markdown."""
     if fmt == "json":
         return dumps(doc)
-    if fmt == "csv":
-        return _CSV[kind](doc)
-    raise ValueError(f"no {fmt} view of a {kind} document")
+    views = {("score", "csv"): score_csv,
+             ("sweep", "csv"): lambda d: csv_text(d["grid"], GRID_COLUMNS),
+             ("curve", "csv"): lambda d: csv_text(d["rows"], CURVE_COLUMNS),
+             ("compare", "csv"): compare_csv,
+             ("score", "markdown"): score_markdown,
+             ("sweep", "markdown"): sweep_markdown,
+             ("compare", "markdown"): compare_markdown}
+    if (kind, fmt) not in views:
+        raise ValueError(f"no {fmt} view of a {kind} document")
+    return views[(kind, fmt)](doc)
+
+
+# ---------------------------------------------------------------- Markdown
+
+def _md_number(v, digits: int = 6) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def _md_pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def _md_cell(v) -> str:
+    """Text from the input in a table cell: pipes and line breaks escaped."""
+    return str(v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def score_markdown(doc: dict) -> str:
+    red = "sum / positives" if doc.get("normalize") == "positives" else doc["reduction"]
+    out = [f"**focal score** `{_md_cell(doc['predictions'])}`: {red} focal loss "
+           f"**{_md_number(doc['focal'])}**, cross-entropy {_md_number(doc['ce'])}, "
+           f"focal / CE {_md_number(doc['ratio'], 4)} ({doc['n']:,} {doc['unit']}s, "
+           f"gamma {doc['gamma']:g}, alpha {doc['alpha_spec']})\n",
+           md_table(["class", "count", "focal", "CE", "share of focal"],
+                    [[r["class"], f"{r['count']:,}", _md_number(r["focal"], 4),
+                      _md_number(r["ce"], 4), _md_pct(r["share"])]
+                     for r in doc["per_class"]]),
+           md_table(["p_t", "count", "share of CE", "share of focal"],
+                    [[b["p_t"], f"{b['count']:,}", _md_pct(b["ce_share"]),
+                      _md_pct(b["focal_share"])] for b in doc["buckets"]])]
+    return "\n".join(out)
+
+
+def sweep_markdown(doc: dict) -> str:
+    cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
+    rows = [[f"{g:g}"] + [_md_number(cells[(g, a)]["focal"], 4) for a in doc["alphas"]]
+            for g in doc["gammas"]]
+    return (f"**focal sweep** `{_md_cell(doc['predictions'])}`: {doc['reduction']} focal loss, "
+            f"rows gamma, columns alpha\n\n" + md_table(["gamma"] + doc["alphas"], rows))
+
+
+def compare_markdown(doc: dict, classes: int = 10) -> str:
+    """A pull-request comment: the verdict, the overall table, the classes
+    that moved most, and the examples that got worse most."""
+    gates, d = doc["gates"], doc["delta"]
+    iv = doc["interval"]
+    if gates["active"]:
+        verdict = "✅ **passed**" if gates["passed"] else "❌ **failed**: " + "; ".join(
+            f"{f['gate']} on {f['where']} ({f['metric']} {_md_number(f['value'], 4)} > "
+            f"{_md_number(f['limit'], 4)})" for f in gates["failures"])
+    else:
+        verdict = "no gates set"
+    change = "worse" if (d["focal"] or 0) > 0 else "better"
+    noise = "" if iv is None else (
+        f"; {int(100 * iv['level'])}% interval [{_md_number(iv['low'], 4)}, "
+        f"{_md_number(iv['high'], 4)}]" + (", more than noise" if iv["low"] > 0 or
+                                            iv["high"] < 0 else ", within noise"))
+    out = [f"### focal compare: {verdict}\n",
+           f"Mean focal loss {_md_number(doc['baseline']['focal'], 6)} → "
+           f"{_md_number(doc['candidate']['focal'], 6)} ({change} by "
+           f"{_md_number(d['focal'], 4)}{noise}).\n",
+           md_table(["", "baseline", "candidate", "delta", "relative"],
+                    [["focal", _md_number(doc["baseline"]["focal"]),
+                      _md_number(doc["candidate"]["focal"]), _md_number(d["focal"], 4),
+                      _md_pct(d["focal_rel"])],
+                     ["CE", _md_number(doc["baseline"]["ce"]),
+                      _md_number(doc["candidate"]["ce"]), _md_number(d["ce"], 4),
+                      _md_pct(d["ce_rel"])]])]
+    moved = sorted((r for r in doc["per_class"] if r["delta"] is not None),
+                   key=lambda r: -abs(r["delta"]))[:classes]
+    if moved:
+        out.append(f"**Classes that moved most** (of {len(doc['per_class'])})\n")
+        out.append(md_table(["class", "count", "baseline", "candidate", "delta", "interval"],
+                            [[r["class"], f"{r['count']:,}", _md_number(r["baseline"], 4),
+                              _md_number(r["candidate"], 4), _md_number(r["delta"], 4),
+                              "–" if r["interval"] is None else
+                              f"[{_md_number(r['interval']['low'], 3)}, "
+                              f"{_md_number(r['interval']['high'], 3)}]"] for r in moved]))
+    if doc.get("worse"):
+        out.append(f"**Examples that got worse most** (of {doc['movement']['harder']:,} "
+                   f"harder, {doc['movement']['easier']:,} easier)\n")
+        keys = [k for k in ("index", "id", "class") if k in doc["worse"][0]]
+        out.append(md_table(keys + ["p_t before", "p_t after", "focal before", "focal after"],
+                            [[r[k] for k in keys] + [_md_number(r["p_t_baseline"], 4),
+                                                     _md_number(r["p_t_candidate"], 4),
+                                                     _md_number(r["focal_baseline"], 4),
+                                                     _md_number(r["focal_candidate"], 4)]
+                             for r in doc["worse"]]))
+    return "\n".join(out)
+
+
+def compare_csv(doc: dict) -> str:
+    cols = ["class", "count", "baseline", "candidate", "delta", "delta_rel", "low", "high"]
+    rows = [{**{c: r.get(c) for c in cols},
+             "low": r["interval"]["low"] if r["interval"] else None,
+             "high": r["interval"]["high"] if r["interval"] else None}
+            for r in doc["per_class"]]
+    iv = doc["interval"]
+    rows.append({"class": "all", "count": doc["candidate"]["n"],
+                 "baseline": doc["baseline"]["focal"], "candidate": doc["candidate"]["focal"],
+                 "delta": doc["delta"]["focal"], "delta_rel": doc["delta"]["focal_rel"],
+                 "low": iv["low"] if iv else None, "high": iv["high"] if iv else None})
+    return csv_text(rows, cols)
