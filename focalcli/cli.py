@@ -329,7 +329,7 @@ def cli(traceback):
       focal curve --gammas 0,0.5,1,2,5
       python predict.py | focal score - --input-format csv --format json | jq .focal
 
-    Exit codes: 0 ok, 1 a --fail-above gate failed, 2 usage error or bad input,
+    Exit codes: 0 ok, 1 a gate failed (--fail-above, compare), 2 usage error or bad input,
     3 internal error (a bug).
     """
 

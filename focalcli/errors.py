@@ -11,7 +11,7 @@ class ExitStatus(enum.IntEnum):
     """Every exit code `focal` uses. A gate (1) is distinct from an error (2, 3)."""
 
     OK = 0
-    GATE_FAILED = 1  # only --fail-above
+    GATE_FAILED = 1  # only a gate: score --fail-above, compare --max-increase ...
     BAD_INPUT = 2  # usage errors and bad input
     INTERNAL = 3  # a bug
     INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
