@@ -37,10 +37,10 @@ $(PEERS)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(PEERS)
 	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 keras kornia -e '.[dev]'
-	# MONAI and segmentation_models_pytorch need only torch and numpy for their
+	# MONAI, segmentation_models_pytorch and torchmetrics need only torch and numpy for their
 	# losses; --no-deps keeps pip from touching torch (smp's encoders would
 	# pull torchvision and timm, which do not install beside this torch)
-	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps monai segmentation-models-pytorch
+	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps monai segmentation-models-pytorch torchmetrics lightning-utilities
 	touch $@
 
 test-peers: $(PEERS)/.installed

@@ -110,6 +110,10 @@ def scoring_options(f):
                      show_default=True,
                      help="sigmoid: divide the summed loss by the number of positive "
                           "labels (RetinaNet) instead of the N*K elements."),
+        click.option("--bins", type=click.IntRange(0, 1000), default=15, show_default=True,
+                     metavar="N", help="Calibration bins of equal width (0: no calibration)."),
+        click.option("--temperature", type=FINITE, default=1.0, show_default=True,
+                     metavar="T", help="Divide the logits by T before everything."),
         click.option("--threads", type=click.IntRange(0, 256), default=0, metavar="N",
                      help="Threads for the arithmetic (default 0: every core)."),
         click.option("--traceback", is_flag=True, hidden=True),
@@ -175,6 +179,15 @@ def _preset(like, mode, alpha, normalize, reduction):
     if preset.normalize == "positives" and preset.mode != "sigmoid":
         raise OptionError("--normalize", "positives applies to --mode sigmoid only")
     return preset
+
+
+def _temperature(t: float, probs: bool, table) -> float:
+    if t <= 0:
+        raise OptionError("--temperature", f"must be > 0, got {t}")
+    if t != 1.0 and (probs or table.logprobs):
+        raise OptionError("--temperature", "divides logits; the scores here are "
+                          + ("log-probabilities" if table.logprobs else "probabilities"))
+    return t
 
 
 def _logprob_mode(table, target_file, mode, probs, like, specs) -> bool:
@@ -358,8 +371,8 @@ def cli(traceback):
               help="Exit 1 when the reduced focal loss is above X (or nothing was scored).")
 def score(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
-          ignore_index, reduction, normalize, threads, traceback, gamma, alpha, fmt,
-          per_example, output, top, map_path, classes, fail_above):
+          ignore_index, reduction, normalize, bins, temperature, threads, traceback, gamma,
+          alpha, fmt, per_example, output, top, map_path, classes, fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
 
     PREDICTIONS holds logits (or probabilities with --probs), one row per example:
@@ -392,7 +405,8 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
-                        arithmetic=preset.arithmetic, threads=threads,
+                        arithmetic=preset.arithmetic, threads=threads, bins=bins,
+                        temperature=_temperature(temperature, probs, table),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                [spec]))
     alpha = _row_alpha(spec, table, target_file, settings, mode,
@@ -492,8 +506,8 @@ def _print_doc(doc, kind, fmt, **table_options):
 @click.option("--plot", metavar="FILE", help="Draw the grid to FILE (.png or .svg).")
 def sweep(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
-          ignore_index, reduction, normalize, threads, traceback, gammas, alphas, fmt, output,
-          plot):
+          ignore_index, reduction, normalize, bins, temperature, threads, traceback, gammas,
+          alphas, fmt, output, plot):
     """The same scoring over a grid of gamma and alpha, reading the input once.
 
     \b
@@ -524,7 +538,8 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
                         gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
-                        threads=threads,
+                        threads=threads, bins=0,
+                        temperature=_temperature(temperature, probs, table),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like, specs))
     outcome = _score_pass(table, target_file, settings)
     for spec in specs:
@@ -603,9 +618,9 @@ def _alpha_items(text, mode) -> list[AlphaSpec]:
               help="A gate fails only when the interval excludes zero too.")
 def compare(baseline, candidate, targets, input_format, targets_format, class_names,
             target_col, id_col, class_axis, logprobs, logprob_col, shift, mode, like, probs,
-            ignore_index, reduction, normalize, threads, traceback, gamma, alpha, fmt, top,
-            resamples, seed, level, threshold, ids, max_increase, max_rel_increase,
-            per_class, metric, significant):
+            ignore_index, reduction, normalize, bins, temperature, threads, traceback, gamma,
+            alpha, fmt, top, resamples, seed, level, threshold, ids, max_increase,
+            max_rel_increase, per_class, metric, significant):
     """Did the candidate model get worse than the baseline, where, and is it real?
 
     BASELINE and CANDIDATE are two models' predictions on the same examples (any
@@ -633,6 +648,8 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
         table, target_file, sources = _open_inputs(path, targets, **opened)
         settings = Settings(mode=mode, probs=probs or table.probs, ignore_index=ignore_index,
                             gammas=(gamma,), arithmetic=preset.arithmetic, threads=threads,
+                            bins=bins,
+                            temperature=_temperature(temperature, probs or table.probs, table),
                             logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                    [spec]))
         row_alpha = _row_alpha(spec, table, target_file, settings, mode, on_rows is not None)

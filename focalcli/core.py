@@ -149,6 +149,27 @@ def logprob_parts(logprob: np.ndarray):
     return -lp, -np.expm1(lp)
 
 
+def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, probs: bool = False):
+    """Confidence of the top label and whether it is the target, per row
+    (the first maximum wins ties, as torch's argmax). From logits the
+    confidence is ``exp((z_max - z_t) - ce)``: exactly p_t when the target is
+    the top label, with no second exponential over the row."""
+    z = logits.reshape(len(logits), -1)
+    top = z.argmax(axis=1)
+    rows = np.arange(len(z))
+    if probs:
+        return z[rows, top].astype(np.float64), top == targets
+    gap = z[rows, top].astype(np.float64) - z[rows, targets].astype(np.float64)
+    return np.exp(gap - ce), top == targets
+
+
+def binary_confidence(q: np.ndarray, labels: np.ndarray):
+    """Sigmoid elements in torchmetrics' binary form: the confidence is the
+    positive-class probability, correct when ``round(p)`` (p > 0.5) is the label."""
+    p = np.where(labels, 1.0 - q, q)
+    return p, labels == (p > 0.5)
+
+
 def parts_from_pt(pt: np.ndarray, q: np.ndarray):
     """CE and ``1 - p_t`` from a probability and its exact complement."""
     # -log1p(-q) keeps the digits of a p_t near 1; -log(p_t) those of a small p_t

@@ -115,6 +115,9 @@ def score_table(doc: dict, stream=None, classes=None):
         table.add_row(b["p_t"], f"{b['count']:,}", _pct(b["ce_share"]),
                       _pct(b["focal_share"]))
     _show(out, table)
+    if doc.get("calibration"):
+        out.print()
+        _calibration(out, doc["calibration"])
     if doc.get("top"):
         out.print()
         first = doc["top"][0]
@@ -123,6 +126,29 @@ def score_table(doc: dict, stream=None, classes=None):
         for row in doc["top"]:
             table.add_row(*(_fmt(row[k], 6) for k in keys))
         _show(out, table)
+
+
+def _calibration(out, cal: dict):
+    """A compact reliability diagram: accuracy against confidence per bin."""
+    out.print(f"[bold]Calibration (top label, {cal['n_bins']} bins)[/bold]  ECE "
+              f"{_fmt(cal['ece'])}   MCE {_fmt(cal['mce'])}   adaptive ECE "
+              f"{_fmt(cal['adaptive_ece'])}   accuracy {_pct(cal['accuracy'])}   mean "
+              f"confidence {_pct(cal['confidence'])}")
+    table = _table("", ["confidence", "count", "mean conf.", "accuracy", "gap",
+                        "accuracy (#) and mean confidence (|)"])
+    table.columns[-1].justify = "left"
+    width = 24
+    for b in cal["bins"]:
+        if not b["count"]:
+            continue
+        bar = "#" * int(round(width * b["accuracy"]))
+        mark = int(round(width * b["confidence"]))
+        line = (bar + " " * width)[:width]
+        line = line[:mark] + "|" + line[mark + 1:] if mark < width else line + "|"
+        table.add_row(f"({b['low']:.2f}, {b['high']:.2f}]", f"{b['count']:,}",
+                      _fmt(b["confidence"], 3), _fmt(b["accuracy"], 3),
+                      _fmt(b["accuracy"] - b["confidence"], 2), _safe(line))
+    out.print(table)
 
 
 def sweep_table(doc: dict, stream=None):

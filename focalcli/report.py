@@ -104,6 +104,8 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
            "per_class": pick_classes([{"class": r.pop("class"), **r} for r in fig.per_class],
                                      classes),
            "buckets": fig.buckets}
+    if outcome.acc.calibration is not None:
+        doc["calibration"] = outcome.acc.calibration.figures()
     return doc
 
 

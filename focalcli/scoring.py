@@ -58,6 +58,8 @@ class Settings:
     threads: int = 0           # 0: every core
     block_rows: int | None = None  # None: block_rows_for(K)
     logprobs: bool = False     # the one score per row is the target's log-probability
+    bins: int = 15             # calibration bins (0: no calibration)
+    temperature: float = 1.0   # logits are divided by it before everything
 
 
 @dataclass
@@ -191,6 +193,9 @@ class Scorer:
 
     def _start_rows(self):
         self.acc = Accumulator(tuple(self.s.gammas), self.k, self.s.mode)
+        if self.s.bins and not self.s.logprobs and self.s.arithmetic == "exact":
+            from .calibration import Calibration
+            self.acc.calibration = Calibration(self.s.bins)
         self.examples = None
         if self.s.logprobs and self.table.group_col and \
                 (self.on_rows is not None or self.top_n):
@@ -261,6 +266,8 @@ class Scorer:
         where = Where(self.table.name, batch.start, batch.lines, self.dense)
         if not np.issubdtype(scores.dtype, np.floating):
             scores = scores.astype(np.float64)
+        if self.s.temperature != 1.0:
+            scores = np.divide(scores, self.s.temperature, dtype=core.as_float(scores).dtype)
         if self.targets is not None:
             raw = self.cursor.take(batch.start, len(scores), self.table.name)
             twhere = Where(self.targets.name, batch.start, dense=self.dense,
@@ -306,13 +313,24 @@ class Scorer:
         parts = self._parts()
         ce = np.empty(y.shape)
         q = np.empty(y.shape)
+        calibrate = self.acc.calibration is not None
+        if calibrate:
+            confidence, correct = np.empty(y.shape), np.empty(y.shape, bool)
         for b in range(0, hi - lo, block):
             zb = z[b:b + block]
             self._check(zb, where, lo + b)
-            ce[b:b + block], q[b:b + block] = parts(zb, y[b:b + block])
+            rows = slice(b, b + block)
+            ce[rows], q[rows] = parts(zb, y[rows])
+            if calibrate and softmax:
+                confidence[rows], correct[rows] = core.top_label(zb, y[rows], ce[rows],
+                                                                 self.s.probs)
+        if calibrate and not softmax:
+            confidence, correct = core.binary_confidence(q, y)
         # p_t for the buckets: 1 - q is within an ulp of exp(-ce) near every edge
         pt = 1.0 - q
         acc = self.acc.partial(y, m, ce, q, pt)
+        if calibrate:
+            acc.calibration = self.acc.calibration.part(confidence[m], correct[m])
         cols = None
         if self.on_rows is not None or self.top_n or self.on_positions is not None:
             exact_pt = np.exp(-ce) if softmax and not self.s.probs and \

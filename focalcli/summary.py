@@ -41,6 +41,7 @@ class Accumulator:
     ignored: int = 0           # examples with nothing scored
     ignored_elements: int = 0  # sigmoid: single elements left out
     examples: int = 0          # rows seen, ignored or not
+    calibration: object = None  # calibration.Calibration, when it is asked for
 
     def __post_init__(self):
         shape = (self.n_groups, N_BUCKETS)
@@ -118,6 +119,8 @@ class Accumulator:
     def merge(self, other: "Accumulator | Partial") -> "Accumulator":
         self.grow(other.n_classes)
         if isinstance(other, Partial):
+            if other.calibration is not None and self.calibration is not None:
+                self.calibration.merge(other.calibration)
             with np.errstate(over="ignore"):
                 for name in ("count", "ce", "ce2"):
                     other.add_to(getattr(self, name), getattr(other, name))
@@ -188,6 +191,7 @@ class Partial:
     ce2: np.ndarray = None
     focal: list = None
     focal2: list = None
+    calibration: object = None
 
     def add_to(self, target: np.ndarray, sums: np.ndarray):
         flat = target.reshape(-1)

@@ -217,3 +217,27 @@ def test_dense_like_monai(dense_case):
     soft = focal_json("score", *files, "--like", "monai", "--mode", "softmax")
     want = FocalLoss(to_onehot_y=True, use_softmax=True)(torch.from_numpy(z), target).item()
     assert soft["focal"] == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize("bins", [15, 7])
+def test_calibration_against_torchmetrics(softmax_case, bins):
+    from torchmetrics.functional.classification import (binary_calibration_error,
+                                                        multiclass_calibration_error)
+    kind, z, t, files = softmax_case
+    doc = focal_json("score", *files, "--bins", bins)["calibration"]
+    p = torch.softmax(torch.from_numpy(z), 1)
+    k = z.shape[1]
+    want = multiclass_calibration_error(p, torch.from_numpy(t), num_classes=k, n_bins=bins)
+    assert doc["ece"] == pytest.approx(want.item(), rel=1e-6)
+    mce = multiclass_calibration_error(p, torch.from_numpy(t), num_classes=k, n_bins=bins,
+                                       norm="max")
+    assert doc["mce"] == pytest.approx(mce.item(), rel=1e-6)
+
+
+def test_binary_calibration_against_torchmetrics(sigmoid_case):
+    from torchmetrics.functional.classification import binary_calibration_error
+    kind, x, y, files = sigmoid_case
+    doc = focal_json("score", *files, "--mode", "sigmoid")["calibration"]
+    want = binary_calibration_error(torch.sigmoid(torch.from_numpy(x)).reshape(-1),
+                                    torch.from_numpy(y).reshape(-1).long(), n_bins=15)
+    assert doc["ece"] == pytest.approx(want.item(), rel=1e-6)

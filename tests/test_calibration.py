@@ -1,0 +1,86 @@
+"""Calibration of the top label: ECE, MCE, adaptive ECE and accuracy against
+torchmetrics' rule written out here (its _binning_bucketize: float32
+linspace edges, a confidence in bin i when edge[i] < c <= edge[i + 1]), and
+--temperature against dividing the logits by hand."""
+import numpy as np
+import pytest
+
+from conftest import focal, sample
+from focalcli.errors import ExitStatus
+
+DIGITS = [sample("digits.npy"), sample("digits_targets.npy")]
+
+
+def written_out(conf, correct, n_bins=15):
+    edges = np.linspace(0, 1, n_bins + 1, dtype=np.float32).astype(np.float64)
+    index = np.searchsorted(edges, conf, side="left") - 1
+    count = np.bincount(index, minlength=n_bins)
+    with np.errstate(invalid="ignore"):
+        acc = np.nan_to_num(np.bincount(index, correct, minlength=n_bins) / count)
+        mean = np.nan_to_num(np.bincount(index, conf, minlength=n_bins) / count)
+    gap = np.abs(acc - mean)
+    return (gap * count).sum() / len(conf), gap.max()
+
+
+def adaptive(conf, correct, n_bins=15):
+    order = np.argsort(conf)
+    total = 0.0
+    for part in np.array_split(order, n_bins):
+        total += abs(correct[part].sum() - conf[part].sum())
+    return total / len(conf)
+
+
+def softmax_conf(z, t):
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    return p.max(1), (p.argmax(1) == t).astype(float)
+
+
+@pytest.mark.parametrize("bins", [15, 10])
+def test_softmax_ece_and_mce(bins):
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    doc = focal("score", *DIGITS, "--bins", bins, "--format", "json").json()["calibration"]
+    conf, correct = softmax_conf(z, t)
+    ece, mce = written_out(conf, correct, bins)
+    assert doc["ece"] == pytest.approx(ece, rel=1e-12)
+    assert doc["mce"] == pytest.approx(mce, rel=1e-12)
+    assert doc["accuracy"] == pytest.approx(correct.mean(), rel=1e-15)
+    assert doc["adaptive_ece"] == pytest.approx(adaptive(conf, correct, bins), abs=2e-3)
+    assert doc["n_bins"] == bins and sum(b["count"] for b in doc["bins"]) == len(t)
+
+
+def test_temperature_divides_the_logits(tmp_path):
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    np.save(tmp_path / "cool.npy", z / 2.5)
+    a = focal("score", *DIGITS, "--temperature", "2.5", "--format", "json").json()
+    b = focal("score", tmp_path / "cool.npy", DIGITS[1], "--format", "json").json()
+    assert a["focal"] == pytest.approx(b["focal"], rel=1e-14)
+    assert a["calibration"]["ece"] == pytest.approx(b["calibration"]["ece"], rel=1e-12)
+    r = focal("score", *DIGITS, "--temperature", "0")
+    assert r.code == ExitStatus.BAD_INPUT and "--temperature: must be > 0" in r.err
+
+
+def test_sigmoid_is_the_binary_form(tmp_path, rng):
+    x = rng.normal(scale=2, size=(400, 3))
+    y = (rng.random((400, 3)) < 0.3).astype(int)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    doc = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                "--format", "json").json()["calibration"]
+    p = (1 / (1 + np.exp(-x))).reshape(-1)
+    correct = (y.reshape(-1) == (p > 0.5)).astype(float)
+    ece, mce = written_out(p, correct)
+    assert doc["ece"] == pytest.approx(ece, rel=1e-12)
+    assert doc["mce"] == pytest.approx(mce, rel=1e-12)
+
+
+def test_bins_zero_and_logprobs_have_no_calibration(tmp_path):
+    assert "calibration" not in focal("score", *DIGITS, "--bins", "0", "--format",
+                                      "json").json()
+    (tmp_path / "lp.csv").write_text("logprob\n-0.1\n-2\n")
+    assert "calibration" not in focal("score", tmp_path / "lp.csv", "--format", "json").json()
+
+
+def test_the_table_shows_a_reliability_summary():
+    r = focal("score", *DIGITS)
+    assert "Calibration (top label, 15 bins)" in r.out and "ECE" in r.out
