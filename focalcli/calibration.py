@@ -2,11 +2,12 @@
 calibration error over equal-width bins (torchmetrics' rule), adaptive
 (equal-mass) ECE, accuracy.
 
-Bins follow torchmetrics' ``_binning_bucketize``: edges
-``linspace(0, 1, n + 1)`` in float32, a confidence c in bin i when
-``edge[i] < c <= edge[i + 1]`` (``bucketize(c, edges) - 1``); ECE is
-``sum |acc_i - conf_i| * n_i / n`` and MCE the largest ``|acc_i - conf_i|``
-over all bins (an empty bin counts 0, as there). Adaptive ECE uses bins of
+Bins follow torchmetrics' ``_binning_bucketize`` (1.9): edges
+``linspace(0, 1, n + 1)`` in float32, and a confidence c, taken in float32
+as torchmetrics takes it, in bin i when ``edge[i] <= c < edge[i + 1]``
+(``bucketize(c, edges, right=True) - 1``), so a confidence of exactly 1 has
+a bin of its own; ECE is ``sum |acc_i - conf_i| * n_i / n`` and MCE the
+largest ``|acc_i - conf_i|`` over all bins (an empty bin counts 0, as there). Adaptive ECE uses bins of
 equal counts over a 65,536-bin histogram of the confidences (resolution
 1.5e-5), so it too merges by addition.
 """
@@ -20,19 +21,19 @@ FINE = 1 << 16
 class Calibration:
     def __init__(self, n_bins: int = 15):
         self.n_bins = n_bins
-        self.edges = np.linspace(0, 1, n_bins + 1, dtype=np.float32).astype(np.float64)
-        self.sums = np.zeros((3, n_bins))   # count, confidence, correct
+        self.edges = np.linspace(0, 1, n_bins + 1, dtype=np.float32)
+        self.sums = np.zeros((3, n_bins + 1))   # count, confidence, correct (+ c = 1)
         self.fine = np.zeros((3, FINE))
 
     def part(self, confidence: np.ndarray, correct: np.ndarray) -> "Calibration":
         """The sums of some scored units (a worker's unit)."""
         out = Calibration.__new__(Calibration)
         out.n_bins, out.edges = self.n_bins, self.edges
-        index = np.clip(np.searchsorted(self.edges, confidence, side="left") - 1, 0,
-                        self.n_bins - 1)
+        index = np.clip(np.searchsorted(self.edges, confidence.astype(np.float32),
+                                        side="right") - 1, 0, self.n_bins)
         fine = np.clip((confidence * FINE).astype(np.int64), 0, FINE - 1)
         right = correct.astype(np.float64)
-        out.sums = np.stack([np.bincount(index, w, minlength=self.n_bins)
+        out.sums = np.stack([np.bincount(index, w, minlength=self.n_bins + 1)
                              for w in (None, confidence, right)])
         out.fine = np.stack([np.bincount(fine, w, minlength=FINE)
                              for w in (None, confidence, right)])
@@ -51,10 +52,11 @@ class Calibration:
             mean_conf = np.nan_to_num(conf / count)
             accuracy = np.nan_to_num(right / count)
         gap = np.abs(accuracy - mean_conf)
+        lows = list(self.edges[:-1]) + [1.0]
+        highs = list(self.edges[1:]) + [1.0]
         bins = [{"low": float(lo), "high": float(hi), "count": int(c),
                  "confidence": float(mc) if c else None, "accuracy": float(a) if c else None}
-                for lo, hi, c, mc, a in zip(self.edges[:-1], self.edges[1:], count, mean_conf,
-                                            accuracy)]
+                for lo, hi, c, mc, a in zip(lows, highs, count, mean_conf, accuracy)]
         return {"ece": float((gap * count).sum() / n), "mce": float(gap.max()),
                 "adaptive_ece": self._adaptive(n), "accuracy": float(right.sum() / n),
                 "confidence": float(conf.sum() / n), "n_bins": self.n_bins, "bins": bins}

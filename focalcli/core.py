@@ -165,9 +165,9 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, probs: bo
 
 def binary_confidence(q: np.ndarray, labels: np.ndarray):
     """Sigmoid elements in torchmetrics' binary form: the confidence is the
-    positive-class probability, correct when ``round(p)`` (p > 0.5) is the label."""
-    p = np.where(labels, 1.0 - q, q)
-    return p, labels == (p > 0.5)
+    positive-class probability and the "accuracy" the label itself (the
+    reliability of p as a frequency of positives)."""
+    return np.where(labels, 1.0 - q, q), labels.astype(bool)
 
 
 def parts_from_pt(pt: np.ndarray, q: np.ndarray):

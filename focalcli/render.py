@@ -145,7 +145,8 @@ def _calibration(out, cal: dict):
         mark = int(round(width * b["confidence"]))
         line = (bar + " " * width)[:width]
         line = line[:mark] + "|" + line[mark + 1:] if mark < width else line + "|"
-        table.add_row(f"({b['low']:.2f}, {b['high']:.2f}]", f"{b['count']:,}",
+        span = "1" if b["low"] == b["high"] else f"[{b['low']:.2f}, {b['high']:.2f})"
+        table.add_row(span, f"{b['count']:,}",
                       _fmt(b["confidence"], 3), _fmt(b["accuracy"], 3),
                       _fmt(b["accuracy"] - b["confidence"], 2), _safe(line))
     out.print(table)

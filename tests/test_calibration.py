@@ -1,6 +1,7 @@
 """Calibration of the top label: ECE, MCE, adaptive ECE and accuracy against
-torchmetrics' rule written out here (its _binning_bucketize: float32
-linspace edges, a confidence in bin i when edge[i] < c <= edge[i + 1]), and
+torchmetrics' rule written out here (its _binning_bucketize, 1.9: float32
+linspace edges, a float32 confidence in bin i when edge[i] <= c < edge[i + 1],
+exactly 1 in a bin of its own), and
 --temperature against dividing the logits by hand."""
 import numpy as np
 import pytest
@@ -12,12 +13,12 @@ DIGITS = [sample("digits.npy"), sample("digits_targets.npy")]
 
 
 def written_out(conf, correct, n_bins=15):
-    edges = np.linspace(0, 1, n_bins + 1, dtype=np.float32).astype(np.float64)
-    index = np.searchsorted(edges, conf, side="left") - 1
-    count = np.bincount(index, minlength=n_bins)
+    edges = np.linspace(0, 1, n_bins + 1, dtype=np.float32)
+    index = np.searchsorted(edges, conf.astype(np.float32), side="right") - 1
+    count = np.bincount(index, minlength=n_bins + 1)
     with np.errstate(invalid="ignore"):
-        acc = np.nan_to_num(np.bincount(index, correct, minlength=n_bins) / count)
-        mean = np.nan_to_num(np.bincount(index, conf, minlength=n_bins) / count)
+        acc = np.nan_to_num(np.bincount(index, correct, minlength=n_bins + 1) / count)
+        mean = np.nan_to_num(np.bincount(index, conf, minlength=n_bins + 1) / count)
     gap = np.abs(acc - mean)
     return (gap * count).sum() / len(conf), gap.max()
 
@@ -68,7 +69,7 @@ def test_sigmoid_is_the_binary_form(tmp_path, rng):
     doc = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
                 "--format", "json").json()["calibration"]
     p = (1 / (1 + np.exp(-x))).reshape(-1)
-    correct = (y.reshape(-1) == (p > 0.5)).astype(float)
+    correct = y.reshape(-1).astype(float)  # the binary form: the label's frequency
     ece, mce = written_out(p, correct)
     assert doc["ece"] == pytest.approx(ece, rel=1e-12)
     assert doc["mce"] == pytest.approx(mce, rel=1e-12)
