@@ -7,6 +7,8 @@ import contextlib
 import os
 import sys
 
+import numpy as np
+
 import click
 
 from . import __version__
@@ -205,6 +207,24 @@ def _logprob_mode(table, target_file, mode, probs, like, specs) -> bool:
     return True
 
 
+def _grad_sink(path, table, mode, probs, preset, refuse):
+    """--grad FILE.npy: softmax logits in rows (N, K)."""
+    if not path:
+        return contextlib.nullcontext()
+    if mode != "softmax" or probs or table.dense is not None or table.logprobs or \
+            preset.arithmetic != "exact" or preset.normalize is not None:
+        raise OptionError("--grad", "writes the gradient of softmax focal loss with "
+                          "respect to (N, K) logits")
+    if not path.lower().endswith(".npy"):
+        raise OptionError("--grad", f"{path}: the gradient is written as .npy")
+    if table.n_rows is None:
+        raise OptionError("--grad", f"needs an input whose row count is known up front "
+                          f"(.npy, .npz, .json, .parquet), not {table.fmt}")
+    from .writers import GradFile
+    dtype = np.float32 if table.dtype == np.float32 else np.float64
+    return GradFile(path, (table.n_rows, table.width), dtype, refuse)
+
+
 def _map_sink(path, table, target_file, refuse):
     """--map: per-position values of a dense input to a .npy, or a picture."""
     if not path:
@@ -223,14 +243,15 @@ def _map_sink(path, table, target_file, refuse):
 
 
 def _score_pass(table, target_file, settings, alpha=1.0, on_rows=None, top=0,
-                rows_on_stdout=False, on_positions=None):
+                rows_on_stdout=False, on_positions=None, on_gradient=None):
     from .render import Progress
     from .scoring import Scorer
     # no bar when rows go to a terminal: it would draw among them
     progress = Progress(None if rows_on_stdout else table.n_rows, enabled=not rows_on_stdout)
     try:
         return Scorer(table, settings, target_file, alpha=alpha, on_rows=on_rows,
-                      top=top, on_progress=progress, on_positions=on_positions).run()
+                      top=top, on_progress=progress, on_positions=on_positions,
+                      on_gradient=on_gradient).run()
     finally:
         progress.close()
 
@@ -364,6 +385,12 @@ def cli(traceback):
 @click.option("--map", "map_path", metavar="FILE",
               help="Dense inputs: the per-position focal loss, float32 (N, d1, ...) with NaN "
                    "where ignored (.npy); or a picture of the --top examples' maps (.png/.svg).")
+@click.option("--gradient", is_flag=True,
+              help="The gradient view: how much of the gradient norm easy examples carry "
+                   "under CE and focal loss; per-example grad_ce and grad_focal.")
+@click.option("--grad", "grad_path", metavar="FILE.npy",
+              help="Write the full gradient of the reduced focal loss with respect to the "
+                   "logits, the input's shape (implies --gradient).")
 @click.option("--classes", "classes", type=CLASSES, metavar="N|all",
               help="Per-class rows to list: the N with the most focal loss, or all "
                    "(default: a table shows 20, JSON every class with examples).")
@@ -372,7 +399,8 @@ def cli(traceback):
 def score(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, bins, temperature, threads, traceback, gamma,
-          alpha, fmt, per_example, output, top, map_path, classes, fail_above):
+          alpha, fmt, per_example, output, top, map_path, gradient, grad_path, classes,
+          fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
 
     PREDICTIONS holds logits (or probabilities with --probs), one row per example:
@@ -407,18 +435,23 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
                         arithmetic=preset.arithmetic, threads=threads, bins=bins,
                         temperature=_temperature(temperature, probs, table),
+                        gradient=gradient or bool(grad_path),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                [spec]))
     alpha = _row_alpha(spec, table, target_file, settings, mode,
                        per_example or output or top)
     refuse = (predictions, targets)
     with _row_sink(per_example, output, fmt, refuse) as sink, \
-            _map_sink(map_path, table, target_file, refuse) as positions:
+            _map_sink(map_path, table, target_file, refuse) as positions, \
+            _grad_sink(grad_path, table, mode, probs, preset, refuse) as grads:
         outcome = _score_pass(table, target_file, settings, alpha,
                               sink.write if sink else None, top, rows_on_stdout=per_example,
-                              on_positions=positions.write if positions else None)
+                              on_positions=positions.write if positions else None,
+                              on_gradient=grads.write if grads else None)
         doc = score_summary(outcome, spec=spec, mode=mode, gamma=gamma, reduction=reduction,
                             normalize=normalize, sources=sources, classes=classes)
+        if grads is not None and reduction == "mean":
+            grads.divide_by = max(1, outcome.acc.scored())
         if positions is not None and hasattr(positions, "pick"):
             positions.pick = [row["index"] for row in outcome.top]
     _warn_absent(spec, outcome, mode)

@@ -163,6 +163,37 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, probs: bo
     return np.exp(gap - ce), top == targets
 
 
+def softmax_gradient(logits: np.ndarray, targets: np.ndarray, q: np.ndarray,
+                     full: bool = False):
+    """The gradient of CE with respect to the logits, ``p - e_t``, per row:
+    its L2 norm ``sqrt(q**2 + sum_{j != t} p_j**2)`` (the target's column
+    zeroed before the sum, so a confident row keeps its digits), and with
+    ``full`` the rows themselves. The focal gradient is this times
+    :func:`focal_gradient_factor`."""
+    z = np.asarray(logits, dtype=np.float64)
+    n, k = z.shape
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    total = e.sum(axis=1)
+    p = e / total[:, None]
+    others = p.copy()
+    others[np.arange(n), targets] = 0.0
+    norm = np.sqrt(q * q + np.einsum("ij,ij->i", others, others))
+    if not full:
+        return norm, None
+    grad = p
+    grad[np.arange(n), targets] = -q  # p_t - 1, without the rounding of p_t
+    return norm, grad
+
+
+def focal_gradient_factor(ce: np.ndarray, q: np.ndarray, gamma: float) -> np.ndarray:
+    """``h`` with d FL / dz = h * (p - e_t): ``q**gamma + gamma * p_t *
+    q**(gamma - 1) * ce``, written ``q**gamma * (1 + gamma * p_t * ce / q)``
+    so that q = 0 gives 0 (ce / q -> 1) for any gamma, never NaN."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(q > 0, ce / np.where(q > 0, q, 1.0), 1.0)
+    return next(factors(q, (gamma,))) * (1.0 + gamma * (1.0 - q) * ratio)
+
+
 def binary_confidence(q: np.ndarray, labels: np.ndarray):
     """Sigmoid elements in torchmetrics' binary form: the confidence is the
     positive-class probability and the "accuracy" the label itself (the

@@ -115,6 +115,14 @@ def score_table(doc: dict, stream=None, classes=None):
         table.add_row(b["p_t"], f"{b['count']:,}", _pct(b["ce_share"]),
                       _pct(b["focal_share"]))
     _show(out, table)
+    if doc.get("gradient"):
+        g = doc["gradient"]
+        out.print()
+        out.print(f"[bold]Gradient[/bold]  easy {doc['unit']}s (p_t >= 0.5) carry "
+                  f"{_pct(g['easy_share_ce'])} of the CE gradient norm and "
+                  f"{_pct(g['easy_share_focal'])} of focal loss's; it rests on "
+                  f"~{_fmt(g['effective_examples_focal'], 3)} {doc['unit']}s "
+                  f"(CE: ~{_fmt(g['effective_examples_ce'], 3)})")
     if doc.get("calibration"):
         out.print()
         _calibration(out, doc["calibration"])

@@ -12,7 +12,7 @@ from . import core
 from .alpha import AlphaSpec, alpha_in_force
 from .errors import InputError
 from .scoring import Outcome
-from .summary import figures
+from .summary import figures, gradient_figures
 
 
 def outcome_alpha(spec: AlphaSpec, outcome: Outcome, mode: str):
@@ -106,6 +106,11 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
            "buckets": fig.buckets}
     if outcome.acc.calibration is not None:
         doc["calibration"] = outcome.acc.calibration.figures()
+    gradient = gradient_figures(outcome.acc, alpha)
+    if gradient is not None:
+        for row in gradient["per_class"]:
+            row["class"] = outcome.classes[row["index"]]
+        doc["gradient"] = gradient
     return doc
 
 

@@ -59,6 +59,7 @@ class Settings:
     block_rows: int | None = None  # None: block_rows_for(K)
     logprobs: bool = False     # the one score per row is the target's log-probability
     bins: int = 15             # calibration bins (0: no calibration)
+    gradient: bool = False     # gradient norms of CE and focal loss (--gradient)
     temperature: float = 1.0   # logits are divided by it before everything
 
 
@@ -138,11 +139,13 @@ class Scorer:
     def __init__(self, table: Table, settings: Settings, targets: TargetFile | None = None,
                  alpha=1.0, on_rows: Callable[[dict], None] | None = None, top: int = 0,
                  on_progress: Callable[[int], None] | None = None,
-                 on_positions: Callable[[dict], None] | None = None):
+                 on_positions: Callable[[dict], None] | None = None,
+                 on_gradient: Callable[[int, np.ndarray], None] | None = None):
         self.table, self.s, self.targets = table, settings, targets
         self.alpha = alpha  # the alpha in force, for per-example rows
         self.on_rows, self.top_n = on_rows, top
         self.on_positions = on_positions  # dense: per-position ce and focal (--map)
+        self.on_gradient = on_gradient    # --grad: rows of the full gradient, by offset
         self.dense = table.dense
         self.on_progress = on_progress
         self._top: list = []
@@ -316,6 +319,9 @@ class Scorer:
         calibrate = self.acc.calibration is not None
         if calibrate:
             confidence, correct = np.empty(y.shape), np.empty(y.shape, bool)
+        gradient = self.s.gradient and not self.s.logprobs
+        if gradient and softmax:
+            grad_norm = np.empty(y.shape)
         for b in range(0, hi - lo, block):
             zb = z[b:b + block]
             self._check(zb, where, lo + b)
@@ -324,11 +330,23 @@ class Scorer:
             if calibrate and softmax:
                 confidence[rows], correct[rows] = core.top_label(zb, y[rows], ce[rows],
                                                                  self.s.probs)
+            if gradient and softmax:
+                grad_norm[rows], full = core.softmax_gradient(
+                    zb, y[rows], q[rows], full=self.on_gradient is not None)
+                if full is not None:
+                    self._full_gradient(lo + b, full, ce[rows], q[rows], y[rows], m[rows])
         if calibrate and not softmax:
             confidence, correct = core.binary_confidence(q, y)
         # p_t for the buckets: 1 - q is within an ulp of exp(-ce) near every edge
         pt = 1.0 - q
-        acc = self.acc.partial(y, m, ce, q, pt)
+        extra = None
+        if gradient:
+            if not softmax:
+                grad_norm = q  # |d BCE / dx| per element
+            g_focal = core.focal_gradient_factor(ce, q, self.s.gammas[0]) * grad_norm
+            extra = {"grad_ce": grad_norm, "grad_ce2": grad_norm * grad_norm,
+                     "grad_focal": g_focal, "grad_focal2": g_focal * g_focal}
+        acc = self.acc.partial(y, m, ce, q, pt, extra)
         if calibrate:
             acc.calibration = self.acc.calibration.part(confidence[m], correct[m])
         cols = None
@@ -336,7 +354,29 @@ class Scorer:
             exact_pt = np.exp(-ce) if softmax and not self.s.probs and \
                 self.s.arithmetic == "exact" else pt
             cols = self._row_values(y, m, ce, q, exact_pt)
+            if extra is not None:
+                cols.update(self._gradient_columns(y, m, extra))
         return acc, cols
+
+    def _gradient_columns(self, y, m, extra):
+        """Per example: the L2 norms of the CE and focal gradients (alpha applied)."""
+        g_ce, g_f = extra["grad_ce"], extra["grad_focal"]
+        if self.s.mode == "softmax":
+            a = np.asarray(self.alpha, dtype=np.float64)
+            g_f = g_f * (a[y] if a.ndim else float(a))
+            return {"grad_ce": np.where(m, g_ce, np.nan), "grad_focal": np.where(m, g_f, np.nan)}
+        g_f = g_f * core.sigmoid_alpha_t(y, self.alpha)
+        scored = m.any(axis=1)
+        return {"grad_ce": np.where(scored, np.sqrt((g_ce * g_ce * m).sum(axis=1)), np.nan),
+                "grad_focal": np.where(scored, np.sqrt((g_f * g_f * m).sum(axis=1)), np.nan)}
+
+    def _full_gradient(self, start, grad, ce, q, y, m):
+        """--grad: each row's focal gradient, alpha applied, 0 where ignored
+        (called on a worker thread: the sink writes rows at their offset)."""
+        h = core.focal_gradient_factor(ce, q, self.s.gammas[0])
+        a = np.asarray(self.alpha, dtype=np.float64)
+        h = h * (a[y] if a.ndim else float(a))
+        self.on_gradient(start, np.where(m[:, None], h[:, None] * grad, 0.0))
 
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""

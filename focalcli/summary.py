@@ -42,6 +42,7 @@ class Accumulator:
     ignored_elements: int = 0  # sigmoid: single elements left out
     examples: int = 0          # rows seen, ignored or not
     calibration: object = None  # calibration.Calibration, when it is asked for
+    extra: dict = field(default_factory=dict)  # more sums by (group, bucket): gradients
 
     def __post_init__(self):
         shape = (self.n_groups, N_BUCKETS)
@@ -67,7 +68,7 @@ class Accumulator:
         ``ce``, ``q`` (``1 - p_t``), ``pt`` are per unit, ignored ones included."""
         self.merge(self.partial(labels, keep, ce, q, pt))
 
-    def partial(self, labels, keep, ce, q, pt) -> "Partial":
+    def partial(self, labels, keep, ce, q, pt, extra: dict | None = None) -> "Partial":
         """The sums of some rows, as :meth:`add` would add them, held apart
         (a worker's unit). Only the cells the rows touch are kept when there
         are many classes: a unit of 16 rows over a 256,000-token vocabulary
@@ -80,10 +81,13 @@ class Accumulator:
         else:
             group = labels
             part.ignored = int((~keep).sum())
+        extra = extra or {}
         if keep.all():
             group, ce, q, pt = group.reshape(-1), ce.reshape(-1), q.reshape(-1), pt.reshape(-1)
+            extra = {k: v.reshape(-1) for k, v in extra.items()}
         else:
             group, ce, q, pt = group[keep], ce[keep], q[keep], pt[keep]
+            extra = {k: v[keep] for k, v in extra.items()}
         cell = group * N_BUCKETS + core.bucket_of(pt)
         size = self.n_groups * N_BUCKETS
         if size > max(COMPACT_CELLS, 4 * len(cell)):  # sparse: few rows, many classes
@@ -101,6 +105,7 @@ class Accumulator:
                 f = factor * ce
                 part.focal.append(sums(f))
                 part.focal2.append(sums(f * f))
+            part.extra = {k: sums(v) for k, v in extra.items()}
         return part
 
     def grow(self, n_classes: int):
@@ -108,12 +113,13 @@ class Accumulator:
         as it reads); new classes start at zero."""
         if n_classes <= self.n_classes:
             return
-        extra = (2 if self.sigmoid else 1) * (n_classes - self.n_classes)
+        more = (2 if self.sigmoid else 1) * (n_classes - self.n_classes)
         for name in ("count", "ce", "ce2", "focal", "focal2"):
             a = getattr(self, name)
             pad = [(0, 0)] * a.ndim
-            pad[-2] = (0, extra)
+            pad[-2] = (0, more)
             setattr(self, name, np.pad(a, pad))
+        self.extra = {k: np.pad(v, [(0, more), (0, 0)]) for k, v in self.extra.items()}
         self.n_classes = n_classes
 
     def merge(self, other: "Accumulator | Partial") -> "Accumulator":
@@ -122,6 +128,10 @@ class Accumulator:
             if other.calibration is not None and self.calibration is not None:
                 self.calibration.merge(other.calibration)
             with np.errstate(over="ignore"):
+                for name, sums in other.extra.items():
+                    if name not in self.extra:
+                        self.extra[name] = np.zeros((self.n_groups, N_BUCKETS))
+                    other.add_to(self.extra[name], sums)
                 for name in ("count", "ce", "ce2"):
                     other.add_to(getattr(self, name), getattr(other, name))
                 for i in range(len(self.gammas)):
@@ -192,6 +202,7 @@ class Partial:
     focal: list = None
     focal2: list = None
     calibration: object = None
+    extra: dict = field(default_factory=dict)
 
     def add_to(self, target: np.ndarray, sums: np.ndarray):
         flat = target.reshape(-1)
@@ -216,6 +227,32 @@ class Figures:
     effective_ce: float | None
     per_class: list = field(default_factory=list)
     buckets: list = field(default_factory=list)
+
+
+def gradient_figures(acc: Accumulator, alpha) -> dict | None:
+    """What the focusing does to the gradient: the share of the summed
+    gradient norm carried by easy examples (p_t >= 0.5) and by each p_t
+    bucket and class, under CE and under focal loss (alpha applied), and the
+    effective number of examples by gradient norm."""
+    if "grad_ce" not in acc.extra:
+        return None
+    w = acc.group_weights(alpha)[:, None]
+    g_ce, g_ce2 = acc.extra["grad_ce"], acc.extra["grad_ce2"]
+    g_f, g_f2 = w * acc.extra["grad_focal"], (w * w) * acc.extra["grad_focal2"]
+    total_ce, total_f = float(g_ce.sum()), float(g_f.sum())
+    buckets = [{"p_t": label, "ce_share": _ratio(float(g_ce[:, b].sum()), total_ce),
+                "focal_share": _ratio(float(g_f[:, b].sum()), total_f)}
+               for b, label in enumerate(core.BUCKET_LABELS)]
+    by_ce, by_f = acc.by_class(g_ce), acc.by_class(g_f)
+    per_class = [{"index": c, "ce_share": _ratio(float(by_ce[c]), total_ce),
+                  "focal_share": _ratio(float(by_f[c]), total_f)}
+                 for c in np.flatnonzero(acc.class_counts()).tolist()]
+    return {"easy_share_ce": _ratio(float(g_ce[:, core.EASY_BUCKET:].sum()), total_ce),
+            "easy_share_focal": _ratio(float(g_f[:, core.EASY_BUCKET:].sum()), total_f),
+            "effective_examples_ce": _effective(total_ce, float(g_ce2.sum())),
+            "effective_examples_focal": _effective(total_f, float(g_f2.sum())),
+            "norm_ce": total_ce, "norm_focal": total_f,
+            "buckets": buckets, "per_class": per_class}
 
 
 def _ratio(a: float, b: float):

@@ -352,3 +352,45 @@ class MapFile(Committed):
 
     def abort(self):
         self.atomic.abort()
+
+
+class GradFile(Committed):
+    """``--grad FILE.npy``: the full gradient of the reduced focal loss with
+    respect to the logits, ``(N, K)``, float64 (float32 for float32 input).
+    Rows are written at their offsets (workers finish out of order); with a
+    mean reduction they are divided by the scored count once it is known."""
+
+    def __init__(self, path: str, shape: tuple[int, int], dtype, refuse=()):
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        self.atomic = AtomicFile(path, refuse)
+        if self.atomic.direct:
+            self.atomic.abort()
+            raise OptionError("--grad", f"{path}: the gradient needs a regular file")
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+                  "shape": self.shape}
+        np.lib.format.write_array_header_2_0(self.atomic.file, header)
+        self.atomic.file.flush()
+        self.offset = self.atomic.file.tell()
+        self.row_bytes = self.shape[1] * self.dtype.itemsize
+        self.atomic.file.truncate(self.offset + self.shape[0] * self.row_bytes)
+        self.divide_by = 1.0
+
+    def write(self, start: int, rows: np.ndarray):
+        try:
+            os.pwrite(self.atomic.file.fileno(), np.ascontiguousarray(rows, self.dtype).tobytes(),
+                      self.offset + start * self.row_bytes)
+        except OSError as err:
+            raise InputError(f"cannot write output: {err.strerror}", self.atomic.path) from None
+
+    def commit(self):
+        self.atomic.file.flush()
+        if self.divide_by != 1.0:
+            grad = np.lib.format.open_memmap(self.atomic.tmp, mode="r+")
+            for lo in range(0, len(grad), 65536):
+                grad[lo:lo + 65536] /= self.divide_by
+            grad.flush()
+            del grad
+        self.atomic.commit()
+
+    def abort(self):
+        self.atomic.abort()

@@ -130,7 +130,9 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
             if release:
                 _release(scores, stop)
     width = 1 if scores.ndim == 1 else scores.shape[1]
-    return Table(name, fmt, batches, width, classes, targets is not None, n)
+    table = Table(name, fmt, batches, width, classes, targets is not None, n)
+    table.dtype = scores.dtype
+    return table
 
 
 def read_npy(src: Source, layout: Layout) -> Table:

@@ -46,6 +46,7 @@ class Table:
     probs: bool = False      # the format says its scores are probabilities (nnU-Net)
     logprobs: bool = False   # the score is the target's log-probability (a 'logprob' column)
     group_col: str | None = None  # the column of sequences, for per-sequence rows
+    dtype: object = None     # arrays: the scores' dtype
 
 
 @dataclass

@@ -1,0 +1,110 @@
+"""The gradient view: exact gradients of CE and focal loss with respect to
+the logits, against finite differences in mpmath (and torch autograd where
+installed); the summary's shares against the formula written out here."""
+import mpmath as mp
+import numpy as np
+import pytest
+
+from conftest import focal, sample
+from focalcli.errors import ExitStatus
+
+DIGITS = [sample("digits.npy"), sample("digits_targets.npy")]
+
+
+def mp_focal(z, t, gamma):
+    z = [v if isinstance(v, mp.mpf) else mp.mpf(float(v)) for v in z]
+    m = max(z)
+    ce = m + mp.log(mp.fsum(mp.exp(v - m) for v in z)) - z[t]
+    return (1 - mp.exp(-ce)) ** gamma * ce
+
+
+@mp.workdps(50)  # the precision is set here, not for the whole session
+def mp_gradient(z, t, gamma):
+    eps = mp.mpf("1e-18")
+    out = []
+    for j in range(len(z)):
+        up = [mp.mpf(float(v)) + (eps if i == j else 0) for i, v in enumerate(z)]
+        down = [mp.mpf(float(v)) - (eps if i == j else 0) for i, v in enumerate(z)]
+        out.append(float((mp_focal(up, t, gamma) - mp_focal(down, t, gamma)) / (2 * eps)))
+    return np.array(out)
+
+
+def formula(z, t, gamma=2.0):
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    onehot = np.eye(z.shape[1])[t]
+    pt = p[np.arange(len(t)), t]
+    ce = -np.log(pt)
+    q = 1 - pt
+    h = q ** gamma + gamma * pt * q ** (gamma - 1) * ce
+    return p - onehot, h, pt
+
+
+@pytest.mark.parametrize("gamma", ["2", "0.5", "0"])
+def test_full_gradient_against_finite_differences(tmp_path, gamma):
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    out = tmp_path / "g.npy"
+    assert focal("score", *DIGITS, "--gamma", gamma, "--reduction", "sum", "--grad",
+                 out).code == ExitStatus.OK
+    grad = np.load(out)
+    assert grad.shape == z.shape and grad.dtype == np.float64
+    for i in (0, 4, 530):  # an ordinary row, a confident one, a hopeless one
+        want = mp_gradient(z[i], t[i], float(gamma))
+        np.testing.assert_allclose(grad[i], want, rtol=1e-9, atol=1e-300)
+    mean = tmp_path / "m.npy"
+    focal("score", *DIGITS, "--gamma", gamma, "--grad", mean)
+    np.testing.assert_allclose(np.load(mean), grad / len(t), rtol=1e-15)
+
+
+@pytest.mark.torch
+def test_full_gradient_against_autograd(tmp_path):
+    torch = pytest.importorskip("torch")
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    zt = torch.from_numpy(z).requires_grad_(True)
+    ce = torch.nn.functional.cross_entropy(zt, torch.from_numpy(t), reduction="none")
+    ((1 - torch.exp(-ce)) ** 2 * ce).mean().backward()
+    focal("score", *DIGITS, "--grad", tmp_path / "g.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "g.npy"), zt.grad.numpy(), rtol=1e-7,
+                               atol=1e-16)
+
+
+def test_norms_and_shares():
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    doc = focal("score", *DIGITS, "--gradient", "--format", "json").json()["gradient"]
+    rows = focal("score", *DIGITS, "--gradient", "--per-example", "--format", "json").json()
+    g, h, pt = formula(z, t)
+    norm = np.linalg.norm(g, axis=1)
+    np.testing.assert_allclose([r["grad_ce"] for r in rows], norm, rtol=1e-10)
+    np.testing.assert_allclose([r["grad_focal"] for r in rows], h * norm, rtol=1e-9)
+    easy = pt >= 0.5
+    assert doc["easy_share_ce"] == pytest.approx(norm[easy].sum() / norm.sum(), rel=1e-9)
+    f = h * norm
+    assert doc["easy_share_focal"] == pytest.approx(f[easy].sum() / f.sum(), rel=1e-9)
+    assert doc["effective_examples_focal"] == pytest.approx(f.sum() ** 2 / (f * f).sum(),
+                                                            rel=1e-9)
+    # the paper's point, on real predictions: focusing takes the gradient off easy examples
+    assert doc["easy_share_focal"] < doc["easy_share_ce"] / 2
+
+
+def test_sigmoid_gradient_per_element(tmp_path, rng):
+    x = rng.normal(scale=2, size=(50, 3))
+    y = (rng.random((50, 3)) < 0.3).astype(int)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    rows = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                 "--alpha", "-1", "--gradient", "--per-example", "--format", "json").json()
+    p = 1 / (1 + np.exp(-x))
+    grad_ce = p - y  # d BCE / dx
+    pt = np.where(y == 1, p, 1 - p)
+    q, ce = 1 - pt, -np.log(pt)
+    h = q ** 2 + 2 * pt * q * ce
+    np.testing.assert_allclose([r["grad_ce"] for r in rows], np.linalg.norm(grad_ce, axis=1),
+                               rtol=1e-10)
+    np.testing.assert_allclose([r["grad_focal"] for r in rows],
+                               np.linalg.norm(h * grad_ce, axis=1), rtol=1e-9)
+
+
+def test_grad_needs_softmax_rows(tmp_path):
+    r = focal("score", *DIGITS, "--mode", "sigmoid", "--grad", tmp_path / "g.npy")
+    assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --grad:")
+    assert focal("score", *DIGITS, "--grad", tmp_path / "g.csv").code == ExitStatus.BAD_INPUT
