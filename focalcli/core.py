@@ -170,16 +170,17 @@ def softmax_gradient(logits: np.ndarray, targets: np.ndarray, q: np.ndarray,
     zeroed before the sum, so a confident row keeps its digits), and with
     ``full`` the rows themselves. The focal gradient is this times
     :func:`focal_gradient_factor`."""
-    z = np.asarray(logits, dtype=np.float64)
+    z = as_float(logits)  # float32 stays float32 inside the exp, as in softmax_parts
     n, k = z.shape
     e = np.exp(z - z.max(axis=1, keepdims=True))
-    total = e.sum(axis=1)
+    total = row_sums(e)
     p = e / total[:, None]
     others = p.copy()
-    others[np.arange(n), targets] = 0.0
-    norm = np.sqrt(q * q + np.einsum("ij,ij->i", others, others))
+    others.reshape(-1)[np.arange(0, n * k, k) + targets] = 0.0
+    norm = np.sqrt(q * q + np.einsum("ij,ij->i", others, others).astype(np.float64))
     if not full:
         return norm, None
+    p = p.astype(np.float64)
     grad = p
     grad[np.arange(n), targets] = -q  # p_t - 1, without the rounding of p_t
     return norm, grad
