@@ -207,6 +207,51 @@ def _logprob_mode(table, target_file, mode, probs, like, specs) -> bool:
     return True
 
 
+def _losses(texts, gamma, mode):
+    from .variants import parse_loss
+    out = []
+    for text in texts:
+        name, param = parse_loss(text, gamma)
+        if name == "dual-focal" and mode != "softmax":
+            raise OptionError("--loss", "dual-focal is of the softmax form")
+        out.append((name, param))
+    return out
+
+
+def _ohem(keep, ratio, background, mode, table):
+    if keep is None and ratio is None:
+        if background is not None:
+            raise OptionError("--background", "is for --ohem-ratio")
+        return None
+    if keep is not None and ratio is not None:
+        raise OptionError("--ohem", "give --ohem or --ohem-ratio, not both")
+    if table.dense is not None or table.logprobs:
+        raise OptionError("--ohem", "mines examples of (N, K) rows")
+    from .variants import Ohem
+    mining = Ohem(keep, ratio, background)
+    mining.background_index = None
+    mining.binary = mode == "sigmoid" and table.width == 1
+    if ratio is not None and mode == "softmax":
+        if background is None:
+            raise OptionError("--ohem-ratio", "softmax needs --background CLASS (the "
+                              "negatives' class)")
+        names = table.classes or [str(i) for i in range(table.width)]
+        if background not in names:
+            raise OptionError("--background", f"{background!r} is not a class")
+        mining.background_index = names.index(background)
+    return mining
+
+
+def _both(first, second):
+    if first is None:
+        return second
+
+    def both(chunk):
+        first(chunk)
+        second(chunk)
+    return both
+
+
 def _grad_sink(path, table, mode, probs, preset, refuse):
     """--grad FILE.npy: softmax logits in rows (N, K)."""
     if not path:
@@ -391,6 +436,16 @@ def cli(traceback):
 @click.option("--grad", "grad_path", metavar="FILE.npy",
               help="Write the full gradient of the reduced focal loss with respect to the "
                    "logits, the input's shape (implies --gradient).")
+@click.option("--loss", "losses", multiple=True, metavar="NAME[:PARAM]",
+              help="Report a relative beside focal loss: poly1:EPS, poly1-focal:EPS, flsd53, "
+                   "dual-focal[:GAMMA] (repeatable).")
+@click.option("--ohem", metavar="K|FRACTION",
+              help="What online hard example mining would keep: the K (or FRACTION) "
+                   "hardest examples by CE.")
+@click.option("--ohem-ratio", metavar="P:N",
+              help="OHEM keeping every positive and the hardest negatives, N per P.")
+@click.option("--background", metavar="CLASS",
+              help="The background class of --ohem-ratio in softmax mode (name or index).")
 @click.option("--classes", "classes", type=CLASSES, metavar="N|all",
               help="Per-class rows to list: the N with the most focal loss, or all "
                    "(default: a table shows 20, JSON every class with examples).")
@@ -399,8 +454,8 @@ def cli(traceback):
 def score(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, bins, temperature, threads, traceback, gamma,
-          alpha, fmt, per_example, output, top, map_path, gradient, grad_path, classes,
-          fail_above):
+          alpha, fmt, per_example, output, top, map_path, gradient, grad_path, losses, ohem,
+          ohem_ratio, background, classes, fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
 
     PREDICTIONS holds logits (or probabilities with --probs), one row per example:
@@ -436,20 +491,27 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
                         arithmetic=preset.arithmetic, threads=threads, bins=bins,
                         temperature=_temperature(temperature, probs, table),
                         gradient=gradient or bool(grad_path),
+                        losses=tuple(_losses(losses, gamma, mode)),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                [spec]))
     alpha = _row_alpha(spec, table, target_file, settings, mode,
-                       per_example or output or top)
+                       per_example or output or top or ohem or ohem_ratio)
     refuse = (predictions, targets)
+    mining = _ohem(ohem, ohem_ratio, background, mode, table)
     with _row_sink(per_example, output, fmt, refuse) as sink, \
             _map_sink(map_path, table, target_file, refuse) as positions, \
             _grad_sink(grad_path, table, mode, probs, preset, refuse) as grads:
+        on_rows = sink.write if sink else None
+        if mining is not None:
+            on_rows = _both(on_rows, lambda chunk: mining.add(chunk, mining.background_index))
         outcome = _score_pass(table, target_file, settings, alpha,
-                              sink.write if sink else None, top, rows_on_stdout=per_example,
+                              on_rows, top, rows_on_stdout=per_example,
                               on_positions=positions.write if positions else None,
                               on_gradient=grads.write if grads else None)
         doc = score_summary(outcome, spec=spec, mode=mode, gamma=gamma, reduction=reduction,
                             normalize=normalize, sources=sources, classes=classes)
+        if mining is not None:
+            doc["ohem"] = mining.figures()
         if grads is not None and reduction == "mean":
             grads.divide_by = max(1, outcome.acc.scored())
         if positions is not None and hasattr(positions, "pick"):

@@ -115,6 +115,17 @@ def score_table(doc: dict, stream=None, classes=None):
         table.add_row(b["p_t"], f"{b['count']:,}", _pct(b["ce_share"]),
                       _pct(b["focal_share"]))
     _show(out, table)
+    if doc.get("losses"):
+        out.print()
+        out.print("[bold]Relatives[/bold]  " + "   ".join(
+            f"{_safe(r['name'])} {_fmt(r['value'])}" for r in doc["losses"]))
+    if doc.get("ohem"):
+        o = doc["ohem"]
+        out.print()
+        out.print(f"[bold]OHEM[/bold] ({_safe(o['rule'])})  keeps {o['keep']:,} {doc['unit']}s "
+                  f"(CE {_fmt(o['ce'])}), discards {o['discarded']:,} "
+                  f"({_pct(o['discarded_share'])}), which carry "
+                  f"{_pct(o['discarded_focal_share'])} of the focal loss")
     if doc.get("gradient"):
         g = doc["gradient"]
         out.print()

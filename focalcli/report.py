@@ -106,6 +106,14 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
            "buckets": fig.buckets}
     if outcome.acc.calibration is not None:
         doc["calibration"] = outcome.acc.calibration.figures()
+    losses = [{"name": key[5:], "value": float(sums.sum()) / fig.denominator
+               if fig.denominator else None}
+              for key, sums in outcome.acc.extra.items() if key.startswith("loss:")]
+    if losses:
+        for row in losses:
+            row["ratio_to_ce"] = row["value"] / fig.ce if row["value"] is not None and \
+                fig.ce else None
+        doc["losses"] = losses
     gradient = gradient_figures(outcome.acc, alpha)
     if gradient is not None:
         for row in gradient["per_class"]:

@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import core
+from . import core, variants
 from .errors import InputError
 from .readers import Batch, Table, TargetFile
 from .summary import Accumulator
@@ -60,6 +60,7 @@ class Settings:
     logprobs: bool = False     # the one score per row is the target's log-probability
     bins: int = 15             # calibration bins (0: no calibration)
     gradient: bool = False     # gradient norms of CE and focal loss (--gradient)
+    losses: tuple = ()         # (name, parameter) of relatives reported beside focal
     temperature: float = 1.0   # logits are divided by it before everything
 
 
@@ -322,6 +323,9 @@ class Scorer:
         gradient = self.s.gradient and not self.s.logprobs
         if gradient and softmax:
             grad_norm = np.empty(y.shape)
+        dual = softmax and any(name == "dual-focal" for name, _ in self.s.losses)
+        if dual:
+            max_other = np.empty(y.shape)
         for b in range(0, hi - lo, block):
             zb = z[b:b + block]
             self._check(zb, where, lo + b)
@@ -330,6 +334,8 @@ class Scorer:
             if calibrate and softmax:
                 confidence[rows], correct[rows] = core.top_label(zb, y[rows], ce[rows],
                                                                  self.s.probs)
+            if dual:
+                max_other[rows] = variants.max_other_probability(zb, y[rows], ce[rows])
             if gradient and softmax:
                 grad_norm[rows], full = core.softmax_gradient(
                     zb, y[rows], q[rows], full=self.on_gradient is not None)
@@ -346,6 +352,10 @@ class Scorer:
             g_focal = core.focal_gradient_factor(ce, q, self.s.gammas[0]) * grad_norm
             extra = {"grad_ce": grad_norm, "grad_ce2": grad_norm * grad_norm,
                      "grad_focal": g_focal, "grad_focal2": g_focal * g_focal}
+        for name, param in self.s.losses:
+            extra = extra or {}
+            extra["loss:" + variants.label(name, param)] = variants.terms(
+                name, param, ce, q, self.s.gammas[0], max_other if dual else None)
         acc = self.acc.partial(y, m, ce, q, pt, extra)
         if calibrate:
             acc.calibration = self.acc.calibration.part(confidence[m], correct[m])
@@ -354,7 +364,7 @@ class Scorer:
             exact_pt = np.exp(-ce) if softmax and not self.s.probs and \
                 self.s.arithmetic == "exact" else pt
             cols = self._row_values(y, m, ce, q, exact_pt)
-            if extra is not None:
+            if gradient:
                 cols.update(self._gradient_columns(y, m, extra))
         return acc, cols
 

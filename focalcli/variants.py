@@ -1,0 +1,136 @@
+"""Relatives of focal loss, reported beside it from the same pass (``--loss``),
+and what online hard example mining would keep (``--ohem``).
+
+poly1:EPS        PolyLoss (Leng et al. 2022): CE + eps (1 - p_t)
+poly1-focal:EPS  its focal form: FL + eps (1 - p_t)^(gamma + 1)
+flsd53           sample-dependent focal loss (Mukhoti et al. 2020, their code):
+                 gamma 5 where p_t < 0.2, else 3
+dual-focal[:G]   dual focal loss (Tao et al. 2023): -(1 - p_t + p_j)^G log p_t,
+                 p_j the largest probability of another class (G: --gamma)
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import core
+from .errors import OptionError
+
+NAMES = ("poly1", "poly1-focal", "flsd53", "dual-focal")
+
+
+def parse_loss(text: str, gamma: float) -> tuple[str, float | None]:
+    name, _, arg = text.partition(":")
+    if name not in NAMES:
+        raise OptionError("--loss", f"{text!r}: use one of {', '.join(NAMES)}")
+    if name == "flsd53":
+        if arg:
+            raise OptionError("--loss", "flsd53 takes no parameter")
+        return name, None
+    default = 1.0 if name.startswith("poly1") else gamma
+    try:
+        value = float(arg) if arg else default
+    except ValueError:
+        raise OptionError("--loss", f"{text!r}: {arg!r} is not a number") from None
+    if not math.isfinite(value) or (name == "dual-focal" and value < 0):
+        raise OptionError("--loss", f"{text!r}: the parameter must be finite"
+                          + (" and >= 0" if name == "dual-focal" else ""))
+    return name, value
+
+
+def label(name: str, param) -> str:
+    return name if param is None else f"{name}:{param:g}"
+
+
+def terms(name: str, param, ce: np.ndarray, q: np.ndarray, gamma: float,
+          max_other: np.ndarray | None = None) -> np.ndarray:
+    """Per unit, from CE and 1 - p_t (the same exact parts as focal loss)."""
+    if name == "poly1":
+        return ce + param * q
+    if name == "poly1-focal":
+        return core.modulate(ce, q, gamma) + param * next(core.factors(q, (gamma + 1,)))
+    if name == "flsd53":
+        pt = 1.0 - q
+        return np.where(pt < 0.2, core.modulate(ce, q, 5.0), core.modulate(ce, q, 3.0))
+    return np.power(np.clip(q + max_other, 0.0, None), param) * ce  # dual-focal
+
+
+def max_other_probability(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray):
+    """The largest probability of a class other than the target:
+    ``p_t * exp(z_j - z_t)``, with p_t = exp(-ce)."""
+    z = np.array(logits, dtype=np.float64)
+    rows = np.arange(len(z))
+    zt = z[rows, targets].copy()
+    z[rows, targets] = -np.inf
+    return np.exp(z.max(axis=1) - zt - ce)
+
+
+class Ohem:
+    """Online hard example mining on the same predictions: the K hardest
+    examples by CE (or all positives and the hardest negatives at a ratio),
+    what they would train on, and how much of the focal loss the discarded
+    examples carry. Keeps each scored example's CE and focal loss."""
+
+    def __init__(self, keep: str | None, ratio: str | None, background: str | None):
+        self.keep_text, self.ratio_text, self.background = keep, ratio, background
+        self.ce, self.focal, self.positive = [], [], []
+        self.binary = False  # one sigmoid score per example: positives are target 1
+        if keep is not None:
+            try:
+                value = float(keep)
+            except ValueError:
+                raise OptionError("--ohem", f"{keep!r} is not a number") from None
+            if not (value >= 1 and value == int(value)) and not 0 < value < 1:
+                raise OptionError("--ohem", "a count K >= 1 or a fraction in (0, 1)")
+            self.keep_value = value
+        if ratio is not None:
+            pos, _, neg = ratio.partition(":")
+            try:
+                self.ratio = float(neg) / float(pos)
+            except (ValueError, ZeroDivisionError):
+                raise OptionError("--ohem-ratio", f"{ratio!r}: write P:N, e.g. 1:3") from None
+            if not self.ratio > 0:
+                raise OptionError("--ohem-ratio", "N / P must be > 0")
+
+    def add(self, chunk: dict, background_index):
+        scored = ~np.isnan(chunk["focal"])
+        self.ce.append(np.asarray(chunk["ce"], np.float64)[scored])
+        self.focal.append(np.asarray(chunk["focal"], np.float64)[scored])
+        target = chunk.get("target")
+        if isinstance(target, np.ndarray) and target.dtype == object:  # sigmoid '1|3'
+            positive = np.asarray([bool(v) for v in target.tolist()])
+        elif self.binary:
+            positive = np.asarray(target) == 1
+        elif background_index is not None:
+            positive = np.asarray(target) != background_index
+        else:
+            positive = np.ones(len(scored), bool)
+        self.positive.append(positive[scored])
+
+    def figures(self) -> dict | None:
+        ce, focal = np.concatenate(self.ce or [np.zeros(0)]), np.concatenate(
+            self.focal or [np.zeros(0)])
+        positive = np.concatenate(self.positive or [np.zeros(0, bool)])
+        n = len(ce)
+        if not n:
+            return None
+        order = np.argsort(-ce, kind="stable")
+        if self.ratio_text is not None:
+            negatives = np.flatnonzero(~positive)
+            hardest = negatives[np.argsort(-ce[negatives], kind="stable")]
+            budget = int(round(self.ratio * positive.sum()))
+            kept = np.concatenate([np.flatnonzero(positive), hardest[:budget]])
+        else:
+            k = int(self.keep_value) if self.keep_value >= 1 else \
+                math.ceil(self.keep_value * n)
+            kept = order[:min(k, n)]
+        mask = np.zeros(n, bool)
+        mask[kept] = True
+        total_focal = focal.sum()
+        return {"keep": int(mask.sum()), "ce": float(ce[mask].mean()) if mask.any() else None,
+                "discarded": int(n - mask.sum()), "discarded_share": float(1 - mask.mean()),
+                "discarded_focal_share": float(focal[~mask].sum() / total_focal)
+                if total_focal else None,
+                "rule": f"ratio {self.ratio_text}" if self.ratio_text else
+                f"hardest {self.keep_text}"}
