@@ -599,10 +599,15 @@ def _print_doc(doc, kind, fmt, **table_options):
 @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write the grid to FILE (.json or .csv).")
 @click.option("--plot", metavar="FILE", help="Draw the grid to FILE (.png or .svg).")
+@click.option("--temperatures", metavar="LIST",
+              help="A temperature axis (comma list or START:STOP:STEP): one pass each, with "
+                   "the ECE per cell.")
+@click.option("--gradient", is_flag=True,
+              help="Add the easy examples' share of the gradient norm per gamma.")
 def sweep(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, bins, temperature, threads, traceback, gammas,
-          alphas, fmt, output, plot):
+          alphas, fmt, output, plot, temperatures, gradient):
     """The same scoring over a grid of gamma and alpha, reading the input once.
 
     \b
@@ -631,16 +636,20 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
                                                logprob_col)
     probs = probs or table.probs
     sources["like"] = like
-    settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
-                        gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
-                        threads=threads, bins=0,
-                        temperature=_temperature(temperature, probs, table),
-                        logprobs=_logprob_mode(table, target_file, mode, probs, like, specs))
-    outcome = _score_pass(table, target_file, settings)
+    temps = parse_list(temperatures, "--temperatures") if temperatures else [temperature]
+    logprob_mode = _logprob_mode(table, target_file, mode, probs, like, specs)
+    outcomes = []
+    for t in temps:  # a temperature changes every logit: one pass each
+        settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
+                            gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
+                            threads=threads, bins=bins if temperatures else 0,
+                            temperature=_temperature(t, probs, table), gradient=gradient,
+                            logprobs=logprob_mode)
+        outcomes.append(_score_pass(table, target_file, settings))
     for spec in specs:
-        _warn_absent(spec, outcome, mode)
-    doc = sweep_grid(outcome, specs=specs, gammas=gamma_list, mode=mode, reduction=reduction,
-                     normalize=normalize, sources=sources)
+        _warn_absent(spec, outcomes[0], mode)
+    doc = sweep_grid(outcomes, specs=specs, gammas=gamma_list, mode=mode, reduction=reduction,
+                     normalize=normalize, sources=sources, temperatures=temps)
     if plot:
         sweep_plot(doc, plot, refuse=(predictions, targets))
     if output:

@@ -178,32 +178,49 @@ def sweep_table(doc: dict, stream=None):
     out.print(f"[bold]focal sweep[/bold]  {_safe(doc['predictions'])}   examples {doc['n']:,}   "
               f"mode {doc['mode']}   reduction {doc['reduction']}")
     alphas = doc["alphas"]
-    cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
+    temperatures = doc.get("temperatures", [1.0])
+    cells = {(c.get("temperature", 1.0), c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
     values = [c["focal"] for c in doc["grid"] if c["focal"] is not None]
     lo, hi = (min(values), max(values)) if values else (0.0, 0.0)
-    out.print(f"[bold]{doc['reduction']} focal loss[/bold] (rows gamma, columns alpha)")
-    heat = Table(box=None, header_style="bold")
-    heat.add_column("gamma", justify="right")
-    for a in alphas:
-        heat.add_column(_safe(a), justify="right")
-    for g in doc["gammas"]:
-        row = []
+    for t in temperatures:
+        title = "" if t == 1.0 and len(temperatures) == 1 else f", temperature {t:g}"
+        out.print(f"[bold]{doc['reduction']} focal loss[/bold] (rows gamma, columns alpha"
+                  f"{title})")
+        heat = Table(box=None, header_style="bold")
+        heat.add_column("gamma", justify="right")
         for a in alphas:
-            v = cells[(g, a)]["focal"]
-            shade = 0 if hi == lo or v is None else (v - lo) / (hi - lo)
-            row.append(Text(_fmt(v), style=f"on {_heat_colour(shade)}"))
-        heat.add_row(_fmt(g), *row)
-    out.print(heat)
-    out.print()
-    first = alphas[0]
-    table = _table(f"Make-up of the loss by gamma (alpha {first})",
-                   ["gamma", "focal / CE", "easy share", "effective examples",
-                    "effective (CE)"], right_from=0)
+            heat.add_column(_safe(a), justify="right")
+        for g in doc["gammas"]:
+            row = []
+            for a in alphas:
+                v = cells[(t, g, a)]["focal"]
+                shade = 0 if hi == lo or v is None else (v - lo) / (hi - lo)
+                row.append(Text(_fmt(v), style=f"on {_heat_colour(shade)}"))
+            heat.add_row(_fmt(g), *row)
+        out.print(heat)
+        out.print()
+    first, t0 = alphas[0], temperatures[0]
+    columns = ["gamma", "focal / CE", "easy share", "effective examples", "effective (CE)"]
+    gradient = "gradient_easy_share" in doc["grid"][0]
+    if gradient:
+        columns += ["easy share of gradient", "(CE)"]
+    table = _table(f"Make-up of the loss by gamma (alpha {first})", columns, right_from=0)
     for g in doc["gammas"]:
-        c = cells[(g, first)]
+        c = cells[(t0, g, first)]
+        extra = [_pct(c["gradient_easy_share"]), _pct(c["gradient_easy_share_ce"])] \
+            if gradient else []
         table.add_row(_fmt(g), _fmt(c["ratio"]), _pct(c["easy_share"]),
-                      _fmt(c["effective_examples"], 5), _fmt(c["effective_examples_ce"], 5))
+                      _fmt(c["effective_examples"], 5), _fmt(c["effective_examples_ce"], 5),
+                      *extra)
     _show(out, table)
+    if "ece" in doc["grid"][0]:
+        out.print()
+        table = _table(f"Calibration by temperature (gamma {_fmt(doc['gammas'][0])}, alpha "
+                       f"{first})", ["temperature", "ECE", "focal", "CE"], right_from=0)
+        for t in temperatures:
+            c = cells[(t, doc["gammas"][0], first)]
+            table.add_row(_fmt(t), _fmt(c["ece"]), _fmt(c["focal"]), _fmt(c["ce"]))
+        _show(out, table)
 
 
 def _heat_colour(x: float) -> str:
@@ -264,7 +281,9 @@ def sweep_plot(doc: dict, path: str, refuse=()):
     plt = _pyplot()
     import numpy as np
     gammas, alphas = doc["gammas"], doc["alphas"]
-    cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
+    t0 = doc.get("temperatures", [1.0])[0]
+    cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]
+             if c.get("temperature", 1.0) == t0}
     grid = np.array([[cells[(g, a)]["focal"] for a in alphas] for g in gammas],
                     dtype=np.float64)  # None (nothing scored) is NaN: an empty cell
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -278,7 +297,11 @@ def sweep_plot(doc: dict, path: str, refuse=()):
     first = alphas[0]
     easy = [cells[(g, first)]["easy_share"] or 0 for g in gammas]
     eff = [cells[(g, first)]["effective_examples"] or 0 for g in gammas]
-    ax2.plot(gammas, easy, "o-", color="tab:blue", label="easy share (p_t >= 0.5)")
+    ax2.plot(gammas, easy, "o-", color="tab:blue", label="easy share of the loss")
+    if "gradient_easy_share" in cells[(gammas[0], first)]:
+        ax2.plot(gammas, [cells[(g, first)]["gradient_easy_share"] or 0 for g in gammas],
+                 "^-", color="tab:green", label="easy share of the gradient")
+        ax2.legend(loc="upper right")
     ax2.set_xlabel("gamma")
     ax2.set_ylabel("share of focal loss from easy examples", color="tab:blue")
     ax2.set_ylim(0, 1)

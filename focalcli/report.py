@@ -122,13 +122,43 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
     return doc
 
 
-def sweep_grid(outcome: Outcome, *, specs: list[AlphaSpec], gammas, mode: str,
-               reduction: str, normalize: str | None, sources: dict) -> dict:
+def sweep_grid(outcomes, *, specs: list[AlphaSpec], gammas, mode: str,
+               reduction: str, normalize: str | None, sources: dict,
+               temperatures=(1.0,)) -> dict:
+    """The grid of cells; ``outcomes`` one pass per temperature (or one
+    outcome: a single pass at temperature 1)."""
+    if isinstance(outcomes, Outcome):
+        outcomes = [outcomes]
+    grid = []
+    for temperature, outcome in zip(temperatures, outcomes):
+        calibration = outcome.acc.calibration.figures() \
+            if outcome.acc.calibration is not None else None
+        grid += _cells(outcome, specs, gammas, mode, reduction, normalize, temperature,
+                       calibration)
+    outcome = outcomes[0]
+    doc = {**sources, **_counts(outcome, mode), "reduction": reduction,
+           "normalize": normalize, "gammas": list(gammas),
+           "alphas": [s.label() for s in specs], "grid": grid}
+    if len(temperatures) > 1 or temperatures[0] != 1.0:
+        doc["temperatures"] = list(temperatures)
+    return doc
+
+
+def _cells(outcome, specs, gammas, mode, reduction, normalize, temperature, calibration):
     grid = []
     for gi, gamma in enumerate(gammas):
         for spec in specs:
             alpha = outcome_alpha(spec, outcome, mode)
             fig = _cell(outcome, gi, alpha, reduction, normalize, "none")
+            gradient = gradient_figures(outcome.acc, alpha, gi)
+            cell = {}
+            if temperature != 1.0 or calibration is not None:
+                cell["temperature"] = temperature
+            if calibration is not None:
+                cell["ece"] = calibration["ece"]
+            if gradient is not None:
+                cell["gradient_easy_share"] = gradient["easy_share_focal"]
+                cell["gradient_easy_share_ce"] = gradient["easy_share_ce"]
             grid.append({
                 "gamma": gamma,
                 "alpha": alpha.tolist() if isinstance(alpha, np.ndarray) else alpha,
@@ -137,10 +167,9 @@ def sweep_grid(outcome: Outcome, *, specs: list[AlphaSpec], gammas, mode: str,
                 "easy_share": fig.easy_share,
                 "effective_examples": fig.effective_focal,
                 "effective_examples_ce": fig.effective_ce,
+                **cell,
             })
-    return {**sources, **_counts(outcome, mode), "reduction": reduction,
-            "normalize": normalize, "gammas": list(gammas),
-            "alphas": [s.label() for s in specs], "grid": grid}
+    return grid
 
 
 def curve_rows(gammas, pts, alpha: float) -> dict:

@@ -349,9 +349,11 @@ class Scorer:
         if gradient:
             if not softmax:
                 grad_norm = q  # |d BCE / dx| per element
-            g_focal = core.focal_gradient_factor(ce, q, self.s.gammas[0]) * grad_norm
-            extra = {"grad_ce": grad_norm, "grad_ce2": grad_norm * grad_norm,
-                     "grad_focal": g_focal, "grad_focal2": g_focal * g_focal}
+            extra = {"grad_ce": grad_norm, "grad_ce2": grad_norm * grad_norm}
+            for i, gamma in enumerate(self.s.gammas):  # a sweep: each gamma's gradient
+                g_focal = core.focal_gradient_factor(ce, q, gamma) * grad_norm
+                extra[f"grad_focal:{i}"] = g_focal
+                extra[f"grad_focal2:{i}"] = g_focal * g_focal
         for name, param in self.s.losses:
             extra = extra or {}
             extra["loss:" + variants.label(name, param)] = variants.terms(
@@ -370,7 +372,7 @@ class Scorer:
 
     def _gradient_columns(self, y, m, extra):
         """Per example: the L2 norms of the CE and focal gradients (alpha applied)."""
-        g_ce, g_f = extra["grad_ce"], extra["grad_focal"]
+        g_ce, g_f = extra["grad_ce"], extra["grad_focal:0"]
         if self.s.mode == "softmax":
             a = np.asarray(self.alpha, dtype=np.float64)
             g_f = g_f * (a[y] if a.ndim else float(a))

@@ -229,7 +229,7 @@ class Figures:
     buckets: list = field(default_factory=list)
 
 
-def gradient_figures(acc: Accumulator, alpha) -> dict | None:
+def gradient_figures(acc: Accumulator, alpha, gamma_index: int = 0) -> dict | None:
     """What the focusing does to the gradient: the share of the summed
     gradient norm carried by easy examples (p_t >= 0.5) and by each p_t
     bucket and class, under CE and under focal loss (alpha applied), and the
@@ -238,7 +238,8 @@ def gradient_figures(acc: Accumulator, alpha) -> dict | None:
         return None
     w = acc.group_weights(alpha)[:, None]
     g_ce, g_ce2 = acc.extra["grad_ce"], acc.extra["grad_ce2"]
-    g_f, g_f2 = w * acc.extra["grad_focal"], (w * w) * acc.extra["grad_focal2"]
+    g_f = w * acc.extra[f"grad_focal:{gamma_index}"]
+    g_f2 = (w * w) * acc.extra[f"grad_focal2:{gamma_index}"]
     total_ce, total_f = float(g_ce.sum()), float(g_f.sum())
     buckets = [{"p_t": label, "ce_share": _ratio(float(g_ce[:, b].sum()), total_ce),
                 "focal_share": _ratio(float(g_f[:, b].sum()), total_f)}

@@ -52,7 +52,9 @@ def text(doc: dict, kind: str, fmt: str) -> str:
     if fmt == "json":
         return dumps(doc)
     views = {("score", "csv"): score_csv,
-             ("sweep", "csv"): lambda d: csv_text(d["grid"], GRID_COLUMNS),
+             ("sweep", "csv"): lambda d: csv_text(d["grid"], GRID_COLUMNS + [
+                 c for c in ("temperature", "ece", "gradient_easy_share",
+                             "gradient_easy_share_ce") if d["grid"] and c in d["grid"][0]]),
              ("curve", "csv"): lambda d: csv_text(d["rows"], CURVE_COLUMNS),
              ("compare", "csv"): compare_csv,
              ("score", "markdown"): score_markdown,

@@ -85,3 +85,20 @@ def test_bins_zero_and_logprobs_have_no_calibration(tmp_path):
 def test_the_table_shows_a_reliability_summary():
     r = focal("score", *DIGITS)
     assert "Calibration (top label, 15 bins)" in r.out and "ECE" in r.out
+
+
+def test_sweep_temperature_axis_and_gradient_share(tmp_path):
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    doc = focal("sweep", *DIGITS, "--gammas", "0,2", "--alphas", "1", "--temperatures",
+                "0.5,2", "--gradient", "--format", "json").json()
+    assert doc["temperatures"] == [0.5, 2.0] and len(doc["grid"]) == 4
+    for cell in doc["grid"]:
+        one = focal("score", *DIGITS, "--gamma", cell["gamma"], "--temperature",
+                    cell["temperature"], "--gradient", "--format", "json").json()
+        assert cell["focal"] == pytest.approx(one["focal"], rel=1e-14)
+        assert cell["ece"] == pytest.approx(one["calibration"]["ece"], rel=1e-14)
+        assert cell["gradient_easy_share"] == pytest.approx(
+            one["gradient"]["easy_share_focal"], rel=1e-12)
+    conf, correct = softmax_conf(z / 0.5, t)
+    ece, _ = written_out(conf, correct)
+    assert doc["grid"][0]["ece"] == pytest.approx(ece, rel=1e-12)
