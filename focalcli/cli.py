@@ -765,8 +765,7 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
 
     pairing = None
     if saved is None:
-        pairing = cmp.Pairing(by_id=False, intersect=ids == "intersect", n_classes=None,
-                              threshold=threshold, top=top,
+        pairing = cmp.Pairing(intersect=ids == "intersect", threshold=threshold, top=top,
                               names=(_display(baseline), _display(candidate)))
         base_outcome, base_doc = side(baseline, pairing.add_baseline)
         if mode == "softmax" and base_outcome.dense is None:

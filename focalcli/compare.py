@@ -25,9 +25,9 @@ MAX_CLASS_INTERVALS = 1000  # per-class intervals up to this many classes
 class Pairing:
     """Pairs candidate rows with baseline rows by row index or by id."""
 
-    def __init__(self, *, by_id: bool, intersect: bool, n_classes: int | None,
-                 threshold: float, top: int, names: tuple[str, str]):
-        self.by_id, self.intersect = by_id, intersect
+    def __init__(self, *, intersect: bool, threshold: float, top: int,
+                 names: tuple[str, str]):
+        self.by_id, self.intersect = False, intersect  # by id: settled by both sides' rows
         self.threshold, self.top_n, self.names = threshold, top, names
         self.k = None
         self.has_ids = None  # decided by the baseline's first rows

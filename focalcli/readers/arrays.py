@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import InputError
 from .source import BATCH_ROWS, Source
 from .dense import dense_table
-from .table import Batch, Layout, Table
+from .table import BATCH_BYTES, Batch, Layout, Table, power_of_two_below
 
 
 def check_dtype(dtype: np.dtype, name: str, kinds: str = "biuf"):
@@ -96,13 +96,6 @@ def _release(arr: np.ndarray, upto_row: int):
                 mm.madvise(mmap.MADV_DONTNEED, first, end - first)
 
 
-BATCH_BYTES = 64 << 20  # a batch of rows: 65,536 of 80 float32, fewer when wider
-
-
-def power_of_two_below(n: int) -> int:
-    """Batches of a power of two rows tile the scorer's units (also powers
-    of two) exactly: no unit is stitched from two batches, which copies it."""
-    return 1 << max(0, int(n).bit_length() - 1)
 
 
 def array_table(scores: np.ndarray, targets, name: str, fmt: str,

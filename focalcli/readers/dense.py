@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .table import Batch, Table
+from .table import BATCH_BYTES, Batch, Table, power_of_two_below
 
-BATCH_BYTES = 64 << 20
 
 
 @dataclass
@@ -81,7 +80,7 @@ def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
     k = scores.shape[dense.class_axis]
     if k == 0 or dense.positions == 0:
         raise InputError(f"has nothing to score (shape {scores.shape})", name)
-    step = max(1, BATCH_BYTES // (k * scores.itemsize))
+    step = power_of_two_below(BATCH_BYTES // (k * scores.itemsize))
 
     def batches():
         p = dense.positions

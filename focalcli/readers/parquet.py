@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .arrays import BATCH_BYTES
 from .source import Source
-from .table import Batch, Layout, Table, frame_batch, logprob_layout, mark_logprobs, split_columns
+from .table import (BATCH_BYTES, Batch, Layout, Table, frame_batch, logprob_layout,
+                    mark_logprobs, split_columns)
 
 
 def read_parquet(src: Source, layout: Layout) -> Table:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import InputError
 
+BATCH_BYTES = 64 << 20  # a batch of array rows: 65,536 of 80 float32, fewer when wider
 TARGET_NAMES = ("target", "label")
 ID_NAMES = ("id",)
 LOGPROB_NAMES = ("logprob",)
@@ -99,6 +100,12 @@ def logprob_layout(columns: list[str], scores: list[str], layout: Layout):
 def mark_logprobs(table: "Table", columns: list[str], scores: list[str], layout: Layout):
     table.logprobs, table.group_col = logprob_layout(columns, scores, layout)
     return table
+
+
+def power_of_two_below(n: int) -> int:
+    """Batches of a power of two rows tile the scorer's units (also powers
+    of two) exactly: no unit is stitched from two batches, which copies it."""
+    return 1 << max(0, int(n).bit_length() - 1)
 
 
 def where(row0: int, first_line: int | None) -> dict:
