@@ -327,7 +327,8 @@ class Scorer:
         if dual:
             max_other = np.empty(y.shape)
         for b in range(0, hi - lo, block):
-            zb = z[b:b + block]
+            # one contiguous copy of a strided block (dense maps), shared by every pass
+            zb = np.ascontiguousarray(z[b:b + block])
             self._check(zb, where, lo + b)
             rows = slice(b, b + block)
             ce[rows], q[rows] = parts(zb, y[rows])
