@@ -146,6 +146,8 @@ def main():
     commands = {"score": score,
                 "sweep": [FOCAL, "sweep", z, t, "--gammas", "0:5:0.5",
                           "--alphas", "0.25,0.5,0.75,1", "--format", "json"],
+                "score_bare": score + ["--bins", "0"],
+                "score_gradient": score + ["--gradient"],
                 "floor": [VENV_PY, "-c", FLOOR_SCRIPT, z, t],
                 "csv": [FOCAL, "score", csv, "--format", "json"],
                 "read_csv": [VENV_PY, "-c", PANDAS_SCRIPT, csv],
@@ -170,6 +172,10 @@ def main():
     report.add("core in one process vs floor", core, floor, "np.exp, 2 cores", 1.5)
     report.add("sweep 44 cells vs one score (process)", med["sweep"], med["score"],
                "focal score", 1.2)
+    report.add("score (with ECE) vs score --bins 0", med["score"], med["score_bare"],
+               "focal score --bins 0", None)
+    report.add("score --gradient (gradient view + ECE) vs score --bins 0",
+               med["score_gradient"], med["score_bare"], "focal score --bins 0", 1.25)
     report.add("score 200k x 80 CSV vs pandas.read_csv", med["csv"], med["read_csv"],
                "read_csv process", 1.2)
     report.add("score on the tiny sample data", med["tiny"], 0.35, "0.35 s budget", 1.0)

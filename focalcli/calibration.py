@@ -22,22 +22,35 @@ class Calibration:
     def __init__(self, n_bins: int = 15):
         self.n_bins = n_bins
         self.edges = np.linspace(0, 1, n_bins + 1, dtype=np.float32)
+        self.upper = np.append(self.edges[1:], np.float32(np.inf))  # bin i ends here
         self.sums = np.zeros((3, n_bins + 1))   # count, confidence, correct (+ c = 1)
         self.fine = np.zeros((3, FINE))
 
     def part(self, confidence: np.ndarray, correct: np.ndarray) -> "Calibration":
         """The sums of some scored units (a worker's unit)."""
         out = Calibration.__new__(Calibration)
-        out.n_bins, out.edges = self.n_bins, self.edges
-        index = np.clip(np.searchsorted(self.edges, confidence.astype(np.float32),
-                                        side="right") - 1, 0, self.n_bins)
-        fine = np.clip((confidence * FINE).astype(np.int64), 0, FINE - 1)
+        out.n_bins, out.edges, out.upper = self.n_bins, self.edges, self.upper
+        index = self.bin_of(confidence.astype(np.float32))
+        fine = (confidence * FINE).astype(np.intp)
+        np.minimum(fine, FINE - 1, out=fine)
         right = correct.astype(np.float64)
         out.sums = np.stack([np.bincount(index, w, minlength=self.n_bins + 1)
                              for w in (None, confidence, right)])
         out.fine = np.stack([np.bincount(fine, w, minlength=FINE)
                              for w in (None, confidence, right)])
         return out
+
+    def bin_of(self, c32: np.ndarray) -> np.ndarray:
+        """``searchsorted(edges, c32, side="right") - 1`` for confidences in
+        [0, 1], at a third of its cost: ``c * n`` in float32 is the bin or
+        one beside it, and one comparison with each neighbouring edge settles
+        it (checked against searchsorted over every 97th float32 in [0, 1])."""
+        n = self.n_bins
+        i = (c32 * np.float32(n)).astype(np.intp)
+        np.minimum(i, n, out=i)
+        i -= c32 < self.edges[i]
+        i += c32 >= self.upper[i]
+        return i
 
     def merge(self, other: "Calibration"):
         self.sums += other.sums

@@ -77,7 +77,7 @@ _DIRECT_REST_MAX = 1e150
 _DIRECT_TARGET_MAX = 340.0
 
 
-def softmax_parts(logits: np.ndarray, targets: np.ndarray):
+def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray | None = None):
     """Cross-entropy and ``1 - p_t`` per row of ``(n, K)`` logits.
 
     ``targets`` must be valid class indices. Returns float64 ``(ce, q)``.
@@ -87,6 +87,11 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray):
     or subtract. Rows this cannot hold (logits beyond about +-80 in float32,
     +-340 in float64, or every other class underflowing) go through
     :func:`softmax_parts_shifted`, which is exact everywhere but slower.
+
+    With ``grad_norm`` (a float64 array of n) it also writes the L2 norm of
+    the CE gradient ``p - e_t`` from the same exponentials (see
+    :func:`softmax_gradient`): the gradient view then costs one more pass
+    over the block, not four.
     """
     z = as_float(logits)
     n, k = z.shape
@@ -106,7 +111,48 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray):
     if not direct.all():
         redo = np.flatnonzero(~direct)
         ce[redo], q[redo] = softmax_parts_shifted(z[redo], targets[redo])
+    if grad_norm is not None:
+        _fused_gradient_norm(z, targets, e, rest, zt, odds, q, direct, grad_norm)
     return ce, q
+
+
+#: the float32/float64 squares below are summed in the input's precision: a
+#: sum of squares under this (times K) may have lost terms to underflow
+_SQUARES_MIN = {np.dtype(np.float32): 1e-30, np.dtype(np.float64): 1e-290}
+_SQUARES_MAX = {np.dtype(np.float32): 1e36, np.dtype(np.float64): 1e300}
+
+
+def _fused_gradient_norm(z, targets, e, rest, zt, odds, q, direct, out):
+    """``sqrt(q^2 + sum_{j != t} p_j^2)`` from softmax_parts' exponentials
+    (target column already zeroed): ``p_j = e_j * exp(-z_t) * p_t``, so the
+    sum of squares is ``(exp(-z_t) p_t)^2 * sum e_j^2``. Rows whose squares
+    could overflow or underflow in the input's precision take
+    :func:`softmax_gradient`."""
+    k = z.shape[1]
+    s2 = np.einsum("ij,ij->i", e, e).astype(np.float64)
+    ok = direct & (rest <= _SQUARES_MAX[z.dtype] ** 0.5) & (s2 >= k * _SQUARES_MIN[z.dtype])
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        others = np.sqrt(s2) * (np.exp(-zt) / (1.0 + odds))
+    out[:] = np.hypot(q, others)
+    if not ok.all():
+        redo = np.flatnonzero(~ok)
+        out[redo] = softmax_gradient(z[redo], targets[redo], q[redo])[0]
+
+
+def softmax_gradient_probs(probs: np.ndarray, targets: np.ndarray, q: np.ndarray,
+                           full: bool = False):
+    """As :func:`softmax_gradient` for probabilities: the gradient with
+    respect to the logits behind them (``log p`` up to a constant) is the
+    same ``p - e_t``."""
+    p = np.array(probs, dtype=np.float64)
+    n, k = p.shape
+    at = np.arange(0, n * k, k) + targets
+    p.reshape(-1).put(at, 0.0)
+    norm = np.hypot(q, np.sqrt(np.einsum("ij,ij->i", p, p)))
+    if not full:
+        return norm, None
+    p.reshape(-1).put(at, -q)
+    return norm, p
 
 
 def softmax_parts_shifted(logits: np.ndarray, targets: np.ndarray):
@@ -149,18 +195,39 @@ def logprob_parts(logprob: np.ndarray):
     return -lp, -np.expm1(lp)
 
 
-def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, probs: bool = False):
+def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.ndarray,
+              probs: bool = False):
     """Confidence of the top label and whether it is the target, per row
-    (the first maximum wins ties, as torch's argmax). From logits the
-    confidence is ``exp((z_max - z_t) - ce)``: exactly p_t when the target is
-    the top label, with no second exponential over the row."""
+    (the first maximum wins ties, as torch's argmax). A row with
+    ``p_t > 1/2`` has the target on top and its confidence is ``p_t``
+    (``exp(-ce)``), so only the other rows need the row maximum; their
+    confidence is ``exp((z_max - z_t) - ce)``, with no second
+    exponential over the row."""
     z = logits.reshape(len(logits), -1)
-    top = z.argmax(axis=1)
-    rows = np.arange(len(z))
+    n, k = z.shape
+    correct = np.ones(n, bool)
     if probs:
-        return z[rows, top].astype(np.float64), top == targets
-    gap = z[rows, top].astype(np.float64) - z[rows, targets].astype(np.float64)
-    return np.exp(gap - ce), top == targets
+        confidence = _flat(z).take(np.arange(0, n * k, k) + targets).astype(np.float64)
+    else:
+        confidence = np.exp(-ce)
+    # a margin for rounding, and for probability rows that sum to 1 within 1e-6
+    hard = np.flatnonzero(q >= 0.49)
+    if not len(hard):
+        return confidence, correct
+    # a row maximum costs half an argmax; the first-maximum rule then matters
+    # only where the target ties the maximum
+    zh = z if 2 * len(hard) > n else z[hard]
+    zmax = zh.max(axis=1)
+    if len(zh) == n:
+        zmax = zmax[hard]
+    zmax = zmax.astype(np.float64)
+    zt = _flat(z).take(hard * k + targets[hard]).astype(np.float64)
+    top = zt == zmax
+    tied = hard[top]
+    top[top] = z[tied].argmax(axis=1) == targets[tied]
+    correct[hard] = top
+    confidence[hard] = zmax if probs else np.exp((zmax - zt) - ce[hard])
+    return confidence, correct
 
 
 def softmax_gradient(logits: np.ndarray, targets: np.ndarray, q: np.ndarray,
@@ -177,7 +244,7 @@ def softmax_gradient(logits: np.ndarray, targets: np.ndarray, q: np.ndarray,
     p = e / total[:, None]
     others = p.copy()
     others.reshape(-1)[np.arange(0, n * k, k) + targets] = 0.0
-    norm = np.sqrt(q * q + np.einsum("ij,ij->i", others, others).astype(np.float64))
+    norm = np.hypot(q, np.sqrt(np.einsum("ij,ij->i", others, others).astype(np.float64)))
     if not full:
         return norm, None
     p = p.astype(np.float64)

@@ -323,6 +323,9 @@ class Scorer:
         gradient = self.s.gradient and not self.s.logprobs
         if gradient and softmax:
             grad_norm = np.empty(y.shape)
+        # the norm from the loss's own exponentials, unless --grad wants the rows
+        fused_gradient = gradient and softmax and parts is core.softmax_parts and \
+            self.on_gradient is None
         dual = softmax and any(name == "dual-focal" for name, _ in self.s.losses)
         if dual:
             max_other = np.empty(y.shape)
@@ -331,15 +334,20 @@ class Scorer:
             zb = np.ascontiguousarray(z[b:b + block])
             self._check(zb, where, lo + b)
             rows = slice(b, b + block)
-            ce[rows], q[rows] = parts(zb, y[rows])
+            if fused_gradient:
+                ce[rows], q[rows] = core.softmax_parts(zb, y[rows], grad_norm[rows])
+            else:
+                ce[rows], q[rows] = parts(zb, y[rows])
             if calibrate and softmax:
-                confidence[rows], correct[rows] = core.top_label(zb, y[rows], ce[rows],
+                confidence[rows], correct[rows] = core.top_label(zb, y[rows], ce[rows], q[rows],
                                                                  self.s.probs)
             if dual:
                 max_other[rows] = variants.max_other_probability(zb, y[rows], ce[rows])
-            if gradient and softmax:
-                grad_norm[rows], full = core.softmax_gradient(
-                    zb, y[rows], q[rows], full=self.on_gradient is not None)
+            if gradient and softmax and not fused_gradient:
+                gradient_of = core.softmax_gradient_probs if self.s.probs else \
+                    core.softmax_gradient
+                grad_norm[rows], full = gradient_of(zb, y[rows], q[rows],
+                                                    full=self.on_gradient is not None)
                 if full is not None:
                     self._full_gradient(lo + b, full, ce[rows], q[rows], y[rows], m[rows])
         if calibrate and not softmax:

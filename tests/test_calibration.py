@@ -102,3 +102,42 @@ def test_sweep_temperature_axis_and_gradient_share(tmp_path):
     conf, correct = softmax_conf(z / 0.5, t)
     ece, _ = written_out(conf, correct)
     assert doc["grid"][0]["ece"] == pytest.approx(ece, rel=1e-12)
+
+
+def test_ties_go_to_the_first_maximum_and_probabilities_agree(tmp_path, rng):
+    """torch's argmax (and torchmetrics) give a tie to the first class: a
+    target tied with an earlier class is wrong, with a later one right. The
+    same predictions as probabilities give the same figures."""
+    z = rng.normal(scale=3, size=(400, 5))
+    t = rng.integers(0, 5, 400)
+    z[:50, 1] = z[:50, 3] = z[:50].max(1) + 1    # classes 1 and 3 tie on top
+    t[:25], t[25:50] = 1, 3
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    np.save(tmp_path / "p.npy", p)
+    conf, correct = softmax_conf(z, t)
+    assert correct[:25].all() and not correct[25:50].any()
+    ece, mce = written_out(conf, correct)
+    for args in ([tmp_path / "z.npy"], [tmp_path / "p.npy", "--probs"]):
+        doc = focal("score", args[0], tmp_path / "t.npy", *args[1:],
+                    "--format", "json").json()["calibration"]
+        assert doc["accuracy"] == pytest.approx(correct.mean(), rel=1e-15)
+        assert doc["ece"] == pytest.approx(ece, rel=1e-9)
+        assert doc["mce"] == pytest.approx(mce, rel=1e-9)
+
+
+@pytest.mark.parametrize("n_bins", [1, 7, 15, 100])
+def test_bins_follow_searchsorted_on_every_float32_near_an_edge(n_bins):
+    """The bin rule is torchmetrics' bucketize; the arithmetic that finds it
+    must agree on each edge, a float32 either side of it, and a sweep of
+    every 97th float32 in [0, 1]."""
+    from focalcli.calibration import Calibration
+    edges = np.linspace(0, 1, n_bins + 1, dtype=np.float32)
+    c = np.concatenate([edges, np.nextafter(edges, np.float32(-1)),
+                        np.nextafter(edges, np.float32(2)),
+                        np.arange(0, 0x3F800001, 97, dtype=np.uint32).view(np.float32)])
+    c = c[(c >= 0) & (c <= 1)]
+    want = np.searchsorted(edges, c, side="right") - 1
+    np.testing.assert_array_equal(Calibration(n_bins).bin_of(c), want)

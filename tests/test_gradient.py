@@ -108,3 +108,48 @@ def test_grad_needs_softmax_rows(tmp_path):
     r = focal("score", *DIGITS, "--mode", "sigmoid", "--grad", tmp_path / "g.npy")
     assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --grad:")
     assert focal("score", *DIGITS, "--grad", tmp_path / "g.csv").code == ExitStatus.BAD_INPUT
+
+
+@mp.workdps(60)
+def mp_ce_gradient_norm(z, t):
+    z = [mp.mpf(float(v)) for v in z]
+    total = mp.fsum(mp.exp(v) for v in z)
+    p = [mp.exp(v) / total for v in z]
+    return float(mp.sqrt(mp.fsum((pj - (1 if j == t else 0)) ** 2 for j, pj in enumerate(p))))
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-6)])
+def test_norm_keeps_its_digits_in_every_regime(tmp_path, dtype, rtol):
+    """The norm comes from the loss's own exponentials; rows where their
+    squares would overflow or underflow take the shifted form. Either way
+    the norm is the mpmath one."""
+    z = np.array([[3.0, 0.5, -1.0, 0.0],        # ordinary
+                  [40.0, 0.0, -3.0, 1.0],       # confident: 1 - p_t ~ 1e-17
+                  [-5.0, 8.0, 2.0, 0.0],        # hopeless
+                  [85.0, 84.0, 0.0, -2.0],      # beyond float32's exp
+                  [-60.0, -61.0, -70.0, -75.0],  # everything small
+                  [50.0, 49.0, 48.0, 0.0]],     # squares beyond float32's range
+                 dtype=dtype)
+    t = np.array([0, 0, 0, 1, 2, 3])
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    rows = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--gradient",
+                 "--per-example", "--format", "json").json()
+    for row, zi, ti in zip(rows, z, t):
+        assert row["grad_ce"] == pytest.approx(mp_ce_gradient_norm(zi, ti), rel=rtol)
+
+
+def test_probabilities_give_the_gradient_of_their_logits(tmp_path):
+    """d/dz of the loss is p - e_t whether the file holds logits or their
+    softmax (the logits are log p up to a constant per row)."""
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    np.save(tmp_path / "p.npy", p)
+    want = focal("score", *DIGITS, "--gradient", "--per-example", "--format", "json").json()
+    got = focal("score", tmp_path / "p.npy", DIGITS[1], "--probs", "--gradient",
+                "--per-example", "--format", "json").json()
+    np.testing.assert_allclose([r["grad_ce"] for r in got], [r["grad_ce"] for r in want],
+                               rtol=1e-9)
+    np.testing.assert_allclose([r["grad_focal"] for r in got],
+                               [r["grad_focal"] for r in want], rtol=1e-9)
