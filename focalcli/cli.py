@@ -449,13 +449,15 @@ def cli(traceback):
 @click.option("--classes", "classes", type=CLASSES, metavar="N|all",
               help="Per-class rows to list: the N with the most focal loss, or all "
                    "(default: a table shows 20, JSON every class with examples).")
+@click.option("--plot", metavar="FILE",
+              help="Draw the reliability diagram (calibration) to FILE (.png or .svg).")
 @click.option("--fail-above", type=FINITE, metavar="X",
               help="Exit 1 when the reduced focal loss is above X (or nothing was scored).")
 def score(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, bins, temperature, threads, traceback, gamma,
           alpha, fmt, per_example, output, top, map_path, gradient, grad_path, losses, ohem,
-          ohem_ratio, background, classes, fail_above):
+          ohem_ratio, background, classes, plot, fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
 
     PREDICTIONS holds logits (or probabilities with --probs), one row per example:
@@ -479,6 +481,12 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     if per_example and top:
         raise OptionError("--top", "lists the highest-loss examples in the summary, which "
                           "--per-example replaces; drop one of them")
+    if plot:
+        from .render import plot_format, require_matplotlib
+        plot_format(plot)
+        require_matplotlib()  # before the pass, not after it
+        if bins == 0:
+            raise OptionError("--plot", "draws the calibration, which --bins 0 turns off")
     preset = _preset(like, mode, alpha, normalize, reduction)
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
@@ -519,6 +527,9 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     _warn_absent(spec, outcome, mode)
     if top:
         doc["top"] = outcome.top
+    if plot:
+        from .render import reliability_plot
+        reliability_plot(doc, plot, refuse)
     if not per_example:
         _print_doc(doc, "score", fmt, classes=classes)
     return _gate(doc, fail_above)

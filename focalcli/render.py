@@ -336,6 +336,45 @@ def curve_plot(doc: dict, path: str):
     plt.close(fig)
 
 
+def reliability_plot(doc: dict, path: str, refuse=()):
+    """The reliability diagram of the summary's calibration: accuracy per
+    confidence bin against the diagonal, the bins' counts below."""
+    cal = doc.get("calibration")
+    if not cal:
+        raise OptionError("--plot", "draws the reliability diagram, and this input has no "
+                          "calibration (--bins 0, or log-probabilities)")
+    plt = _pyplot()
+    fig, (ax, hist) = plt.subplots(2, 1, figsize=(5.5, 6), sharex=True,
+                                   gridspec_kw={"height_ratios": [3, 1]})
+    bins = [b for b in cal["bins"] if b["high"] > b["low"]]  # the c = 1 bin is drawn in the last
+    last = cal["bins"][-1]
+    lows = [b["low"] for b in bins]
+    widths = [b["high"] - b["low"] for b in bins]
+    counts = [b["count"] for b in bins]
+    counts[-1] += last["count"] if last["high"] == last["low"] else 0
+    acc = [b["accuracy"] or 0.0 for b in bins]
+    conf = [b["confidence"] or 0.0 for b in bins]
+    ax.bar(lows, acc, widths, align="edge", color="#3b7dd8", edgecolor="white",
+           label="accuracy")
+    seen = [i for i, c in enumerate(counts) if c]  # empty bins have no gap to draw
+    ax.bar([lows[i] for i in seen], [abs(conf[i] - acc[i]) for i in seen],
+           [widths[i] for i in seen], bottom=[min(conf[i], acc[i]) for i in seen],
+           align="edge", fill=False, hatch="//", edgecolor="#d8553b",
+           label="gap to mean confidence")
+    ax.plot([0, 1], [0, 1], color="#444", lw=1, ls="--", label="perfect calibration")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"Reliability (top label, {cal['n_bins']} bins): ECE {cal['ece']:.4f}, "
+                 f"MCE {cal['mce']:.4f}")
+    ax.legend(loc="upper left")
+    hist.bar(lows, counts, widths, align="edge", color="#888", edgecolor="white")
+    hist.set_xlabel("confidence")
+    hist.set_ylabel("count")
+    save_figure(fig, path, refuse)
+    plt.close(fig)
+
+
 class Progress:
     """A progress bar on stderr, only on a terminal and only once the work
     has taken more than a second."""

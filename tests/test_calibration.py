@@ -141,3 +141,16 @@ def test_bins_follow_searchsorted_on_every_float32_near_an_edge(n_bins):
     c = c[(c >= 0) & (c <= 1)]
     want = np.searchsorted(edges, c, side="right") - 1
     np.testing.assert_array_equal(Calibration(n_bins).bin_of(c), want)
+
+
+def test_reliability_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    png, svg = tmp_path / "r.png", tmp_path / "r.svg"
+    assert focal("score", *DIGITS, "--plot", png).code == ExitStatus.OK
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert focal("score", *DIGITS, "--plot", svg, "--format", "json").code == ExitStatus.OK
+    ece = focal("score", *DIGITS, "--format", "json").json()["calibration"]["ece"]
+    assert f"ECE {ece:.4f}" in svg.read_text()
+    for bad in (["--plot", tmp_path / "r.txt"], ["--plot", png, "--bins", "0"]):
+        r = focal("score", *DIGITS, *bad)
+        assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --plot:")
