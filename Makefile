@@ -22,12 +22,14 @@ demo: $(VENV)/.runtime
 	$(BIN)/focal score sample_data/detect.npy sample_data/detect_targets.npy --mode sigmoid --normalize positives
 	$(BIN)/focal score sample_data/seg_logits.npy sample_data/seg_masks --ignore-index 255 --class-names sample_data/seg_classes.txt --top 2
 	$(BIN)/focal curve
+	$(BIN)/focal explore sample_data/digits.npy sample_data/digits_targets.npy --alphas 1,0.25,balanced -o digits-explorer.html
+	@echo "the digits explorer: file://$(CURDIR)/digits-explorer.html (open it in a browser; it needs no network)"
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) .venv-peers .pytest_cache .hypothesis build *.egg-info bench-data
+	rm -rf $(VENV) .venv-peers .pytest_cache .hypothesis build *.egg-info bench-data digits-explorer.html
 
 # PyTorch, Keras (torch backend) and Kornia in their own venv: torch==2.13.0 is
 # the CPU wheel on this machine's disk; pinning it keeps pip from pulling a

@@ -630,13 +630,8 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
     from .render import plot_format, require_matplotlib, sweep_plot
     from .report import sweep_grid
     from .scoring import Settings
-    preset = _preset(like, mode, None, normalize, reduction)
+    preset, gamma_list, specs = _grid(like, mode, normalize, reduction, gammas, alphas)
     mode, normalize = preset.mode, preset.normalize
-    gamma_list = parse_list(gammas, "--gammas", minimum=0.0)
-    specs = _alpha_items(alphas, mode) if alphas else [preset.alpha]
-    if like:
-        specs = [resolve(like, mode, s.label() if s.kind != "kornia" else repr(s.value),
-                         None).alpha for s in specs]
     out_fmt = _grid_format(output) if output else None
     if plot:
         plot_format(plot)
@@ -667,6 +662,75 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
         from .views import text
         _emit(text(doc, "sweep", out_fmt), output, (predictions, targets))
     _print_doc(doc, "sweep", fmt)
+    return ExitStatus.OK
+
+
+def _grid(like, mode, normalize, reduction, gammas, alphas):
+    """The preset in force, the gammas and the alpha specs of a grid."""
+    preset = _preset(like, mode, None, normalize, reduction)
+    gamma_list = parse_list(gammas, "--gammas", minimum=0.0)
+    specs = _alpha_items(alphas, preset.mode) if alphas else [preset.alpha]
+    if like:
+        specs = [resolve(like, preset.mode, s.label() if s.kind != "kornia" else repr(s.value),
+                         None).alpha for s in specs]
+    return preset, gamma_list, specs
+
+
+@cli.command()
+@input_options
+@click.option("--gammas", default="0:5:0.1", show_default=True, metavar="LIST",
+              help="Gammas of the slider: a comma list or START:STOP:STEP (STOP included).")
+@click.option("--alphas", default=None, metavar="LIST",
+              help="Alphas of the menu, as in sweep. Default 1 (softmax), 0.25 (sigmoid).")
+@click.option("--gamma", "start_gamma", type=FINITE, default=None, metavar="G",
+              help="The gamma the page opens at (default 2, or the nearest in the grid).")
+@click.option("-o", "--output", metavar="FILE.html", required=True,
+              type=click.Path(dir_okay=False), help="The page to write (.html).")
+def explore(predictions, targets, input_format, targets_format, class_names, target_col,
+            id_col, class_axis, logprobs, logprob_col, shift, mode, like, probs,
+            ignore_index, reduction, normalize, bins, temperature, threads, traceback,
+            gammas, alphas, start_gamma, output):
+    """The focal loss explorer on your own predictions: one self-contained HTML
+    page with gamma and alpha controls, offline, reading the input once.
+
+    \b
+    Examples:
+      focal explore preds.npy labels.npy -o explorer.html
+      focal explore sample_data/digits.csv -o digits.html --alphas 1,0.5,balanced
+      focal explore dets.npy t.npy --mode sigmoid --alphas 0.1:0.9:0.2 -o dets.html
+    """
+    from .explore import HIST_BINS, PER_CLASS_MAX, Hardest, html, page_data
+    from .scoring import Settings
+    from .writers import write_text_atomic
+    if not output.lower().endswith(".html"):
+        raise OptionError("--output", f"{output}: the explorer is written as .html")
+    preset, gamma_list, specs = _grid(like, mode, normalize, reduction, gammas, alphas)
+    mode, normalize = preset.mode, preset.normalize
+    table, target_file, sources = _open_inputs(predictions, targets, input_format,
+                                               targets_format, target_col, id_col,
+                                               class_axis, class_names, shift, logprobs,
+                                               logprob_col)
+    probs = probs or table.probs
+    sources["like"] = like
+    settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
+                        gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
+                        threads=threads, bins=bins,
+                        temperature=_temperature(temperature, probs, table),
+                        logprobs=_logprob_mode(table, target_file, mode, probs, like, specs),
+                        pt_bins=HIST_BINS)
+    # per class only where alphas differ between classes and the classes are few
+    per_class = any(s.kind != "number" for s in specs) and not table.logprobs and \
+        (table.width or 0) <= PER_CLASS_MAX
+    hardest = Hardest(per_class)
+    outcome = _score_pass(table, target_file, settings, on_rows=hardest.add)
+    for spec in specs:
+        _warn_absent(spec, outcome, mode)
+    doc = page_data(outcome, specs=specs, gammas=gamma_list, mode=mode, reduction=reduction,
+                    normalize=normalize, sources=sources, hardest=hardest,
+                    default_gamma=start_gamma)
+    write_text_atomic(output, html(doc), (predictions, targets))
+    click.echo(f"wrote {_display(output)}: open it in a browser (it needs no network)",
+               err=True)
     return ExitStatus.OK
 
 

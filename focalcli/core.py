@@ -341,6 +341,13 @@ def modulate(ce: np.ndarray, q: np.ndarray, gamma: float) -> np.ndarray:
     return next(factors(q, (gamma,))) * ce
 
 
+def pt_histogram(pt: np.ndarray, bins: int) -> np.ndarray:
+    """Counts of p_t in ``bins`` equal bins over [0, 1] (1 in the last)."""
+    index = (pt * bins).astype(np.intp)
+    np.clip(index, 0, bins - 1, out=index)
+    return np.bincount(index, minlength=bins)
+
+
 def bucket_of(pt: np.ndarray) -> np.ndarray:
     """Index of the p_t bucket: [0, 0.1), [0.1, 0.5), [0.5, 0.9), [0.9, 1]
     (three comparisons: several times faster than searchsorted here)."""

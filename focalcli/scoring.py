@@ -62,6 +62,7 @@ class Settings:
     gradient: bool = False     # gradient norms of CE and focal loss (--gradient)
     losses: tuple = ()         # (name, parameter) of relatives reported beside focal
     temperature: float = 1.0   # logits are divided by it before everything
+    pt_bins: int = 0           # a histogram of p_t over this many equal bins (explore)
 
 
 @dataclass
@@ -370,6 +371,8 @@ class Scorer:
         acc = self.acc.partial(y, m, ce, q, pt, extra)
         if calibrate:
             acc.calibration = self.acc.calibration.part(confidence[m], correct[m])
+        if self.s.pt_bins:
+            acc.pt_hist = core.pt_histogram(pt[m], self.s.pt_bins)
         cols = None
         if self.on_rows is not None or self.top_n or self.on_positions is not None:
             exact_pt = np.exp(-ce) if softmax and not self.s.probs and \

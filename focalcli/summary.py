@@ -43,6 +43,7 @@ class Accumulator:
     examples: int = 0          # rows seen, ignored or not
     calibration: object = None  # calibration.Calibration, when it is asked for
     extra: dict = field(default_factory=dict)  # more sums by (group, bucket): gradients
+    pt_hist: np.ndarray | None = None  # counts of p_t in equal bins, when asked for
 
     def __post_init__(self):
         shape = (self.n_groups, N_BUCKETS)
@@ -127,6 +128,9 @@ class Accumulator:
         if isinstance(other, Partial):
             if other.calibration is not None and self.calibration is not None:
                 self.calibration.merge(other.calibration)
+            if other.pt_hist is not None:
+                self.pt_hist = other.pt_hist.copy() if self.pt_hist is None else \
+                    self.pt_hist + other.pt_hist
             with np.errstate(over="ignore"):
                 for name, sums in other.extra.items():
                     if name not in self.extra:
@@ -203,6 +207,7 @@ class Partial:
     focal2: list = None
     calibration: object = None
     extra: dict = field(default_factory=dict)
+    pt_hist: np.ndarray | None = None
 
     def add_to(self, target: np.ndarray, sums: np.ndarray):
         flat = target.reshape(-1)
