@@ -128,14 +128,21 @@ def scoring_options(f):
 def _open_inputs(predictions, targets, input_format, targets_format, target_col, id_col,
                  class_axis=1, class_names=None, shift=False, logprobs=False,
                  logprob_col=None):
-    """Open both inputs; a standard-input spool lives as long as the command."""
+    """Open both inputs; a standard-input spool lives as long as the command.
+    Many files (a glob, a directory, @list) open their first shard here, for
+    what the command checks before the pass; the pass opens each shard."""
     from .readers import Layout, Spool, open_predictions, open_targets
+    from .shards import is_many
     if predictions == "-" and targets == "-":
         raise OptionError("TARGETS", "only one of PREDICTIONS and TARGETS can be '-'")
     spool = click.get_current_context().with_resource(Spool())
-    table = open_predictions(predictions, input_format,
-                             Layout(target_col, id_col, class_axis=class_axis, shift=shift,
-                                    logprob_col=logprob_col), spool=spool)
+    layout = Layout(target_col, id_col, class_axis=class_axis, shift=shift,
+                    logprob_col=logprob_col)
+    shards = None
+    if is_many(predictions) or _cluster()[0] is not None:
+        shards = _shards(predictions, targets, input_format, targets_format)
+        predictions, targets = shards[0]
+    table = open_predictions(predictions, input_format, layout, spool=spool)
     table.logprobs = table.logprobs or logprobs
     if table.logprobs and table.dense is not None:
         raise OptionError("--logprobs", f"is one log-probability per token; {table.name} "
@@ -160,7 +167,76 @@ def _open_inputs(predictions, targets, input_format, targets_format, target_col,
         for note in getattr(source, "notes", ()):
             _note(f"{source.name}: {note}")
     sources = {"predictions": table.name, "targets": target_file.name if target_file else None}
+    if shards is not None:
+        table.shards = shards
+        table.open_options = dict(input_format=input_format, targets_format=targets_format,
+                                  layout=layout, class_names=table.classes if class_names
+                                  else None)
+        sources.update(predictions=shards.spec[0], targets=shards.spec[1],
+                       shards=len(shards))
     return table, target_file, sources
+
+
+class ShardList(list):
+    """(predictions, targets) pairs, and the specs that named them."""
+    spec: tuple = (None, None)
+
+
+def _shards(predictions, targets, input_format, targets_format) -> ShardList:
+    from .shards import expand, is_many, pair
+    if predictions == "-":
+        raise OptionError("--workers/--scheduler", "standard input cannot be sent to a "
+                          "cluster: give a file, a glob, a directory or @list.txt")
+    preds = expand(predictions, "prediction", input_format) if is_many(predictions) \
+        else [predictions]
+    if targets is not None and len(preds) > 1 and not is_many(targets):
+        raise OptionError("TARGETS", f"{predictions} names {len(preds)} files: give TARGETS "
+                          "as many files too (a glob, a directory or @list.txt), paired in "
+                          "sorted order")
+    target_files = None
+    if targets is not None:
+        target_files = expand(targets, "target", targets_format, targets=True) \
+            if is_many(targets) else [targets]
+    out = ShardList(pair(preds, target_files, predictions))
+    out.spec = (predictions, targets)
+    return out
+
+
+def _cluster_option(name):
+    def remember(ctx, param, value):
+        ctx.meta[f"focal.{name}"] = value
+        return value
+    return remember
+
+
+def cluster_options(f):
+    """--workers, --scheduler, --timeout: where the shards are scored."""
+    decorators = [
+        click.option("--workers", type=click.IntRange(1, 4096), metavar="N",
+                     expose_value=False, callback=_cluster_option("workers"),
+                     help="Score the shards on an embedded Dask cluster of N worker "
+                          "processes (needs focalcli[dask])."),
+        click.option("--scheduler", metavar="ADDRESS", expose_value=False,
+                     callback=_cluster_option("scheduler"),
+                     help="Score the shards on the Dask cluster at ADDRESS (default: "
+                          "$DASK_SCHEDULER_ADDRESS; needs focalcli[dask])."),
+        click.option("--timeout", type=click.FloatRange(0.1, 3600), default=10.0,
+                     show_default=True, metavar="SECONDS", expose_value=False,
+                     callback=_cluster_option("timeout"),
+                     help="How long to wait for the --scheduler to answer."),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def _cluster():
+    """(scheduler address or 'local' or None, workers, timeout) of this command."""
+    from .distributed import wanted
+    meta = click.get_current_context().meta
+    workers = meta.get("focal.workers")
+    return (wanted(workers, meta.get("focal.scheduler")) if "focal.timeout" in meta
+            else None, workers, meta.get("focal.timeout", 10.0))
 
 
 NOTES: list[str] = []
@@ -288,9 +364,16 @@ def _map_sink(path, table, target_file, refuse):
 
 
 def _score_pass(table, target_file, settings, alpha=1.0, on_rows=None, top=0,
-                rows_on_stdout=False, on_positions=None, on_gradient=None):
+                rows_on_stdout=False, on_positions=None, on_gradient=None, collector=None):
+    """One pass over the input. ``collector``: a mergeable row sink (with
+    ``add``, ``empty`` and ``merge``) that also works on a cluster."""
     from .render import Progress
     from .scoring import Scorer
+    if getattr(table, "shards", None) is not None:
+        return _sharded_pass(table, settings, alpha, on_rows, top, rows_on_stdout,
+                             on_positions, on_gradient, collector)
+    if collector is not None:
+        on_rows = _both(on_rows, collector.add)
     # no bar when rows go to a terminal: it would draw among them
     progress = Progress(None if rows_on_stdout else table.n_rows, enabled=not rows_on_stdout)
     try:
@@ -299,6 +382,40 @@ def _score_pass(table, target_file, settings, alpha=1.0, on_rows=None, top=0,
                       on_gradient=on_gradient).run()
     finally:
         progress.close()
+
+
+def _sharded_pass(table, settings, alpha, on_rows, top, rows_on_stdout, on_positions,
+                  on_gradient, collector):
+    """Each shard scored on its own (here, or as a task on a Dask cluster),
+    the accumulators merged in shard order. On a cluster nothing per example
+    comes back but ``--top`` and a ``collector`` (a small mergeable sink)."""
+    from . import distributed, shards
+    from .render import Progress
+    if on_positions is not None or on_gradient is not None:
+        raise OptionError("--map/--grad", "write one array for one input file; they do not "
+                          "take many files")
+    address, workers, timeout = _cluster()
+    if address is not None and on_rows is not None:
+        raise OptionError("--workers/--scheduler", "per-example rows (--per-example, -o) "
+                          "stay on one machine: drop the cluster option, or use --top")
+    jobs = [shards.Job(i, p, t, table.open_options, settings, alpha, top)
+            for i, (p, t) in enumerate(table.shards)]
+    progress = Progress(len(jobs), enabled=not rows_on_stdout)
+    try:
+        if address is None:
+            sink = _both(on_rows, collector.add) if collector is not None else on_rows
+            results = shards.run_here(jobs, sink, progress)
+        else:
+            for job in jobs:
+                job.collector = collector.empty() if collector is not None else None
+            with distributed.client(address, workers, timeout) as c:
+                results = distributed.run(c, jobs, progress)
+            for result in results:
+                if result.collector is not None:
+                    collector.merge(result.collector)
+    finally:
+        progress.close()
+    return shards.merge(results, jobs, top)
 
 
 def _emit(text: str, output: str | None, refuse=()):
@@ -415,6 +532,7 @@ def cli(traceback):
 
 @cli.command()
 @input_options
+@cluster_options
 @click.option("--gamma", type=FINITE, default=2.0, show_default=True,
               help="Focusing parameter, >= 0 (0 gives cross-entropy).")
 @click.option("--alpha", metavar="VALUE",
@@ -599,6 +717,7 @@ def _print_doc(doc, kind, fmt, **table_options):
 
 @cli.command()
 @input_options
+@cluster_options
 @click.option("--gammas", default="0:5:0.5", show_default=True, metavar="LIST",
               help="Gammas: a comma list or START:STOP:STEP (STOP included).")
 @click.option("--alphas", default=None, metavar="LIST",
@@ -678,6 +797,7 @@ def _grid(like, mode, normalize, reduction, gammas, alphas):
 
 @cli.command()
 @input_options
+@cluster_options
 @click.option("--gammas", default="0:5:0.1", show_default=True, metavar="LIST",
               help="Gammas of the slider: a comma list or START:STOP:STEP (STOP included).")
 @click.option("--alphas", default=None, metavar="LIST",
@@ -722,7 +842,7 @@ def explore(predictions, targets, input_format, targets_format, class_names, tar
     per_class = any(s.kind != "number" for s in specs) and not table.logprobs and \
         (table.width or 0) <= PER_CLASS_MAX
     hardest = Hardest(per_class)
-    outcome = _score_pass(table, target_file, settings, on_rows=hardest.add)
+    outcome = _score_pass(table, target_file, settings, collector=hardest)
     for spec in specs:
         _warn_absent(spec, outcome, mode)
     doc = page_data(outcome, specs=specs, gammas=gamma_list, mode=mode, reduction=reduction,
@@ -825,6 +945,9 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
 
     def side(path, on_rows):
         table, target_file, sources = _open_inputs(path, targets, **opened)
+        if getattr(table, "shards", None) is not None:
+            raise OptionError("BASELINE/CANDIDATE", "compare pairs the rows of one file per "
+                              "model; many files are for score, sweep and explore")
         settings = Settings(mode=mode, probs=probs or table.probs, ignore_index=ignore_index,
                             gammas=(gamma,), arithmetic=preset.arithmetic, threads=threads,
                             bins=bins,

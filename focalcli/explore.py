@@ -71,6 +71,14 @@ class Hardest:
                               -np.inf)
         self.exact = exact
 
+    def empty(self) -> "Hardest":
+        return Hardest(self.per_class, self.n)
+
+    def merge(self, other: "Hardest"):
+        """Another shard's candidates (merged in shard order)."""
+        if other.rows is not None:
+            self.add({k: v for k, v in other.rows.items() if k != "_group"})
+
     def listing(self, gamma: float, alpha) -> tuple[list[dict], bool]:
         """The HARDEST rows at (gamma, alpha), and whether their focal loss
         is known per row (softmax example rows)."""
@@ -88,7 +96,8 @@ class Hardest:
             order = np.lexsort((r["index"], -ce))[:self.n]
         out = []
         for i in order:
-            row = {"index": int(r["index"][i]),
+            row = {"shard": _text(r["shard"][i]) if "shard" in r else None,
+                   "index": int(r["index"][i]),
                    "id": _text(r["id"][i]) if "id" in r else None,
                    "class": _text(r["class"][i]) if "class" in r else
                    _text(r["worst_class"][i]) if "worst_class" in r else

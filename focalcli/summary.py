@@ -126,11 +126,7 @@ class Accumulator:
     def merge(self, other: "Accumulator | Partial") -> "Accumulator":
         self.grow(other.n_classes)
         if isinstance(other, Partial):
-            if other.calibration is not None and self.calibration is not None:
-                self.calibration.merge(other.calibration)
-            if other.pt_hist is not None:
-                self.pt_hist = other.pt_hist.copy() if self.pt_hist is None else \
-                    self.pt_hist + other.pt_hist
+            self._merge_counts(other)
             with np.errstate(over="ignore"):
                 for name, sums in other.extra.items():
                     if name not in self.extra:
@@ -148,10 +144,25 @@ class Accumulator:
         other.grow(self.n_classes)
         for name in ("count", "ce", "ce2", "focal", "focal2"):
             getattr(self, name).__iadd__(getattr(other, name))
+        # a whole accumulator (a shard's): its calibration, histogram and extra sums too
+        self._merge_counts(other)
+        for name, sums in other.extra.items():
+            if name in self.extra:
+                self.extra[name] += sums
+            else:
+                self.extra[name] = sums.copy()
         self.ignored += other.ignored
         self.ignored_elements += other.ignored_elements
         self.examples += other.examples
         return self
+
+    def _merge_counts(self, other):
+        """The calibration sums and the p_t histogram, when both sides keep them."""
+        if other.calibration is not None and self.calibration is not None:
+            self.calibration.merge(other.calibration)
+        if other.pt_hist is not None:
+            self.pt_hist = other.pt_hist.copy() if self.pt_hist is None else \
+                self.pt_hist + other.pt_hist
 
     # -- reading it
     def by_class(self, a: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ def open_predictions(path: str, input_format: str | None = None,
                      layout: Layout | None = None, batch_rows: int = BATCH_ROWS,
                      spool: Spool | None = None) -> Table:
     """Open PREDICTIONS (a path or ``-``) as a Table of batches."""
-    src = locate(path, spool, input_format, PREDICTION_FORMATS, batch_rows)
+    src = locate(path, spool, input_format, PREDICTION_FORMATS, batch_rows, ranged=True)
     from .source import read_errors
     with read_errors(src):
         return READERS[src.fmt](src, layout or Layout())

@@ -129,6 +129,10 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
 
 
 def read_npy(src: Source, layout: Layout) -> Table:
+    if src.ranged:
+        from .remote import RangedArray
+        return array_table(RangedArray(src.real, src.name), None, src.name, "npy",
+                           batch_rows=src.batch_rows)
     arr = load_npy(src.real, src.name)
     if arr.ndim >= 3:
         return dense_table(arr, src.name, "npy", layout.class_axis, release=_release,

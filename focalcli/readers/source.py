@@ -51,6 +51,16 @@ class Spool:
             with contextlib.suppress(OSError):
                 os.unlink(self.paths.popitem()[1])
 
+    def fetch(self, url: str) -> str:
+        """A local copy of the file behind an fsspec URL."""
+        if url not in self.paths:
+            from .remote import download
+            fd, self.paths[url] = tempfile.mkstemp(prefix="focal-remote-",
+                                                   suffix=os.path.splitext(url)[1])
+            os.close(fd)
+            download(url, self.paths[url])
+        return self.paths[url]
+
     def copy(self, path: str) -> str:
         """The temporary copy of ``path`` ('-' for standard input)."""
         if path not in self.paths:
@@ -70,10 +80,11 @@ class Source:
     """An input to open: what the user named, the file to read, its format."""
 
     path: str                 # as given ('-' for stdin)
-    real: str                 # the file to read
+    real: str                 # the file to read (a URL when ``ranged``)
     fmt: str
     compressed: bool = False
     batch_rows: int = BATCH_ROWS
+    ranged: bool = False      # a remote .npy, read by byte ranges
 
     @property
     def name(self) -> str:
@@ -81,12 +92,23 @@ class Source:
 
 
 def locate(path: str, spool: Spool | None, explicit: str | None, allowed,
-           batch_rows: int = BATCH_ROWS) -> Source:
+           batch_rows: int = BATCH_ROWS, ranged: bool = False) -> Source:
     """A checked Source for ``path``: it exists, is a non-empty file, and has
-    a format from ``allowed``."""
+    a format from ``allowed``. A URL is opened through fsspec: a ``.npy`` is
+    read in ranges when ``ranged``, anything else is copied to the spool."""
+    from .remote import is_url, local_path
     name = display_name(path)
+    if is_url(path):
+        with read_errors(name):
+            fmt, compressed = detect_format(path, path, explicit, allowed)
+            if ranged and fmt == "npy":
+                return Source(path, path, fmt, compressed, batch_rows, ranged=True)
+            real = (spool or Spool()).fetch(path)
+            if os.path.getsize(real) == 0:
+                raise InputError("is empty", name)
+        return Source(path, real, fmt, compressed, batch_rows)
     with read_errors(name):
-        real = path
+        real = path = local_path(path)
         if path != "-":
             mode = os.stat(path).st_mode  # FileNotFoundError: read_errors words it
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):

@@ -275,7 +275,11 @@ def is_mask_source(path: str, fmt: str | None) -> bool:
     import os
     if fmt == "png" or path.lower().endswith(".png"):
         return True
-    return path != "-" and (os.path.isdir(path) or any(c in path for c in "*?["))
+    if path == "-" or fmt is not None:
+        return False
+    if os.path.isdir(path):
+        return any(f.lower().endswith(".png") for f in os.listdir(path))
+    return any(c in path for c in "*?[") and path.lower().endswith((".png", "*"))
 
 
 def open_masks(path: str) -> TargetFile:

@@ -1,0 +1,84 @@
+"""Shards on a Dask cluster: ``--workers N`` starts an embedded
+``LocalCluster`` of N worker processes, ``--scheduler ADDRESS`` (or
+``DASK_SCHEDULER_ADDRESS``) joins an existing one. Each shard is one task;
+workers open their shard themselves (from storage, by URL) and send back
+only its accumulator (a few KB), which the client merges in shard order.
+A worker that dies mid-task is replaced by Dask, which runs the task again:
+the result is the same bits.
+
+Needs the ``dask`` extra: ``pip install 'focalcli[dask]'``."""
+from __future__ import annotations
+
+import contextlib
+import os
+
+from .errors import InputError, OptionError
+from .shards import Job, Result, score_shard
+
+EXTRA = "pip install 'focalcli[dask]'"
+
+
+def wanted(workers: int | None, scheduler: str | None) -> str | None:
+    """The scheduler address to use, ``"local"`` for an embedded cluster, or
+    None to score in this process."""
+    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if workers and scheduler:
+        raise OptionError("--workers", "starts a cluster of its own; --scheduler joins one: "
+                          "give one of them")
+    return scheduler or ("local" if workers else None)
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise OptionError("--workers/--scheduler", f"running on Dask needs the dask extra: "
+                          f"{EXTRA}") from None
+    return distributed
+
+
+@contextlib.contextmanager
+def client(address: str, workers: int | None, timeout: float):
+    """A Dask client for the run: an embedded cluster, or the scheduler at
+    ``address`` (exit 2 naming it when it does not answer within timeout)."""
+    distributed = _distributed()
+    import dask
+    import logging
+    # the cluster's own chatter (ports, nannies, closing) is not ours to print
+    for name in ("distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    with dask.config.set({"distributed.comm.timeouts.connect": f"{timeout}s"}):
+        if address == "local":
+            with distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                          processes=True, dashboard_address=None) as cluster, \
+                    distributed.Client(cluster) as c:
+                yield c
+            return
+        try:
+            c = distributed.Client(address, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise OptionError("--scheduler", f"no Dask scheduler answered at {address} "
+                              f"within {timeout:g} s ({type(err).__name__})") from None
+        with c:
+            yield c
+
+
+def run(c, jobs: list[Job], progress=None) -> list[Result]:
+    """Score every shard on the cluster; results in shard order. The first
+    shard with bad input stops the run."""
+    distributed = _distributed()
+    futures = [c.submit(score_shard, job, key=f"focal-shard-{job.index}-{os.getpid()}-"
+                        f"{id(jobs)}", pure=False) for job in jobs]
+    results: dict[int, Result] = {}
+    try:
+        for done, future in enumerate(distributed.as_completed(futures), 1):
+            result = future.result()
+            if result.error:
+                raise InputError(result.error)
+            results[result.index] = result
+            if progress:
+                progress(done)
+    finally:
+        for f in futures:
+            f.cancel()
+    return [results[job.index] for job in jobs]
