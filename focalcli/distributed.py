@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 
 from .errors import InputError, OptionError
 from .shards import Job, Result, score_shard
@@ -49,9 +50,13 @@ def client(address: str, workers: int | None, timeout: float):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     with dask.config.set({"distributed.comm.timeouts.connect": f"{timeout}s"}):
         if address == "local":
-            with distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
-                                          processes=True, dashboard_address=None) as cluster, \
-                    distributed.Client(cluster) as c:
+            with warnings.catch_warnings():
+                # "port 8787 in use, serving on another": the cluster is ours alone
+                warnings.simplefilter("ignore")
+                cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                                   processes=True, host="127.0.0.1",
+                                                   dashboard_address=":0")
+            with cluster, distributed.Client(cluster) as c:
                 yield c
             return
         try:

@@ -41,13 +41,13 @@ def filesystem(url: str):
     package that provides it."""
     fsspec = fsspec_module()
     try:
-        fs, _, paths = fsspec.get_fs_token_paths(url)
+        fs, path = fsspec.core.url_to_fs(url)  # no glob expansion here: shards.py does it
     except ImportError as err:
         raise InputError(f"no fsspec backend for this URL ({err}); for object storage: "
                          "pip install 'focalcli[cloud]'", url) from None
     except ValueError as err:
         raise InputError(f"not a URL fsspec can open ({err})", url) from None
-    return fs, paths[0] if paths else url
+    return fs, path
 
 
 def download(url: str, into: str):

@@ -1,0 +1,221 @@
+"""Shards on real Dask clusters and real object storage, all on 127.0.0.1: a
+LocalCluster shared by the session, `dask scheduler` and `dask worker`
+processes (one of which is killed mid-run), and a moto S3 server. The
+numbers must be the same bits as in this process, whoever scored what."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import focal, sample
+from focalcli.errors import ExitStatus
+
+distributed = pytest.importorskip("distributed")
+
+BIN = os.path.dirname(sys.executable)
+DIGITS = [sample("digits.npy"), sample("digits_targets.npy")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=":0") as c:
+        yield c.scheduler_address
+
+
+@pytest.fixture
+def shards(tmp_path):
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    (tmp_path / "p").mkdir()
+    (tmp_path / "t").mkdir()
+    for i, (a, b) in enumerate(zip(np.array_split(z, 6), np.array_split(t, 6))):
+        np.save(tmp_path / "p" / f"part-{i:05d}.npy", a)
+        np.save(tmp_path / "t" / f"part-{i:05d}.npy", b)
+    return [tmp_path / "p", tmp_path / "t"]
+
+
+def doc(*args):
+    r = focal(*args, "--format", "json")
+    assert r.code == ExitStatus.OK, r
+    return r.json()
+
+
+def test_same_bits_on_a_cluster(cluster, shards):
+    here = doc("score", *shards, "--top", "5", "--gradient")
+    there = doc("score", *shards, "--top", "5", "--gradient", "--scheduler", cluster)
+    for key in ("focal", "ce", "ratio", "per_class", "buckets", "calibration", "gradient",
+                "top", "n"):
+        assert there[key] == here[key], key
+    grid = doc("sweep", *shards, "--gammas", "0:3:1", "--alphas", "1,balanced")["grid"]
+    assert doc("sweep", *shards, "--gammas", "0:3:1", "--alphas", "1,balanced",
+               "--scheduler", cluster)["grid"] == grid
+
+
+def test_scheduler_from_the_environment(cluster, shards, monkeypatch):
+    here = doc("score", *shards, "--top", "2")
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster)
+    assert doc("score", *shards, "--top", "2") == here
+    r = focal("score", *shards, "--per-example")  # proof that it went to the cluster
+    assert r.code == ExitStatus.BAD_INPUT and "per-example rows" in r.err
+
+
+def test_embedded_cluster_and_explore(shards, tmp_path):
+    here = doc("score", *shards)
+    assert doc("score", *shards, "--workers", "2")["focal"] == here["focal"]
+    pages = []
+    for extra in ([], ["--workers", "2"]):
+        out = tmp_path / f"page{len(pages)}.html"
+        assert focal("explore", *shards, "-o", out, *extra).code == ExitStatus.OK
+        text = out.read_text()
+        pages.append(json.loads(text[text.index('id="data">') + 10:text.index("</script>")]))
+    assert pages[0]["cells"] == pages[1]["cells"]
+
+
+def test_refusals(cluster, shards, tmp_path):
+    r = focal("score", *shards, "--scheduler", cluster, "-o", tmp_path / "rows.csv")
+    assert r.code == ExitStatus.BAD_INPUT and "per-example rows" in r.err
+    assert not (tmp_path / "rows.csv").exists()
+    r = focal("score", *shards, "--scheduler", cluster, "--workers", "2")
+    assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --workers:")
+    z = np.load(shards[0] / "part-00004.npy")
+    z[3, 1] = np.inf
+    np.save(shards[0] / "part-00004.npy", z)
+    r = focal("score", *shards, "--scheduler", cluster)
+    assert r.code == ExitStatus.BAD_INPUT
+    assert "part-00004.npy, row 4 (index 3)" in r.err and r.err.count("\n") == 1
+
+
+def test_unreachable_scheduler_is_a_bounded_wait():
+    address = f"tcp://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    r = focal("score", *DIGITS, "--scheduler", address, "--timeout", "1")
+    assert r.code == ExitStatus.BAD_INPUT
+    assert r.err.startswith("Error: --scheduler:") and address in r.err
+    assert time.monotonic() - start < 15
+
+
+def _wait_port(port, proc, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+@pytest.fixture
+def processes(tmp_path):
+    """`dask scheduler` and `dask worker` (two worker processes, each under a
+    nanny that restarts it) as the user would start them."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = open(tmp_path / "dask.log", "w")
+    procs = [subprocess.Popen([os.path.join(BIN, "dask"), "scheduler", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-dashboard"],
+                              stdout=log, stderr=log)]
+    try:
+        _wait_port(port, procs[0])
+        procs.append(subprocess.Popen([os.path.join(BIN, "dask"), "worker", address,
+                                       "--nworkers", "2", "--nthreads", "1",
+                                       "--no-dashboard", "--host", "127.0.0.1"],
+                                      stdout=log, stderr=log))
+        with distributed.Client(address, timeout=30) as c:
+            c.wait_for_workers(2, timeout=60)
+            yield address, c
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        log.close()
+
+
+def test_a_worker_killed_mid_run_changes_nothing(processes, tmp_path, rng):
+    """24 CSV shards; once a worker is busy with one, it is killed (SIGKILL).
+    Dask runs its task again elsewhere: the result is the same bits."""
+    address, c = processes
+    (tmp_path / "p").mkdir()
+    for i in range(24):
+        z = rng.normal(size=(20_000, 10))
+        t = rng.integers(0, 10, len(z))
+        lines = ["a,b,c,d,e,f,g,h,i,j,target"] + \
+            [",".join(f"{v:.6f}" for v in row) + f",{k}" for row, k in zip(z, t)]
+        (tmp_path / "p" / f"part-{i:03d}.csv").write_text("\n".join(lines) + "\n")
+    here = doc("score", tmp_path / "p", "--top", "3")
+    pids = c.run(os.getpid)
+    run = subprocess.Popen([os.path.join(BIN, "focal"), "score", str(tmp_path / "p"),
+                            "--top", "3", "--format", "json", "--scheduler", address],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = None
+    deadline = time.monotonic() + 60
+    while killed is None and time.monotonic() < deadline and run.poll() is None:
+        busy = [w for w, tasks in c.processing().items() if tasks and w in pids]
+        if busy:
+            killed = pids[busy[0]]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.02)
+    out, err = run.communicate(timeout=120)
+    assert killed is not None, "the run ended before a worker was busy"
+    assert run.returncode == 0, err
+    there = json.loads(out)
+    for key in ("focal", "ce", "per_class", "calibration", "top", "n"):
+        assert there[key] == here[key], key
+
+
+@pytest.fixture
+def s3(tmp_path):
+    """A moto S3 server on 127.0.0.1 and the environment that points at it."""
+    port = free_port()
+    log = open(tmp_path / "moto.log", "w")
+    proc = subprocess.Popen([os.path.join(BIN, "moto_server"), "-H", "127.0.0.1", "-p",
+                             str(port)], stdout=log, stderr=log)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}")
+    try:
+        _wait_port(port, proc)
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        log.close()
+
+
+def test_s3_shards_read_by_workers(s3, shards):
+    import boto3
+    client = boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"],
+                          aws_access_key_id="testing", aws_secret_access_key="testing",
+                          region_name="us-east-1")
+    client.create_bucket(Bucket="evals")
+    for kind, folder in zip(("p", "t"), shards):
+        for f in sorted(folder.iterdir()):
+            client.put_object(Bucket="evals", Key=f"run1/{kind}/{f.name}", Body=f.read_bytes())
+    here = doc("score", *shards, "--top", "3")
+    for extra in ([], ["--workers", "2"]):
+        r = subprocess.run([os.path.join(BIN, "focal"), "score", "s3://evals/run1/p/*.npy",
+                            "s3://evals/run1/t/", "--top", "3", "--format", "json", *extra],
+                           env=s3, capture_output=True, text=True, timeout=180)
+        assert r.returncode == 0, r.stderr
+        there = json.loads(r.stdout)
+        assert there["focal"] == here["focal"] and there["top"] == here["top"]
+        assert "testing" not in r.stderr
+    r = subprocess.run([os.path.join(BIN, "focal"), "score", "s3://evals/nothing/*.npy"],
+                       env=s3, capture_output=True, text=True, timeout=60)
+    assert r.returncode == ExitStatus.BAD_INPUT and "matches no prediction files" in r.stderr
