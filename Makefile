@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test bench fuzz test-peers clean
+.PHONY: demo test bench bench-shards fuzz test-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test-peers: $(PEERS)/.installed
 
 bench: $(VENV)/.dev $(PEERS)/.installed
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/shards.py
+
+# only the shards: in-process, --workers 2 and --scheduler on 64 shards
+bench-shards: $(VENV)/.dev
+	$(BIN)/python benchmarks/shards.py $(BENCH_ARGS)
 
 fuzz: $(VENV)/.dev
 	FOCAL_FUZZ_EXAMPLES=$${FOCAL_FUZZ_EXAMPLES:-3000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py -s

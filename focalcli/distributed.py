@@ -77,7 +77,12 @@ def run(c, jobs: list[Job], progress=None) -> list[Result]:
     results: dict[int, Result] = {}
     try:
         for done, future in enumerate(distributed.as_completed(futures), 1):
-            result = future.result()
+            try:
+                result = future.result()
+            except distributed.KilledWorker:
+                job = jobs[futures.index(future)]
+                raise OptionError("--workers/--scheduler", f"workers died each time they "
+                                  f"scored {job.predictions} (out of memory?)") from None
             if result.error:
                 raise InputError(result.error)
             results[result.index] = result

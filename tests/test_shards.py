@@ -127,3 +127,25 @@ def test_what_takes_one_file_says_so(shards, tmp_path):
     assert r.code == ExitStatus.BAD_INPUT and "compare" in r.err
     r = focal("score", f"{shards}/p/*.npy", DIGITS[1])
     assert r.code == ExitStatus.BAD_INPUT and "TARGETS" in r.err
+
+
+def test_a_parquet_dataset_is_one_input(tmp_path):
+    """A hive-partitioned Parquet dataset (pyarrow's write_to_dataset) is read
+    as its files: the same examples as one file."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    columns = {f"c{j}": z[:, j] for j in range(z.shape[1])}
+    columns.update(target=t, split=np.where(np.arange(len(t)) % 3 == 0, "val", "test"))
+    pq.write_to_dataset(pa.table(columns), tmp_path / "ds", partition_cols=["split"])
+    doc = summary(tmp_path / "ds")
+    single = summary(*DIGITS)
+    assert doc["n"] == single["n"] and doc["shards"] >= 2
+    assert doc["focal"] == pytest.approx(single["focal"], rel=1e-13)
+
+
+def test_without_the_dask_extra(shards, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    r = focal("score", shards / "p", shards / "t", "--workers", "2")
+    assert r.code == ExitStatus.BAD_INPUT and "pip install 'focalcli[dask]'" in r.err
