@@ -403,19 +403,18 @@ def _sharded_pass(table, settings, alpha, on_rows, top, rows_on_stdout, on_posit
     progress = Progress(len(jobs), enabled=not rows_on_stdout)
     try:
         if address is None:
+            merger = shards.Merger(jobs, top)
             sink = _both(on_rows, collector.add) if collector is not None else on_rows
-            results = shards.run_here(jobs, sink, progress)
+            shards.run_here(jobs, merger, sink, progress)
         else:
+            merger = shards.Merger(jobs, top, collector)
             for job in jobs:
                 job.collector = collector.empty() if collector is not None else None
             with distributed.client(address, workers, timeout) as c:
-                results = distributed.run(c, jobs, progress)
-            for result in results:
-                if result.collector is not None:
-                    collector.merge(result.collector)
+                distributed.run(c, jobs, merger, progress)
     finally:
         progress.close()
-    return shards.merge(results, jobs, top)
+    return merger.outcome()
 
 
 def _emit(text: str, output: str | None, refuse=()):

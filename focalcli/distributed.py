@@ -14,7 +14,7 @@ import os
 import warnings
 
 from .errors import InputError, OptionError
-from .shards import Job, Result, score_shard
+from .shards import Job, score_shard
 
 EXTRA = "pip install 'focalcli[dask]'"
 
@@ -68,13 +68,13 @@ def client(address: str, workers: int | None, timeout: float):
             yield c
 
 
-def run(c, jobs: list[Job], progress=None) -> list[Result]:
-    """Score every shard on the cluster; results in shard order. The first
-    shard with bad input stops the run."""
+def run(c, jobs: list[Job], merger, progress=None):
+    """Score every shard on the cluster, each result to ``merger`` as it
+    comes (the merger keeps shard order). The first shard with bad input
+    stops the run."""
     distributed = _distributed()
     futures = [c.submit(score_shard, job, key=f"focal-shard-{job.index}-{os.getpid()}-"
                         f"{id(jobs)}", pure=False) for job in jobs]
-    results: dict[int, Result] = {}
     try:
         for done, future in enumerate(distributed.as_completed(futures), 1):
             try:
@@ -85,10 +85,10 @@ def run(c, jobs: list[Job], progress=None) -> list[Result]:
                                   f"scored {job.predictions} (out of memory?)") from None
             if result.error:
                 raise InputError(result.error)
-            results[result.index] = result
+            merger.add(result)
+            future.release()  # the worker may forget it: the merger has it
             if progress:
                 progress(done)
     finally:
         for f in futures:
             f.cancel()
-    return [results[job.index] for job in jobs]

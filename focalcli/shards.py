@@ -194,34 +194,53 @@ def open_shard(predictions, targets, spool, *, input_format=None, targets_format
     return table, target_file
 
 
-def merge(results: list[Result], jobs: list[Job], top: int = 0):
-    """One Outcome from the shards' outcomes, merged in shard order (the
-    same bits whichever worker scored which shard, and when)."""
-    import dataclasses
-    first = results[0].outcome
-    acc = first.acc
-    rows = []
-    dense = first.dense
-    for job, result in zip(jobs, results):
+class Merger:
+    """Shards' outcomes merged into one, strictly in shard order (the same
+    bits whichever worker scored which shard, and when). A result that
+    arrives early waits for those before it, so the client holds one
+    accumulator and the few results that came out of order."""
+
+    def __init__(self, jobs: list[Job], top: int = 0, collector=None):
+        self.jobs, self.top, self.collector = jobs, top, collector
+        self.waiting: dict[int, Result] = {}
+        self.next = 0
+        self.first = None
+        self.rows: list[dict] = []
+
+    def add(self, result: Result):
+        self.waiting[result.index] = result
+        while self.next in self.waiting:
+            self._merge(self.jobs[self.next], self.waiting.pop(self.next))
+            self.next += 1
+
+    def _merge(self, job: Job, result: Result):
+        import dataclasses
         out = result.outcome
-        if out.classes != first.classes and not out.tokens:
-            raise InputError(f"has classes {_short(out.classes)} where the first shard has "
-                             f"{_short(first.classes)}", job.predictions)
-        if out is not first:
-            acc.merge(out.acc)
-            if dense is not None:
-                if out.dense is None or out.dense.spatial != dense.spatial:
-                    raise InputError(f"has examples of shape {getattr(out.dense, 'spatial', '?')}"
-                                     f" where the first shard has {dense.spatial}",
-                                     job.predictions)
-                dense = dataclasses.replace(dense, examples=dense.examples + out.dense.examples)
-        for row in out.top:
-            rows.append({"shard": shard_name(job.predictions), **row})
-    order = sorted(range(len(rows)), key=lambda i: -rows[i]["focal"])  # stable: shard order
-    first.top = [rows[i] for i in order[:top]]
-    first.dense = dense
-    first.source = jobs[0].predictions
-    return first
+        if self.first is None:
+            self.first = out
+        else:
+            first = self.first
+            if out.classes != first.classes and not out.tokens:
+                raise InputError(f"has classes {_short(out.classes)} where the first shard "
+                                 f"has {_short(first.classes)}", job.predictions)
+            first.acc.merge(out.acc)
+            if first.dense is not None:
+                if out.dense is None or out.dense.spatial != first.dense.spatial:
+                    raise InputError(f"has examples of shape "
+                                     f"{getattr(out.dense, 'spatial', '?')} where the first "
+                                     f"shard has {first.dense.spatial}", job.predictions)
+                first.dense = dataclasses.replace(
+                    first.dense, examples=first.dense.examples + out.dense.examples)
+        self.rows += [{"shard": shard_name(job.predictions), **row} for row in out.top]
+        self.rows = sorted(self.rows, key=lambda r: -r["focal"])[:self.top]  # stable
+        if self.collector is not None and result.collector is not None:
+            self.collector.merge(result.collector)
+
+    def outcome(self):
+        first = self.first
+        first.top = self.rows
+        first.source = self.jobs[0].predictions
+        return first
 
 
 def _short(names: list) -> str:
@@ -240,16 +259,14 @@ def with_shard(on_rows, name: str):
     return write
 
 
-def run_here(jobs: list[Job], on_rows=None, progress=None) -> list[Result]:
+def run_here(jobs: list[Job], merger: Merger, on_rows=None, progress=None):
     """Score the shards in this process, one after another (each on every
     core), stopping at the first bad one."""
-    results = []
     for done, job in enumerate(jobs, 1):
         sink = with_shard(on_rows, shard_name(job.predictions)) if on_rows else None
         result = score_shard(job, sink)
         if result.error:
             raise InputError(result.error)
-        results.append(result)
+        merger.add(result)
         if progress:
             progress(done)
-    return results
