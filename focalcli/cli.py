@@ -283,11 +283,11 @@ def _logprob_mode(table, target_file, mode, probs, like, specs) -> bool:
     return True
 
 
-def _losses(texts, gamma, mode):
+def _losses(texts, gamma, mode, beta=1.0):
     from .variants import parse_loss
     out = []
     for text in texts:
-        name, param = parse_loss(text, gamma)
+        name, param = parse_loss(text, gamma, beta)
         if name == "dual-focal" and mode != "softmax":
             raise OptionError("--loss", "dual-focal is of the softmax form")
         out.append((name, param))
@@ -555,7 +555,9 @@ def cli(traceback):
                    "logits, the input's shape (implies --gradient).")
 @click.option("--loss", "losses", multiple=True, metavar="NAME[:PARAM]",
               help="Report a relative beside focal loss: poly1:EPS, poly1-focal:EPS, flsd53, "
-                   "dual-focal[:GAMMA] (repeatable).")
+                   "dual-focal[:GAMMA], fl-star[:BETA] (repeatable).")
+@click.option("--beta", type=FINITE, default=1.0, show_default=True, metavar="B",
+              help="The beta of --loss fl-star (FL*, sigmoid(gamma x_t + beta)).")
 @click.option("--ohem", metavar="K|FRACTION",
               help="What online hard example mining would keep: the K (or FRACTION) "
                    "hardest examples by CE.")
@@ -573,7 +575,8 @@ def cli(traceback):
 def score(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, bins, temperature, threads, traceback, gamma,
-          alpha, fmt, per_example, output, top, map_path, gradient, grad_path, losses, ohem,
+          alpha, fmt, per_example, output, top, map_path, gradient, grad_path, losses, beta,
+          ohem,
           ohem_ratio, background, classes, plot, fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
 
@@ -616,7 +619,7 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
                         arithmetic=preset.arithmetic, threads=threads, bins=bins,
                         temperature=_temperature(temperature, probs, table),
                         gradient=gradient or bool(grad_path),
-                        losses=tuple(_losses(losses, gamma, mode)),
+                        losses=tuple(_losses(losses, gamma, mode, beta)),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                [spec]))
     alpha = _row_alpha(spec, table, target_file, settings, mode,

@@ -367,6 +367,14 @@ def first_bad_probability_row(probs: np.ndarray, softmax: bool, atol: float = 1e
     return int(hits[0]) if hits.size else None
 
 
+def first_unnormalisable_row(probs: np.ndarray):
+    """Row index of the first row with a negative entry or a zero sum (what
+    renormalising cannot turn into a distribution), or None."""
+    bad = (probs < 0).any(axis=1) | ~(probs.sum(axis=1, dtype=np.float64) > 0)
+    hits = np.flatnonzero(bad)
+    return int(hits[0]) if hits.size else None
+
+
 def first_nonfinite(scores: np.ndarray):
     """(row, column) of the first NaN or infinite score, or None.
 

@@ -432,7 +432,13 @@ class Scorer:
                 i = int(high[0])
                 raise where.error(f"log-probability {float(z.reshape(-1)[i])!r} is above 0 "
                                   f"(beyond rounding, {core.LOGPROB_SLACK:g})", lo + i)
-        if self.s.probs:
+        if self.s.probs and self.s.mode == "softmax" and self.s.arithmetic == "keras":
+            # Keras divides each row by its sum: any non-negative row with a sum is fine
+            i = core.first_unnormalisable_row(z)
+            if i is not None:
+                raise where.error("probabilities must be >= 0 with a positive sum, as Keras "
+                                  "renormalises them", lo + i)
+        elif self.s.probs:
             i = core.first_bad_probability_row(z, self.s.mode == "softmax")
             if i is not None:
                 what = "do not sum to 1" if self.s.mode == "softmax" else "are not in [0, 1]"

@@ -7,6 +7,8 @@ flsd53           sample-dependent focal loss (Mukhoti et al. 2020, their code):
                  gamma 5 where p_t < 0.2, else 3
 dual-focal[:G]   dual focal loss (Tao et al. 2023): -(1 - p_t + p_j)^G log p_t,
                  p_j the largest probability of another class (G: --gamma)
+fl-star[:BETA]   FL* (Lin et al. 2017, appendix A): -log(sigmoid(gamma x_t + beta)) / gamma,
+                 x_t the target's logit, log(p_t / (1 - p_t)) (BETA: --beta, 1)
 """
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ import numpy as np
 from . import core
 from .errors import OptionError
 
-NAMES = ("poly1", "poly1-focal", "flsd53", "dual-focal")
+NAMES = ("poly1", "poly1-focal", "flsd53", "dual-focal", "fl-star")
 
 
-def parse_loss(text: str, gamma: float) -> tuple[str, float | None]:
+def parse_loss(text: str, gamma: float, beta: float = 1.0) -> tuple[str, float | None]:
     name, _, arg = text.partition(":")
     if name not in NAMES:
         raise OptionError("--loss", f"{text!r}: use one of {', '.join(NAMES)}")
@@ -28,7 +30,9 @@ def parse_loss(text: str, gamma: float) -> tuple[str, float | None]:
         if arg:
             raise OptionError("--loss", "flsd53 takes no parameter")
         return name, None
-    default = 1.0 if name.startswith("poly1") else gamma
+    if name == "fl-star" and not gamma > 0:
+        raise OptionError("--loss", "fl-star divides by gamma: give --gamma > 0")
+    default = 1.0 if name.startswith("poly1") else beta if name == "fl-star" else gamma
     try:
         value = float(arg) if arg else default
     except ValueError:
@@ -53,7 +57,20 @@ def terms(name: str, param, ce: np.ndarray, q: np.ndarray, gamma: float,
     if name == "flsd53":
         pt = 1.0 - q
         return np.where(pt < 0.2, core.modulate(ce, q, 5.0), core.modulate(ce, q, 3.0))
+    if name == "fl-star":
+        return fl_star(ce, q, gamma, param)
     return np.power(np.clip(q + max_other, 0.0, None), param) * ce  # dual-focal
+
+
+def fl_star(ce: np.ndarray, q: np.ndarray, gamma: float, beta: float) -> np.ndarray:
+    """``softplus(-(gamma x_t + beta)) / gamma`` with the target's logit
+    ``x_t = log(p_t / (1 - p_t)) = -ce - log(q)``, from the exact parts
+    (sigmoid: x_t is the logit itself; softmax: the binary logit of p_t).
+    p_t = 1 (q = 0) is x_t = inf and a loss of 0."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        y = -(gamma * (-ce - np.log(q)) + beta)
+        soft = np.maximum(y, 0.0) + np.log1p(np.exp(-np.abs(y)))
+    return np.where(q > 0, soft, 0.0) / gamma
 
 
 def max_other_probability(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray):

@@ -91,6 +91,18 @@ def test_like_keras_categorical_probabilities(softmax_case, tmp_path):
     assert doc["focal"] == pytest.approx(want, rel=1e-5)
 
 
+def test_like_keras_renormalises_probabilities(softmax_case, tmp_path):
+    """Keras divides each row of probabilities by its sum; so does --like keras."""
+    import keras
+    kind, z, t, files = softmax_case
+    p = np.random.default_rng(3).random(z.shape) * 4
+    np.save(tmp_path / "p.npy", p)
+    doc = focal_json("score", tmp_path / "p.npy", files[1], "--like", "keras", "--probs")
+    loss = keras.losses.CategoricalFocalCrossentropy()
+    want = float(loss(np.eye(z.shape[1], dtype=np.float32)[t], p.astype(np.float32)))
+    assert doc["focal"] == pytest.approx(want, rel=1e-5)
+
+
 @pytest.mark.parametrize("balancing", [False, True])
 def test_like_keras_binary(sigmoid_case, balancing):
     import keras
