@@ -66,6 +66,36 @@ def input_options(f):
     return click.argument("predictions", type=click.Path(allow_dash=True))(f)
 
 
+def _remember(name):
+    """An option kept in the command's context (read where Settings are made)."""
+    def remember(ctx, param, value):
+        ctx.meta[f"focal.{name}"] = value
+        return value
+    return remember
+
+
+def _weights(mode: str) -> dict:
+    """--class-weight and --pos-weight, parsed, for Settings."""
+    meta = click.get_current_context().meta
+    out = {}
+    for name, option in (("class_weight", "--class-weight"), ("pos_weight", "--pos-weight")):
+        text = meta.get(f"focal.{name}")
+        if text is None:
+            continue
+        try:
+            values = tuple(float(v) for v in text.split(","))
+        except ValueError:
+            raise OptionError(option, f"{text!r}: a comma list of numbers, one per "
+                              "class") from None
+        if not all(v >= 0 and v != float("inf") for v in values):
+            raise OptionError(option, f"{text!r}: weights must be finite and >= 0")
+        out[name] = values
+    if "pos_weight" in out and mode != "sigmoid":
+        raise OptionError("--pos-weight", "weighs the positive elements of sigmoid mode; "
+                          "use --mode sigmoid (or --class-weight in softmax mode)")
+    return out
+
+
 def scoring_options(f):
     """The input, mode and ignore options shared by `score`, `sweep` and `compare`."""
     decorators = [
@@ -116,6 +146,14 @@ def scoring_options(f):
                      metavar="N", help="Calibration bins of equal width (0: no calibration)."),
         click.option("--temperature", type=FINITE, default=1.0, show_default=True,
                      metavar="T", help="Divide the logits by T before everything."),
+        click.option("--class-weight", metavar="LIST", expose_value=False,
+                     callback=_remember("class_weight"),
+                     help="One weight per class multiplying its loss, CE and focal alike "
+                          "(PyTorch's weight=); softmax 'mean' divides by the summed weights."),
+        click.option("--pos-weight", metavar="LIST", expose_value=False,
+                     callback=_remember("pos_weight"),
+                     help="Sigmoid: one weight per class multiplying its positive elements' "
+                          "loss (BCEWithLogitsLoss' pos_weight)."),
         click.option("--threads", type=click.IntRange(0, 256), default=0, metavar="N",
                      help="Threads for the arithmetic (default 0: every core)."),
         click.option("--traceback", is_flag=True, hidden=True),
@@ -202,27 +240,20 @@ def _shards(predictions, targets, input_format, targets_format) -> ShardList:
     return out
 
 
-def _cluster_option(name):
-    def remember(ctx, param, value):
-        ctx.meta[f"focal.{name}"] = value
-        return value
-    return remember
-
-
 def cluster_options(f):
     """--workers, --scheduler, --timeout: where the shards are scored."""
     decorators = [
         click.option("--workers", type=click.IntRange(1, 4096), metavar="N",
-                     expose_value=False, callback=_cluster_option("workers"),
+                     expose_value=False, callback=_remember("workers"),
                      help="Score the shards on an embedded Dask cluster of N worker "
                           "processes (needs focalcli[dask])."),
         click.option("--scheduler", metavar="ADDRESS", expose_value=False,
-                     callback=_cluster_option("scheduler"),
+                     callback=_remember("scheduler"),
                      help="Score the shards on the Dask cluster at ADDRESS (default: "
                           "$DASK_SCHEDULER_ADDRESS; needs focalcli[dask])."),
         click.option("--timeout", type=click.FloatRange(0.1, 3600), default=10.0,
                      show_default=True, metavar="SECONDS", expose_value=False,
-                     callback=_cluster_option("timeout"),
+                     callback=_remember("timeout"),
                      help="How long to wait for the --scheduler to answer."),
     ]
     for d in reversed(decorators):
@@ -621,7 +652,8 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
                         gradient=gradient or bool(grad_path),
                         losses=tuple(_losses(losses, gamma, mode, beta)),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like,
-                                               [spec]))
+                                               [spec]),
+                        **_weights(mode))
     alpha = _row_alpha(spec, table, target_file, settings, mode,
                        per_example or output or top or ohem or ohem_ratio)
     refuse = (predictions, targets)
@@ -641,7 +673,7 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
         if mining is not None:
             doc["ohem"] = mining.figures()
         if grads is not None and reduction == "mean":
-            grads.divide_by = max(1, outcome.acc.scored())
+            grads.divide_by = float(outcome.acc.counted().sum()) or 1.0
         if positions is not None and hasattr(positions, "pick"):
             positions.pick = [row["index"] for row in outcome.top]
     _warn_absent(spec, outcome, mode)
@@ -771,7 +803,8 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
                             gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
                             threads=threads, bins=bins if temperatures else 0,
                             temperature=_temperature(t, probs, table), gradient=gradient,
-                            logprobs=logprob_mode)
+                            logprobs=logprob_mode,
+                            **_weights(mode))
         outcomes.append(_score_pass(table, target_file, settings))
     for spec in specs:
         _warn_absent(spec, outcomes[0], mode)
@@ -839,7 +872,8 @@ def explore(predictions, targets, input_format, targets_format, class_names, tar
                         threads=threads, bins=bins,
                         temperature=_temperature(temperature, probs, table),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like, specs),
-                        pt_bins=HIST_BINS)
+                        pt_bins=HIST_BINS,
+                        **_weights(mode))
     # per class only where alphas differ between classes and the classes are few
     per_class = any(s.kind != "number" for s in specs) and not table.logprobs and \
         (table.width or 0) <= PER_CLASS_MAX
@@ -955,7 +989,8 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
                             bins=bins,
                             temperature=_temperature(temperature, probs or table.probs, table),
                             logprobs=_logprob_mode(table, target_file, mode, probs, like,
-                                                   [spec]))
+                                                   [spec]),
+                            **_weights(mode))
         row_alpha = _row_alpha(spec, table, target_file, settings, mode, on_rows is not None)
         outcome = _score_pass(table, target_file, settings, row_alpha, on_rows)
         sources["like"] = like

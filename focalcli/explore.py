@@ -89,7 +89,8 @@ class Hardest:
         if self.exact:
             a = np.asarray(alpha, dtype=np.float64)
             weight = a[r["target"]] if a.ndim else float(a)
-            focal = weight * core.modulate(ce, -np.expm1(-ce), gamma)
+            # 1 - p_t from p_t: a row's CE may carry its --class-weight
+            focal = weight * core.modulate(ce, 1.0 - r["p_t"].astype(np.float64), gamma)
             order = np.lexsort((r["index"], -focal))[:self.n]
         else:
             focal = None

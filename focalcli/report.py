@@ -106,7 +106,8 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
            "buckets": fig.buckets}
     if outcome.acc.calibration is not None:
         doc["calibration"] = outcome.acc.calibration.figures()
-    losses = [{"name": key[5:], "value": float(sums.sum()) / fig.denominator
+    scale = outcome.acc.group_scale()[:, None]
+    losses = [{"name": key[5:], "value": float((scale * sums).sum()) / fig.denominator
                if fig.denominator else None}
               for key, sums in outcome.acc.extra.items() if key.startswith("loss:")]
     if losses:

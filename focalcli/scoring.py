@@ -63,6 +63,8 @@ class Settings:
     losses: tuple = ()         # (name, parameter) of relatives reported beside focal
     temperature: float = 1.0   # logits are divided by it before everything
     pt_bins: int = 0           # a histogram of p_t over this many equal bins (explore)
+    class_weight: tuple | None = None  # --class-weight: each class's loss times w_c
+    pos_weight: tuple | None = None    # --pos-weight: sigmoid positives of class k times p_k
 
 
 @dataclass
@@ -198,6 +200,10 @@ class Scorer:
 
     def _start_rows(self):
         self.acc = Accumulator(tuple(self.s.gammas), self.k, self.s.mode)
+        self.scale = self._group_scale()
+        if self.scale is not None:
+            self.acc.scale = self.scale
+            self.acc.weighted_mean = self.s.arithmetic == "exact"
         if self.s.bins and not self.s.logprobs and self.s.arithmetic == "exact":
             from .calibration import Calibration
             self.acc.calibration = Calibration(self.s.bins)
@@ -213,6 +219,34 @@ class Scorer:
                                         [os.path.basename(n) for n in names] if names
                                         else None, self._emit_rows,
                                         "tokens" if self.dense.sequences else "positions")
+
+    def _group_scale(self):
+        """--class-weight and --pos-weight as one weight per accumulator group
+        (softmax: the class; sigmoid: negatives 2k, positives 2k + 1)."""
+        cw, pw = self.s.class_weight, self.s.pos_weight
+        if cw is None and pw is None:
+            return None
+        if self.s.logprobs and getattr(self, "vocab", None) is not None:
+            raise InputError("--class-weight needs the classes up front: give "
+                             "--class-names with log-probabilities", self.table.name)
+        for option, weights in (("--class-weight", cw), ("--pos-weight", pw)):
+            if weights is not None and len(weights) != self.k:
+                raise InputError(f"{option} gives {len(weights)} weights for {self.k} "
+                                 "classes", self.table.name)
+        per_class = np.asarray(cw if cw is not None else [1.0] * self.k, dtype=np.float64)
+        if self.s.mode == "softmax":
+            return per_class
+        positive = np.asarray(pw if pw is not None else [1.0] * self.k, dtype=np.float64)
+        return np.stack([per_class, per_class * positive], axis=1).reshape(-1)
+
+    def unit_scale(self, y):
+        """Each unit's weight under --class-weight/--pos-weight, or None."""
+        if self.scale is None:
+            return None
+        if self.s.mode == "softmax":
+            return self.scale[y]
+        group = 2 * np.arange(self.k) + y.astype(np.int64)
+        return self.scale[group]
 
     def run(self) -> Outcome:
         threads = self.s.threads or os.cpu_count() or 1
@@ -385,6 +419,9 @@ class Scorer:
     def _gradient_columns(self, y, m, extra):
         """Per example: the L2 norms of the CE and focal gradients (alpha applied)."""
         g_ce, g_f = extra["grad_ce"], extra["grad_focal:0"]
+        scale = self.unit_scale(y)
+        if scale is not None:
+            g_ce, g_f = g_ce * scale, g_f * scale
         if self.s.mode == "softmax":
             a = np.asarray(self.alpha, dtype=np.float64)
             g_f = g_f * (a[y] if a.ndim else float(a))
@@ -400,6 +437,9 @@ class Scorer:
         h = core.focal_gradient_factor(ce, q, self.s.gammas[0])
         a = np.asarray(self.alpha, dtype=np.float64)
         h = h * (a[y] if a.ndim else float(a))
+        scale = self.unit_scale(y)
+        if scale is not None:
+            h = h * scale
         self.on_gradient(start, np.where(m[:, None], h[:, None] * grad, 0.0))
 
     def _parts(self):
@@ -447,6 +487,9 @@ class Scorer:
 
     def _row_values(self, y, m, ce, q, pt):
         focal = core.modulate(ce, q, self.s.gammas[0])
+        scale = self.unit_scale(y)
+        if scale is not None:  # as PyTorch's reduction='none' with weight=
+            ce, focal = ce * scale, focal * scale
         if self.s.mode == "softmax":
             a = np.asarray(self.alpha, dtype=np.float64)
             focal *= a[y] if a.ndim else float(a)

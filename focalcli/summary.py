@@ -44,6 +44,10 @@ class Accumulator:
     calibration: object = None  # calibration.Calibration, when it is asked for
     extra: dict = field(default_factory=dict)  # more sums by (group, bucket): gradients
     pt_hist: np.ndarray | None = None  # counts of p_t in equal bins, when asked for
+    # --class-weight / --pos-weight: a weight per group on CE and focal loss alike,
+    # and whether 'mean' divides by the summed weights (PyTorch CE) or counts
+    scale: np.ndarray | None = None
+    weighted_mean: bool = False
 
     def __post_init__(self):
         shape = (self.n_groups, N_BUCKETS)
@@ -186,6 +190,18 @@ class Accumulator:
         """Scored units: examples (softmax) or elements (sigmoid)."""
         return int(self.count.sum())
 
+    def group_scale(self) -> np.ndarray:
+        """The --class-weight/--pos-weight weight of each group (1 without them)."""
+        return np.ones(self.n_groups) if self.scale is None else self.scale
+
+    def counted(self) -> np.ndarray:
+        """What a mean divides by, per (group, bucket): the scored units, or
+        under --class-weight in softmax mode their weights (PyTorch's
+        cross_entropy(weight=) divides by the summed weights of the targets)."""
+        if self.scale is not None and self.weighted_mean and not self.sigmoid:
+            return self.scale[:, None] * self.count
+        return self.count
+
     def group_weights(self, alpha) -> np.ndarray:
         """Weight of each group under ``alpha`` (a number or ``(K,)``):
         softmax ``alpha[class]``; sigmoid ``1 - alpha_k`` for negatives and
@@ -252,8 +268,9 @@ def gradient_figures(acc: Accumulator, alpha, gamma_index: int = 0) -> dict | No
     effective number of examples by gradient norm."""
     if "grad_ce" not in acc.extra:
         return None
-    w = acc.group_weights(alpha)[:, None]
-    g_ce, g_ce2 = acc.extra["grad_ce"], acc.extra["grad_ce2"]
+    v = acc.group_scale()[:, None]
+    w = acc.group_weights(alpha)[:, None] * v
+    g_ce, g_ce2 = v * acc.extra["grad_ce"], (v * v) * acc.extra["grad_ce2"]
     g_f = w * acc.extra[f"grad_focal:{gamma_index}"]
     g_f2 = (w * w) * acc.extra[f"grad_focal2:{gamma_index}"]
     total_ce, total_f = float(g_ce.sum()), float(g_f.sum())
@@ -289,14 +306,17 @@ def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean
     force: a number or one weight per class). ``classes``: the per-class rows
     to build: 'all', 'present' (those with a scored unit) or 'none' (a sweep
     cell; a vocabulary of 128k classes makes that a matter of seconds)."""
-    w = acc.group_weights(alpha)[:, None]
+    v = acc.group_scale()[:, None]
+    w = acc.group_weights(alpha)[:, None] * v
     with np.errstate(over="ignore", invalid="ignore"):
         f = w * acc.focal[gamma_index]
         f2 = (w * w) * acc.focal2[gamma_index]
-        focal_sum, ce_sum = float(f.sum()), float(acc.ce.sum())
+        ce_w, ce2_w = v * acc.ce, (v * v) * acc.ce2
+        focal_sum, ce_sum = float(f.sum()), float(ce_w.sum())
     if not (np.isfinite(focal_sum) and np.isfinite(ce_sum)):
         raise OverflowError("the summed loss overflows float64")
-    scored = float(acc.scored())
+    counted = acc.counted()
+    scored = float(counted.sum())
     if reduction == "sum":
         denominator = 1.0
     elif normalize == "positives" and acc.sigmoid:
@@ -314,20 +334,21 @@ def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean
     by_bucket = [
         {"p_t": label, "low": low, "high": high,
          "count": int(acc.count[:, b].sum()),
-         "ce_share": _ratio(float(acc.ce[:, b].sum()), ce_sum),
+         "ce_share": _ratio(float(ce_w[:, b].sum()), ce_sum),
          "focal_share": _ratio(float(f[:, b].sum()), focal_sum)}
         for b, (label, low, high) in enumerate(zip(
             core.BUCKET_LABELS, (0.0,) + core.BUCKET_EDGES, core.BUCKET_EDGES + (1.0,)))
     ]
     counts = acc.class_counts()
     positives = acc.positives() if acc.sigmoid else None
-    class_focal, class_ce = acc.by_class(f), acc.by_class(acc.ce)
+    class_focal, class_ce = acc.by_class(f), acc.by_class(ce_w)
+    class_div = acc.by_class(counted)
     per_class = []
     wanted = range(counts.size) if classes == "all" else \
         np.flatnonzero(counts).tolist() if classes == "present" else ()
     for c in wanted:
         n_c = float(counts[c])
-        div = 1.0 if reduction == "sum" else n_c
+        div = 1.0 if reduction == "sum" else float(class_div[c])
         row = {"index": c, "count": int(n_c),
                "focal": float(class_focal[c] / div) if div else None,
                "ce": float(class_ce[c] / div) if div else None,
@@ -340,7 +361,7 @@ def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean
         focal_sum=focal_sum, ce_sum=ce_sum, denominator=denominator,
         easy_share=_ratio(float(f[:, core.EASY_BUCKET:].sum()), focal_sum),
         effective_focal=_effective(focal_sum, float(f2.sum())),
-        effective_ce=_effective(ce_sum, float(acc.ce2.sum())),
+        effective_ce=_effective(ce_sum, float(ce2_w.sum())),
         per_class=per_class, buckets=by_bucket,
     )
 

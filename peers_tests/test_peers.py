@@ -129,6 +129,33 @@ def test_default_against_torch_cross_entropy(softmax_case):
     assert doc["focal"] == pytest.approx(focal.mean().item(), rel=1e-12)
 
 
+def test_class_weight_against_torch_cross_entropy(softmax_case):
+    """F.cross_entropy(weight=w): per example times w[t], the mean divided by
+    the summed weights; the focal factor on top, as a weighted mean too."""
+    kind, z, t, files = softmax_case
+    w = np.array([0.5, 2.0, 1.0, 3.0, 0.0, 1.5])
+    doc = focal_json("score", *files, "--class-weight", ",".join(map(str, w)))
+    wt = torch.from_numpy(w)
+    ce = F.cross_entropy(torch.from_numpy(z), torch.from_numpy(t), weight=wt)
+    assert doc["ce"] == pytest.approx(ce.item(), rel=1e-12)
+    focal, _ = _torch_focal(z, t)
+    want = (wt[torch.from_numpy(t)] * focal).sum() / wt[torch.from_numpy(t)].sum()
+    assert doc["focal"] == pytest.approx(want.item(), rel=1e-12)
+
+
+def test_pos_weight_against_bce_with_logits(sigmoid_case):
+    """BCEWithLogitsLoss(weight=w, pos_weight=p): the mean over elements."""
+    kind, x, y, files = sigmoid_case
+    w, p = np.array([1.0, 0.5, 2.0, 1.0, 0.25]), np.array([3.0, 1.0, 0.5, 10.0, 1.0])
+    doc = focal_json("score", *files, "--mode", "sigmoid", "--alpha", "-1", "--gamma", "0",
+                     "--class-weight", ",".join(map(str, w)),
+                     "--pos-weight", ",".join(map(str, p)))
+    loss = torch.nn.BCEWithLogitsLoss(weight=torch.from_numpy(w), pos_weight=torch.from_numpy(p))
+    want = loss(torch.from_numpy(x), torch.from_numpy(y).double()).item()
+    assert doc["ce"] == pytest.approx(want, rel=1e-12)
+    assert doc["focal"] == pytest.approx(want, rel=1e-12)
+
+
 def test_per_example_where_torch_loses_digits(tmp_path):
     """On confident rows torch's lse - z_t cancels; focal keeps mpmath's digits."""
     z = np.array([[36.0, 0.0, 0.0], [20.0, 1.0, -3.0], [40.0, 39.0, 0.0]])

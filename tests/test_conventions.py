@@ -84,3 +84,63 @@ def test_fl_star_softmax_uses_the_binary_logit_of_p_t(tmp_path, rng):
     r = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--loss", "fl-star",
               "--gamma", "0")
     assert r.code == ExitStatus.BAD_INPUT and "gamma > 0" in r.err
+
+
+def test_class_weight_softmax_is_a_weighted_mean(tmp_path, rng):
+    """PyTorch's cross_entropy(weight=w): each example's loss times w[t], the
+    mean divided by sum(w[t]); focal loss the same way."""
+    from conftest import reference_ce
+    z = rng.normal(scale=2, size=(200, 4))
+    t = rng.integers(0, 4, 200)
+    w = np.array([0.5, 2.0, 1.0, 3.0])
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    args = [tmp_path / "z.npy", tmp_path / "t.npy", "--class-weight", "0.5,2,1,3"]
+    doc = focal("score", *args, "--format", "json").json()
+    ce = reference_ce(z, t)
+    fl = (-np.expm1(-ce)) ** 2 * ce
+    assert doc["ce"] == pytest.approx((w[t] * ce).sum() / w[t].sum(), rel=1e-12)
+    assert doc["focal"] == pytest.approx((w[t] * fl).sum() / w[t].sum(), rel=1e-12)
+    summed = focal("score", *args, "--reduction", "sum", "--format", "json").json()
+    assert summed["focal"] == pytest.approx((w[t] * fl).sum(), rel=1e-12)
+    rows = focal("score", *args, "--per-example", "--format", "json").json()
+    np.testing.assert_allclose([r["focal"] for r in rows], w[t] * fl, rtol=1e-12)
+    cell = focal("sweep", *args, "--gammas", "2", "--format", "json").json()["grid"][0]
+    assert cell["focal"] == doc["focal"]
+    # Keras' class weights come as sample weights, and its mean divides by N
+    keras = focal("score", *args, "--like", "keras", "--alpha", "1", "--format", "json").json()
+    assert keras["focal"] == pytest.approx((w[t] * fl).mean(), rel=1e-5)
+
+
+def test_pos_weight_and_class_weight_sigmoid(tmp_path, rng):
+    """BCEWithLogitsLoss(weight=w, pos_weight=p), written out:
+    -w_k [p_k y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], mean over the
+    N*K elements (not over the weights), and the focal factor on top."""
+    x = rng.normal(scale=2, size=(100, 3))
+    y = (rng.random((100, 3)) < 0.3).astype(int)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    w, p = np.array([1.0, 0.5, 2.0]), np.array([3.0, 1.0, 0.25])
+    doc = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                "--alpha", "-1", "--class-weight", "1,0.5,2", "--pos-weight", "3,1,0.25",
+                "--format", "json").json()
+    log_p, log_not_p = -np.logaddexp(0, -x), -np.logaddexp(0, x)
+    scale = w * np.where(y == 1, p, 1.0)
+    ce = -np.where(y == 1, log_p, log_not_p)
+    q = 1 - np.exp(-ce)
+    assert doc["ce"] == pytest.approx((scale * ce).mean(), rel=1e-12)
+    assert doc["focal"] == pytest.approx((scale * q ** 2 * ce).mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--class-weight", "1,2"], "--class-weight gives 2 weights for 10 classes"),
+    (["--class-weight", "1,-2,1,1,1,1,1,1,1,1"], "--class-weight: '1,-2,1,1,1,1,1,1,1,1': "
+     "weights must be finite and >= 0"),
+    (["--class-weight", "a,b"], "--class-weight: 'a,b': a comma list of numbers"),
+    (["--pos-weight", "1,1,1,1,1,1,1,1,1,1"], "--pos-weight: weighs the positive elements"),
+    (["--class-weight", "inf,1,1,1,1,1,1,1,1,1"], "weights must be finite"),
+])
+def test_weight_refusals(args, message):
+    from conftest import sample
+    r = focal("score", sample("digits.npy"), sample("digits_targets.npy"), *args)
+    assert r.code == ExitStatus.BAD_INPUT and message in r.err and r.err.count("\n") == 1
