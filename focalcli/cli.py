@@ -571,6 +571,9 @@ def cli(traceback):
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
               help="Summary format on stdout (also of --per-example rows).")
 @click.option("--per-example", is_flag=True, help="Print one row per example instead.")
+@click.option("--per-element", is_flag=True,
+              help="Sigmoid: rows per (example, class) element instead of per example "
+                   "(torchvision's reduction='none'); on stdout, or to -o FILE.")
 @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write per-example rows to FILE (.csv .tsv .json .jsonl .npy .parquet).")
 @click.option("--top", type=click.IntRange(0), default=0, metavar="N",
@@ -606,7 +609,7 @@ def cli(traceback):
 def score(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, bins, temperature, threads, traceback, gamma,
-          alpha, fmt, per_example, output, top, map_path, gradient, grad_path, losses, beta,
+          alpha, fmt, per_example, per_element, output, top, map_path, gradient, grad_path, losses, beta,
           ohem,
           ohem_ratio, background, classes, plot, fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
@@ -629,6 +632,11 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     from .scoring import Settings
     if gamma < 0 or gamma != gamma or gamma == float("inf"):
         raise OptionError("--gamma", f"must be a finite number >= 0, got {gamma}")
+    if per_element:
+        if top or ohem or ohem_ratio:
+            raise OptionError("--per-element", "lists elements; --top and --ohem rank "
+                              "examples: drop one of them")
+        per_example = per_example or not output
     if per_example and top:
         raise OptionError("--top", "lists the highest-loss examples in the summary, which "
                           "--per-example replaces; drop one of them")
@@ -653,7 +661,11 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
                         losses=tuple(_losses(losses, gamma, mode, beta)),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                [spec]),
+                        per_element=per_element,
                         **_weights(mode))
+    if per_element and (mode != "sigmoid" or table.dense is not None):
+        raise OptionError("--per-element", "is for sigmoid rows (N, K): softmax rows are "
+                          "per example already, and dense inputs have --map")
     alpha = _row_alpha(spec, table, target_file, settings, mode,
                        per_example or output or top or ohem or ohem_ratio)
     refuse = (predictions, targets)

@@ -63,6 +63,7 @@ class Settings:
     losses: tuple = ()         # (name, parameter) of relatives reported beside focal
     temperature: float = 1.0   # logits are divided by it before everything
     pt_bins: int = 0           # a histogram of p_t over this many equal bins (explore)
+    per_element: bool = False  # sigmoid rows: one per (example, class) element
     class_weight: tuple | None = None  # --class-weight: each class's loss times w_c
     pos_weight: tuple | None = None    # --pos-weight: sigmoid positives of class k times p_k
 
@@ -427,6 +428,8 @@ class Scorer:
             g_f = g_f * (a[y] if a.ndim else float(a))
             return {"grad_ce": np.where(m, g_ce, np.nan), "grad_focal": np.where(m, g_f, np.nan)}
         g_f = g_f * core.sigmoid_alpha_t(y, self.alpha)
+        if self.s.per_element:  # |d loss / d x| of each element
+            return {"grad_ce": np.where(m, g_ce, np.nan), "grad_focal": np.where(m, g_f, np.nan)}
         scored = m.any(axis=1)
         return {"grad_ce": np.where(scored, np.sqrt((g_ce * g_ce * m).sum(axis=1)), np.nan),
                 "grad_focal": np.where(scored, np.sqrt((g_f * g_f * m).sum(axis=1)), np.nan)}
@@ -496,9 +499,15 @@ class Scorer:
             return {"p_t": np.where(m, pt, np.nan), "ce": np.where(m, ce, np.nan),
                     "focal": np.where(m, focal, np.nan)}
         focal *= core.sigmoid_alpha_t(y, self.alpha)
+        if self.s.per_element:
+            return {"p_t": np.where(m, pt, np.nan), "ce": np.where(m, ce, np.nan),
+                    "focal": np.where(m, focal, np.nan)}
         scored = m.any(axis=1)
-        cols = {"ce": np.where(scored, (ce * m).sum(axis=1), np.nan),
-                "focal": np.where(scored, (focal * m).sum(axis=1), np.nan)}
+        # Keras' binary reduction=None is the mean over the classes, not the sum
+        per_row = (lambda a: (a * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1)) \
+            if self.s.arithmetic == "keras" else (lambda a: (a * m).sum(axis=1))
+        cols = {"ce": np.where(scored, per_row(ce), np.nan),
+                "focal": np.where(scored, per_row(focal), np.nan)}
         if self.dense is not None:
             cols["class_focal"] = np.where(m, focal, np.nan)
         return cols
@@ -513,6 +522,8 @@ class Scorer:
         if batch.ids is not None:
             out["id"] = batch.ids[lo:hi]
         y, m = labels[lo:hi], keep[lo:hi]
+        if self.s.per_element:
+            return self._emit_elements(out, y, cols)
         if self.s.mode == "softmax":
             out["target"] = np.where(m, y, self.s.ignore_index if self.s.ignore_index
                                      is not None else -1)
@@ -526,6 +537,18 @@ class Scorer:
                                      dtype=object)
         out.update(cols)
         self._emit_rows(out)
+
+    def _emit_elements(self, out: dict, y, cols: dict):
+        """--per-element: the (N, K) elements as rows, example by example (the
+        order of torchvision's reduction='none' matrix, read row-major)."""
+        n, k = y.shape
+        rows = {"index": np.repeat(out["index"], k)}
+        if "id" in out:
+            rows["id"] = np.repeat(out["id"], k)
+        rows["class"] = np.tile(np.asarray(self.classes, dtype=object), n)
+        rows["target"] = y.reshape(-1).astype(np.int64)
+        rows.update({name: v.reshape(-1) for name, v in cols.items()})  # (n, K) each
+        self._emit_rows(rows)
 
     def _emit_positions(self, batch: Batch, lo: int, hi: int, labels, cols: dict):
         """Dense: per-position values to --map, and into per-example rows."""

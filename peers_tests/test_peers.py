@@ -103,6 +103,16 @@ def test_like_keras_renormalises_probabilities(softmax_case, tmp_path):
     assert doc["focal"] == pytest.approx(want, rel=1e-5)
 
 
+def test_like_keras_binary_per_example_rows(sigmoid_case):
+    """reduction=None: one loss per example, the mean over its classes."""
+    import keras
+    kind, x, y, files = sigmoid_case
+    rows = focal_json("score", *files, "--like", "keras", "--mode", "sigmoid", "--per-example")
+    loss = keras.losses.BinaryFocalCrossentropy(from_logits=True, reduction=None)
+    want = np.asarray(loss(y.astype(np.float32), x.astype(np.float32)))
+    np.testing.assert_allclose([r["focal"] for r in rows], want, rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("balancing", [False, True])
 def test_like_keras_binary(sigmoid_case, balancing):
     import keras

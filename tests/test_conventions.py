@@ -144,3 +144,42 @@ def test_weight_refusals(args, message):
     from conftest import sample
     r = focal("score", sample("digits.npy"), sample("digits_targets.npy"), *args)
     assert r.code == ExitStatus.BAD_INPUT and message in r.err and r.err.count("\n") == 1
+
+
+def test_per_element_rows_are_torchvisions_matrix(tmp_path, rng):
+    """torchvision.ops.sigmoid_focal_loss(reduction='none') is an (N, K)
+    matrix: ce = BCE, loss = alpha_t (1 - p_t)^gamma ce (torchvision/ops/
+    focal_loss.py, written out); --per-element gives it row-major."""
+    x = rng.normal(scale=3, size=(40, 3))
+    y = (rng.random((40, 3)) < 0.3).astype(int)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    rows = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                 "--per-element", "--format", "json").json()
+    p = 1 / (1 + np.exp(-x))
+    ce = np.logaddexp(0, -x) * y + np.logaddexp(0, x) * (1 - y)
+    p_t = p * y + (1 - p) * (1 - y)
+    alpha_t = 0.25 * y + 0.75 * (1 - y)
+    want = alpha_t * (1 - p_t) ** 2 * ce
+    assert [(r["index"], r["class"], r["target"]) for r in rows] == \
+        [(i, str(k), int(y[i, k])) for i in range(40) for k in range(3)]
+    np.testing.assert_allclose([r["focal"] for r in rows], want.reshape(-1), rtol=1e-12)
+    np.testing.assert_allclose([r["p_t"] for r in rows], p_t.reshape(-1), rtol=1e-12)
+
+
+def test_keras_binary_rows_are_the_mean_over_classes(tmp_path, rng):
+    """keras BinaryFocalCrossentropy(reduction=None): per example, the mean over
+    the last axis (keras/src/losses/losses.py, binary_focal_crossentropy),
+    float32, probabilities clipped to [1e-7, 1 - 1e-7] in the log only."""
+    x = rng.normal(scale=2, size=(30, 4))
+    y = (rng.random((30, 4)) < 0.4).astype(int)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    rows = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                 "--like", "keras", "--per-example", "--format", "json").json()
+    p = (1 / (1 + np.exp(-x.astype(np.float32)))).astype(np.float32)
+    c = np.clip(p, np.float32(1e-7), np.float32(1 - 1e-7))
+    bce = -(y * np.log(c) + (1 - y) * np.log(1 - c))
+    p_t = y * p + (1 - y) * (1 - p)
+    want = ((1 - p_t) ** 2 * bce).mean(axis=1)
+    np.testing.assert_allclose([r["focal"] for r in rows], want, rtol=1e-5)
