@@ -75,7 +75,7 @@ def _remember(name):
 
 
 def _weights(mode: str) -> dict:
-    """--class-weight and --pos-weight, parsed, for Settings."""
+    """--weights, --class-weight and --pos-weight, parsed, for Settings."""
     meta = click.get_current_context().meta
     out = {}
     for name, option in (("class_weight", "--class-weight"), ("pos_weight", "--pos-weight")):
@@ -90,6 +90,9 @@ def _weights(mode: str) -> dict:
         if not all(v >= 0 and v != float("inf") for v in values):
             raise OptionError(option, f"{text!r}: weights must be finite and >= 0")
         out[name] = values
+    if meta.get("focal.weights") is not None:
+        from .readers.weights import load_weights
+        out["weights"] = load_weights(meta["focal.weights"])
     if "pos_weight" in out and mode != "sigmoid":
         raise OptionError("--pos-weight", "weighs the positive elements of sigmoid mode; "
                           "use --mode sigmoid (or --class-weight in softmax mode)")
@@ -146,6 +149,11 @@ def scoring_options(f):
                      metavar="N", help="Calibration bins of equal width (0: no calibration)."),
         click.option("--temperature", type=FINITE, default=1.0, show_default=True,
                      metavar="T", help="Divide the logits by T before everything."),
+        click.option("--weights", metavar="FILE|NUMBER", expose_value=False,
+                     callback=_remember("weights"),
+                     help="Sample weights: one per example (.npy, or .txt/.csv, one per "
+                          "line), per position for dense inputs, or one number (Keras' "
+                          "sample_weight); 'mean' divides by their sum."),
         click.option("--class-weight", metavar="LIST", expose_value=False,
                      callback=_remember("class_weight"),
                      help="One weight per class multiplying its loss, CE and focal alike "
@@ -425,6 +433,9 @@ def _sharded_pass(table, settings, alpha, on_rows, top, rows_on_stdout, on_posit
     if on_positions is not None or on_gradient is not None:
         raise OptionError("--map/--grad", "write one array for one input file; they do not "
                           "take many files")
+    if isinstance(settings.weights, np.ndarray):
+        raise OptionError("--weights", "a file of weights is for one input file; with many "
+                          "files give one number, or none")
     address, workers, timeout = _cluster()
     if address is not None and on_rows is not None:
         raise OptionError("--workers/--scheduler", "per-example rows (--per-example, -o) "

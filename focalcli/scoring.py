@@ -64,6 +64,7 @@ class Settings:
     temperature: float = 1.0   # logits are divided by it before everything
     pt_bins: int = 0           # a histogram of p_t over this many equal bins (explore)
     per_element: bool = False  # sigmoid rows: one per (example, class) element
+    weights: object = None     # --weights: a number, or one per scored unit (an array)
     class_weight: tuple | None = None  # --class-weight: each class's loss times w_c
     pos_weight: tuple | None = None    # --pos-weight: sigmoid positives of class k times p_k
 
@@ -202,9 +203,8 @@ class Scorer:
     def _start_rows(self):
         self.acc = Accumulator(tuple(self.s.gammas), self.k, self.s.mode)
         self.scale = self._group_scale()
-        if self.scale is not None:
-            self.acc.scale = self.scale
-            self.acc.weighted_mean = self.s.arithmetic == "exact"
+        self.acc.scale = self.scale
+        self.acc.weighted_mean = self.s.arithmetic == "exact"
         if self.s.bins and not self.s.logprobs and self.s.arithmetic == "exact":
             from .calibration import Calibration
             self.acc.calibration = Calibration(self.s.bins)
@@ -275,9 +275,11 @@ class Scorer:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             for batch in aligned(itertools.chain([first], batches), unit):
                 scores, labels, keep, where = self._prepare(batch)
+                weights = self._batch_weights(batch.start, len(scores), labels.shape)
                 for lo in range(0, len(scores), unit):
                     hi = min(lo + unit, len(scores))
-                    future = pool.submit(self._unit, scores, labels, keep, where, lo, hi, block)
+                    future = pool.submit(self._unit, scores, labels, keep, where, lo, hi, block,
+                                         None if weights is None else weights[lo:hi])
                     pending.append(((batch, lo, hi, labels, keep), future))
                     while len(pending) > 2 * threads:
                         finish_oldest()
@@ -290,6 +292,10 @@ class Scorer:
             self.examples.close()
         if self.cursor is not None:
             self.cursor.check_end(rows, self.table.name)
+        w = self.s.weights
+        if isinstance(w, np.ndarray) and (w.size if self.dense is not None else len(w)) != rows:
+            raise InputError(f"--weights has {(w.size if self.dense is not None else len(w)):,}"
+                             f" weights for {rows:,} scored rows of {self.table.name}")
         top = [row for *_, row in sorted(self._top, key=lambda x: (-x[0], -x[1]))]
         return Outcome(self.acc, self.k, self.classes, top, self.table.name, self.dense,
                        self.s.logprobs)
@@ -343,8 +349,34 @@ class Scorer:
                                            twhere)
         return scores, labels, keep, where
 
+    def _batch_weights(self, start: int, n: int, shape):
+        """--weights for rows start .. start + n, shaped like the labels (a
+        sigmoid row's weight is its elements')."""
+        w = self.s.weights
+        if w is None:
+            return None
+        if not isinstance(w, np.ndarray):
+            return np.full(shape, float(w))
+        if self.dense is not None:  # (N, d1, ...) per position: the rows are positions
+            if self.dense.shift:
+                raise InputError("--weights per position do not combine with --shift",
+                                 self.table.name)
+            w = w.reshape(-1)
+        elif w.ndim == 2 and w.shape[1] == 1 and len(shape) == 1:
+            w = w[:, 0]
+        if start + n > len(w):
+            raise InputError(f"--weights has {len(w):,} weights, and the predictions have "
+                             f"more rows (at least {start + n:,})", self.table.name)
+        part = np.asarray(w[start:start + n], dtype=np.float64)
+        if part.ndim == 1 and len(shape) == 2:
+            part = np.broadcast_to(part[:, None], shape)
+        if part.shape != tuple(shape):
+            raise InputError(f"--weights has rows of shape {part.shape[1:]} for labels of "
+                             f"shape {tuple(shape[1:])}", self.table.name)
+        return part
+
     # -- per unit, on a worker thread
-    def _unit(self, scores, labels, keep, where, lo, hi, block):
+    def _unit(self, scores, labels, keep, where, lo, hi, block, weights=None):
         """Score rows lo..hi block by block (cache-sized), then accumulate the
         whole unit at once. Units sit on absolute row multiples, so the sums
         are the same whatever the thread count or batch sizes."""
@@ -385,32 +417,39 @@ class Scorer:
                 grad_norm[rows], full = gradient_of(zb, y[rows], q[rows],
                                                     full=self.on_gradient is not None)
                 if full is not None:
-                    self._full_gradient(lo + b, full, ce[rows], q[rows], y[rows], m[rows])
+                    self._full_gradient(lo + b, full, ce[rows], q[rows], y[rows], m[rows],
+                                        None if weights is None else weights[rows])
         if calibrate and not softmax:
             confidence, correct = core.binary_confidence(q, y)
         # p_t for the buckets: 1 - q is within an ulp of exp(-ce) near every edge
         pt = 1.0 - q
+        # --weights: every loss, gradient and relative of a unit times its weight
+        w = 1.0 if weights is None else weights
         extra = None
         if gradient:
             if not softmax:
                 grad_norm = q  # |d BCE / dx| per element
-            extra = {"grad_ce": grad_norm, "grad_ce2": grad_norm * grad_norm}
+            g_ce = grad_norm * w
+            extra = {"grad_ce": g_ce, "grad_ce2": g_ce * g_ce}
             for i, gamma in enumerate(self.s.gammas):  # a sweep: each gamma's gradient
-                g_focal = core.focal_gradient_factor(ce, q, gamma) * grad_norm
+                g_focal = core.focal_gradient_factor(ce, q, gamma) * grad_norm * w
                 extra[f"grad_focal:{i}"] = g_focal
                 extra[f"grad_focal2:{i}"] = g_focal * g_focal
         for name, param in self.s.losses:
             extra = extra or {}
-            extra["loss:" + variants.label(name, param)] = variants.terms(
+            extra["loss:" + variants.label(name, param)] = w * variants.terms(
                 name, param, ce, q, self.s.gammas[0], max_other if dual else None)
-        acc = self.acc.partial(y, m, ce, q, pt, extra)
+        exact_ce = ce
+        if weights is not None:
+            ce = ce * weights
+        acc = self.acc.partial(y, m, ce, q, pt, extra, weights)
         if calibrate:
             acc.calibration = self.acc.calibration.part(confidence[m], correct[m])
         if self.s.pt_bins:
             acc.pt_hist = core.pt_histogram(pt[m], self.s.pt_bins)
         cols = None
         if self.on_rows is not None or self.top_n or self.on_positions is not None:
-            exact_pt = np.exp(-ce) if softmax and not self.s.probs and \
+            exact_pt = np.exp(-exact_ce) if softmax and not self.s.probs and \
                 self.s.arithmetic == "exact" else pt
             cols = self._row_values(y, m, ce, q, exact_pt)
             if gradient:
@@ -434,7 +473,7 @@ class Scorer:
         return {"grad_ce": np.where(scored, np.sqrt((g_ce * g_ce * m).sum(axis=1)), np.nan),
                 "grad_focal": np.where(scored, np.sqrt((g_f * g_f * m).sum(axis=1)), np.nan)}
 
-    def _full_gradient(self, start, grad, ce, q, y, m):
+    def _full_gradient(self, start, grad, ce, q, y, m, weights=None):
         """--grad: each row's focal gradient, alpha applied, 0 where ignored
         (called on a worker thread: the sink writes rows at their offset)."""
         h = core.focal_gradient_factor(ce, q, self.s.gammas[0])
@@ -443,6 +482,8 @@ class Scorer:
         scale = self.unit_scale(y)
         if scale is not None:
             h = h * scale
+        if weights is not None:
+            h = h * weights
         self.on_gradient(start, np.where(m[:, None], h[:, None] * grad, 0.0))
 
     def _parts(self):

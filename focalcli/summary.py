@@ -48,6 +48,7 @@ class Accumulator:
     # and whether 'mean' divides by the summed weights (PyTorch CE) or counts
     scale: np.ndarray | None = None
     weighted_mean: bool = False
+    wsum: np.ndarray | None = None  # --weights: the summed weights by (group, bucket)
 
     def __post_init__(self):
         shape = (self.n_groups, N_BUCKETS)
@@ -73,7 +74,8 @@ class Accumulator:
         ``ce``, ``q`` (``1 - p_t``), ``pt`` are per unit, ignored ones included."""
         self.merge(self.partial(labels, keep, ce, q, pt))
 
-    def partial(self, labels, keep, ce, q, pt, extra: dict | None = None) -> "Partial":
+    def partial(self, labels, keep, ce, q, pt, extra: dict | None = None,
+                weights=None) -> "Partial":
         """The sums of some rows, as :meth:`add` would add them, held apart
         (a worker's unit). Only the cells the rows touch are kept when there
         are many classes: a unit of 16 rows over a 256,000-token vocabulary
@@ -87,12 +89,16 @@ class Accumulator:
             group = labels
             part.ignored = int((~keep).sum())
         extra = extra or {}
+        if weights is not None:
+            weights = np.broadcast_to(weights, keep.shape)
         if keep.all():
             group, ce, q, pt = group.reshape(-1), ce.reshape(-1), q.reshape(-1), pt.reshape(-1)
             extra = {k: v.reshape(-1) for k, v in extra.items()}
+            weights = None if weights is None else weights.reshape(-1)
         else:
             group, ce, q, pt = group[keep], ce[keep], q[keep], pt[keep]
             extra = {k: v[keep] for k, v in extra.items()}
+            weights = None if weights is None else weights[keep]
         cell = group * N_BUCKETS + core.bucket_of(pt)
         size = self.n_groups * N_BUCKETS
         if size > max(COMPACT_CELLS, 4 * len(cell)):  # sparse: few rows, many classes
@@ -103,6 +109,7 @@ class Accumulator:
             return np.bincount(cell, weights, minlength=size)
 
         part.count = sums()
+        part.wsum = None if weights is None else sums(weights)
         with np.errstate(over="ignore"):  # absurd logits (~1e308): caught in figures()
             part.ce, part.ce2 = sums(ce), sums(ce * ce)
             part.focal, part.focal2 = [], []
@@ -125,6 +132,8 @@ class Accumulator:
             pad[-2] = (0, more)
             setattr(self, name, np.pad(a, pad))
         self.extra = {k: np.pad(v, [(0, more), (0, 0)]) for k, v in self.extra.items()}
+        if self.wsum is not None:
+            self.wsum = np.pad(self.wsum, [(0, more), (0, 0)])
         self.n_classes = n_classes
 
     def merge(self, other: "Accumulator | Partial") -> "Accumulator":
@@ -138,6 +147,10 @@ class Accumulator:
                     other.add_to(self.extra[name], sums)
                 for name in ("count", "ce", "ce2"):
                     other.add_to(getattr(self, name), getattr(other, name))
+                if other.wsum is not None:
+                    if self.wsum is None:
+                        self.wsum = np.zeros((self.n_groups, N_BUCKETS))
+                    other.add_to(self.wsum, other.wsum)
                 for i in range(len(self.gammas)):
                     other.add_to(self.focal[i], other.focal[i])
                     other.add_to(self.focal2[i], other.focal2[i])
@@ -150,6 +163,8 @@ class Accumulator:
             getattr(self, name).__iadd__(getattr(other, name))
         # a whole accumulator (a shard's): its calibration, histogram and extra sums too
         self._merge_counts(other)
+        if other.wsum is not None:
+            self.wsum = other.wsum.copy() if self.wsum is None else self.wsum + other.wsum
         for name, sums in other.extra.items():
             if name in self.extra:
                 self.extra[name] += sums
@@ -198,6 +213,9 @@ class Accumulator:
         """What a mean divides by, per (group, bucket): the scored units, or
         under --class-weight in softmax mode their weights (PyTorch's
         cross_entropy(weight=) divides by the summed weights of the targets)."""
+        if self.wsum is not None and self.weighted_mean:
+            # --weights: the weighted mean, in either mode (Keras: over the count)
+            return self.wsum if self.scale is None else self.scale[:, None] * self.wsum
         if self.scale is not None and self.weighted_mean and not self.sigmoid:
             return self.scale[:, None] * self.count
         return self.count
@@ -235,6 +253,7 @@ class Partial:
     calibration: object = None
     extra: dict = field(default_factory=dict)
     pt_hist: np.ndarray | None = None
+    wsum: np.ndarray | None = None
 
     def add_to(self, target: np.ndarray, sums: np.ndarray):
         flat = target.reshape(-1)

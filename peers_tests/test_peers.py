@@ -103,6 +103,19 @@ def test_like_keras_renormalises_probabilities(softmax_case, tmp_path):
     assert doc["focal"] == pytest.approx(want, rel=1e-5)
 
 
+def test_like_keras_sample_weight(softmax_case, tmp_path):
+    """sample_weight: each example's loss times its weight, divided by N."""
+    import keras
+    kind, z, t, files = softmax_case
+    w = np.random.default_rng(4).random(len(t)) * 2
+    np.save(tmp_path / "w.npy", w)
+    doc = focal_json("score", *files, "--like", "keras", "--weights", tmp_path / "w.npy")
+    loss = keras.losses.CategoricalFocalCrossentropy(from_logits=True)
+    want = float(loss(np.eye(z.shape[1], dtype=np.float32)[t], z.astype(np.float32),
+                      sample_weight=w.astype(np.float32)))
+    assert doc["focal"] == pytest.approx(want, rel=1e-5)
+
+
 def test_like_keras_binary_per_example_rows(sigmoid_case):
     """reduction=None: one loss per example, the mean over its classes."""
     import keras

@@ -183,3 +183,92 @@ def test_keras_binary_rows_are_the_mean_over_classes(tmp_path, rng):
     p_t = y * p + (1 - y) * (1 - p)
     want = ((1 - p_t) ** 2 * bce).mean(axis=1)
     np.testing.assert_allclose([r["focal"] for r in rows], want, rtol=1e-5)
+
+
+def test_sample_weights_softmax(tmp_path, rng):
+    """--weights: each example's loss times its weight; the mean divides by
+    the summed weights (with --class-weight too: by sum w_i v[t_i]); Keras
+    (sample_weight, sum_over_batch_size) divides by N."""
+    from conftest import reference_ce
+    z = rng.normal(scale=2, size=(150, 4))
+    t = rng.integers(0, 4, 150)
+    w = rng.random(150) * 3
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    np.save(tmp_path / "w.npy", w)
+    (tmp_path / "w.txt").write_text("weight\n" + "\n".join(repr(float(v)) for v in w) + "\n")
+    ce = reference_ce(z, t)
+    fl = (-np.expm1(-ce)) ** 2 * ce
+    base = [tmp_path / "z.npy", tmp_path / "t.npy"]
+    for source in ("w.npy", "w.txt"):
+        doc = focal("score", *base, "--weights", tmp_path / source, "--format", "json").json()
+        assert doc["focal"] == pytest.approx((w * fl).sum() / w.sum(), rel=1e-12)
+        assert doc["ce"] == pytest.approx((w * ce).sum() / w.sum(), rel=1e-12)
+        assert doc["n"] == 150
+    rows = focal("score", *base, "--weights", tmp_path / "w.npy", "--per-example",
+                 "--format", "json").json()
+    np.testing.assert_allclose([r["focal"] for r in rows], w * fl, rtol=1e-12)
+    np.testing.assert_allclose([r["p_t"] for r in rows], np.exp(-ce), rtol=1e-12)
+    v = np.array([1.0, 2.0, 0.5, 1.0])
+    both = focal("score", *base, "--weights", tmp_path / "w.npy", "--class-weight", "1,2,0.5,1",
+                 "--format", "json").json()
+    assert both["focal"] == pytest.approx((v[t] * w * fl).sum() / (v[t] * w).sum(), rel=1e-12)
+    keras = focal("score", *base, "--weights", tmp_path / "w.npy", "--like", "keras",
+                  "--format", "json").json()
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    per = np.array([keras_categorical(p[i:i + 1], t[i:i + 1]) for i in range(150)])
+    assert keras["focal"] == pytest.approx((w * per).mean(), rel=1e-5)
+    scalar = focal("score", *base, "--weights", "3", "--like", "keras", "--format",
+                   "json").json()
+    assert scalar["focal"] == pytest.approx(3 * per.mean(), rel=1e-5)
+
+
+def test_sample_weights_sigmoid_and_dense(tmp_path, rng):
+    x = rng.normal(scale=2, size=(50, 3))
+    y = (rng.random((50, 3)) < 0.3).astype(int)
+    w = rng.random(50)
+    for name, a in (("x", x), ("y", y), ("w", w)):
+        np.save(tmp_path / f"{name}.npy", a)
+    doc = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                "--alpha", "-1", "--weights", tmp_path / "w.npy", "--format", "json").json()
+    ce = np.logaddexp(0, -x) * y + np.logaddexp(0, x) * (1 - y)
+    fl = (-np.expm1(-ce)) ** 2 * ce
+    assert doc["focal"] == pytest.approx((w[:, None] * fl).sum() / (3 * w.sum()), rel=1e-12)
+    # a dense input: one weight per pixel, ignored pixels out of both sums
+    z = rng.normal(size=(2, 3, 4, 5))
+    t = rng.integers(0, 3, (2, 4, 5))
+    t[0, 0, :2] = 255
+    wp = rng.random((2, 4, 5))
+    for name, a in (("dz", z), ("dt", t), ("dw", wp)):
+        np.save(tmp_path / f"{name}.npy", a)
+    doc = focal("score", tmp_path / "dz.npy", tmp_path / "dt.npy", "--ignore-index", "255",
+                "--weights", tmp_path / "dw.npy", "--format", "json").json()
+    zz = np.moveaxis(z, 1, -1).reshape(-1, 3)
+    tt, ww = t.reshape(-1), wp.reshape(-1)
+    keep = tt != 255
+    from conftest import reference_ce
+    dce = reference_ce(zz[keep], tt[keep])
+    dfl = (-np.expm1(-dce)) ** 2 * dce
+    assert doc["focal"] == pytest.approx((ww[keep] * dfl).sum() / ww[keep].sum(), rel=1e-12)
+
+
+def test_sample_weight_refusals(tmp_path):
+    from conftest import sample
+    digits = [sample("digits.npy"), sample("digits_targets.npy")]
+    np.save(tmp_path / "short.npy", np.ones(100))
+    np.save(tmp_path / "long.npy", np.ones(600))
+    bad = np.ones(579)
+    bad[41] = -1
+    np.save(tmp_path / "neg.npy", bad)
+    (tmp_path / "w.txt").write_text("1\n2\nmany\n")
+    for args, message in (
+            (["--weights", tmp_path / "short.npy"], "--weights has 100 weights"),
+            (["--weights", tmp_path / "long.npy"], "--weights has 600 weights for 579"),
+            (["--weights", tmp_path / "neg.npy"], "neg.npy, row 42 (index 41): weight -1.0"),
+            (["--weights", tmp_path / "w.txt"], "w.txt, row 3 (index 2): 'many' is not a"),
+            (["--weights", "-2"], "--weights: '-2': a weight must be finite and >= 0"),
+            (["--weights", "nan"], "--weights: 'nan': a weight must be finite")):
+        r = focal("score", *digits, *args)
+        assert r.code == ExitStatus.BAD_INPUT and message in r.err, (args, r.err)
+        assert r.err.count("\n") == 1

@@ -149,3 +149,11 @@ def test_without_the_dask_extra(shards, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     r = focal("score", shards / "p", shards / "t", "--workers", "2")
     assert r.code == ExitStatus.BAD_INPUT and "pip install 'focalcli[dask]'" in r.err
+
+
+def test_weights_file_is_for_one_input(shards, tmp_path):
+    np.save(tmp_path / "w.npy", np.ones(579))
+    r = focal("score", shards / "p", shards / "t", "--weights", tmp_path / "w.npy")
+    assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --weights:")
+    assert summary(shards / "p", shards / "t", "--weights", "2")["focal"] == \
+        pytest.approx(summary(shards / "p", shards / "t")["focal"], rel=1e-15)
