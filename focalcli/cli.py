@@ -166,9 +166,7 @@ def scoring_options(f):
                      help="Threads for the arithmetic (default 0: every core)."),
         click.option("--traceback", is_flag=True, hidden=True),
     ]
-    for d in reversed(decorators):
-        f = d(f)
-    return f
+    return _decorated(f, decorators)
 
 
 def _open_inputs(predictions, targets, input_format, targets_format, target_col, id_col,
@@ -248,6 +246,13 @@ def _shards(predictions, targets, input_format, targets_format) -> ShardList:
     return out
 
 
+def _decorated(f, decorators):
+    """``f`` under each decorator, the first on top (as if stacked with @)."""
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
 def cluster_options(f):
     """--workers, --scheduler, --timeout: where the shards are scored."""
     decorators = [
@@ -264,9 +269,7 @@ def cluster_options(f):
                      callback=_remember("timeout"),
                      help="How long to wait for the --scheduler to answer."),
     ]
-    for d in reversed(decorators):
-        f = d(f)
-    return f
+    return _decorated(f, decorators)
 
 
 def _cluster():

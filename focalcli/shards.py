@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 from .errors import InputError, OptionError
-from .readers.remote import filesystem, is_url, local_path
+from .readers.remote import filesystem, is_url, local_path, remote_errors
 from .readers.source import EXTENSIONS, PREDICTION_FORMATS, TARGET_FORMATS
 
 GLOB_CHARS = "*?["
@@ -29,7 +29,8 @@ def is_many(spec: str | None) -> bool:
         return True
     if is_url(spec):
         fs, path = filesystem(spec)
-        return fs.isdir(path)
+        with remote_errors(spec):
+            return fs.isdir(path)
     return False
 
 
@@ -85,7 +86,8 @@ def _glob(spec: str) -> list[str]:
     if is_url(spec):
         fs, inner = filesystem(spec)
         protocol = spec.split("://", 1)[0]
-        return [f"{protocol}://{p}" for p in fs.glob(inner) if fs.isfile(p)]
+        with remote_errors(spec):
+            return [f"{protocol}://{p}" for p in fs.glob(inner) if fs.isfile(p)]
     return [f for f in glob.glob(local_path(spec), recursive=True) if os.path.isfile(f)]
 
 
@@ -93,7 +95,8 @@ def _walk(spec: str) -> list[str]:
     if is_url(spec):
         fs, inner = filesystem(spec)
         protocol = spec.split("://", 1)[0]
-        return [f"{protocol}://{p}" for p in fs.find(inner)]
+        with remote_errors(spec):
+            return [f"{protocol}://{p}" for p in fs.find(inner)]
     out = []
     for root, dirs, files in os.walk(local_path(spec)):
         dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]

@@ -68,3 +68,15 @@ def measured(*args):
                           *map(str, args)], capture_output=True, text=True, check=True)
     code, peak_kb = out.stdout.split()
     return int(code), out.stderr, int(peak_kb) / 1024
+
+
+def split_digits(folder, parts: int):
+    """The digits sample as shards: folder/p/part-XXXXX.npy (predictions)
+    and folder/t/part-XXXXX.npy (targets), ``parts`` of each."""
+    z, t = np.load(sample("digits.npy")), np.load(sample("digits_targets.npy"))
+    (folder / "p").mkdir()
+    (folder / "t").mkdir()
+    for i, (a, b) in enumerate(zip(np.array_split(z, parts), np.array_split(t, parts))):
+        np.save(folder / "p" / f"part-{i:05d}.npy", a)
+        np.save(folder / "t" / f"part-{i:05d}.npy", b)
+    return folder / "p", folder / "t"

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import focal, sample
+from conftest import focal, sample, split_digits
 from focalcli.errors import ExitStatus
 
 distributed = pytest.importorskip("distributed")
@@ -37,13 +37,7 @@ def cluster():
 
 @pytest.fixture
 def shards(tmp_path):
-    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
-    (tmp_path / "p").mkdir()
-    (tmp_path / "t").mkdir()
-    for i, (a, b) in enumerate(zip(np.array_split(z, 6), np.array_split(t, 6))):
-        np.save(tmp_path / "p" / f"part-{i:05d}.npy", a)
-        np.save(tmp_path / "t" / f"part-{i:05d}.npy", b)
-    return [tmp_path / "p", tmp_path / "t"]
+    return list(split_digits(tmp_path, 6))
 
 
 def doc(*args):
@@ -219,3 +213,15 @@ def test_s3_shards_read_by_workers(s3, shards):
     r = subprocess.run([os.path.join(BIN, "focal"), "score", "s3://evals/nothing/*.npy"],
                        env=s3, capture_output=True, text=True, timeout=60)
     assert r.returncode == ExitStatus.BAD_INPUT and "matches no prediction files" in r.stderr
+
+
+def test_unreachable_storage_is_one_line(tmp_path):
+    pytest.importorskip("s3fs")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="not-printed",
+               AWS_DEFAULT_REGION="us-east-1",
+               AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_MAX_ATTEMPTS="1")
+    r = subprocess.run([os.path.join(BIN, "focal"), "score", "s3://evals/p/*.npy"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == ExitStatus.BAD_INPUT
+    assert r.stderr.startswith("Error: s3://evals/p/*.npy: cannot read from storage")
+    assert r.stderr.count("\n") == 1 and "not-printed" not in r.stderr

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import focal, reference_ce, sample
+from conftest import focal, reference_ce, sample, split_digits
 from focalcli.errors import ExitStatus
 
 DIGITS = [sample("digits.npy"), sample("digits_targets.npy")]
@@ -17,12 +17,7 @@ DIGITS = [sample("digits.npy"), sample("digits_targets.npy")]
 @pytest.fixture
 def shards(tmp_path):
     """The digits sample in 4 shards of predictions and 4 of targets."""
-    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
-    (tmp_path / "p").mkdir()
-    (tmp_path / "t").mkdir()
-    for i, (a, b) in enumerate(zip(np.array_split(z, 4), np.array_split(t, 4))):
-        np.save(tmp_path / "p" / f"part-{i:05d}.npy", a)
-        np.save(tmp_path / "t" / f"part-{i:05d}.npy", b)
+    split_digits(tmp_path, 4)
     return tmp_path
 
 

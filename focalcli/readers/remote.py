@@ -8,6 +8,7 @@ fsspec is an optional dependency (``focalcli[dask]``; ``focalcli[cloud]``
 adds the object-storage backends)."""
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 
@@ -25,6 +26,25 @@ def is_url(path: str) -> bool:
 
 def local_path(path: str) -> str:
     return path[len("file://"):] if path.startswith("file://") else path
+
+
+@contextlib.contextmanager
+def remote_errors(name: str):
+    """Storage fails in its own ways (no credentials, no such bucket, a
+    refused connection, botocore's and aiohttp's exceptions): one located
+    line each, never a traceback. Secrets are not in these messages."""
+    try:
+        yield
+    except (InputError, OptionError):
+        raise
+    except FileNotFoundError:
+        raise InputError("no such file", name) from None
+    except PermissionError:
+        raise InputError("permission denied (check the credentials)", name) from None
+    except Exception as err:  # noqa: BLE001 - every backend raises its own
+        text = str(err).splitlines()[0] if str(err) else ""
+        raise InputError(f"cannot read from storage: {type(err).__name__}"
+                         + (f": {text[:200]}" if text else ""), name) from None
 
 
 def fsspec_module():
@@ -53,7 +73,7 @@ def filesystem(url: str):
 def download(url: str, into: str):
     """Copy ``url`` to the local file ``into``."""
     fs, path = filesystem(url)
-    with fs.open(path, "rb") as src, open(into, "wb") as out:
+    with remote_errors(url), fs.open(path, "rb") as src, open(into, "wb") as out:
         while piece := src.read(1 << 22):
             out.write(piece)
 
@@ -67,7 +87,8 @@ class RangedArray:
         self.fs, self.path = filesystem(url)
         self.name = name
         from .arrays import check_dtype, numpy_format_errors
-        with numpy_format_errors(name, ".npy"), self.fs.open(self.path, "rb") as f:
+        with remote_errors(name), numpy_format_errors(name, ".npy"), \
+                self.fs.open(self.path, "rb") as f:
             version = np.lib.format.read_magic(f)
             read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
                 np.lib.format.read_array_header_2_0
@@ -80,7 +101,8 @@ class RangedArray:
         if len(self.shape) not in (1, 2):
             raise InputError(f"remote .npy inputs are (N, K) or (N,) rows; this one is "
                              f"{self.shape}: copy it locally for dense inputs", name)
-        size = self.fs.size(self.path)
+        with remote_errors(name):
+            size = self.fs.size(self.path)
         self.row_bytes = self.dtype.itemsize * math.prod(self.shape[1:])
         need = self.offset + self.shape[0] * self.row_bytes
         if size < need:
@@ -95,5 +117,7 @@ class RangedArray:
     def __getitem__(self, rows: slice) -> np.ndarray:
         lo, hi, _ = rows.indices(self.shape[0])
         start = self.offset + lo * self.row_bytes
-        data = self.fs.cat_file(self.path, start=start, end=start + (hi - lo) * self.row_bytes)
+        with remote_errors(self.name):
+            data = self.fs.cat_file(self.path, start=start,
+                                    end=start + (hi - lo) * self.row_bytes)
         return np.frombuffer(data, self.dtype).reshape((hi - lo,) + tuple(self.shape[1:]))
