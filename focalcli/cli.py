@@ -90,6 +90,16 @@ def _weights(mode: str) -> dict:
         if not all(v >= 0 and v != float("inf") for v in values):
             raise OptionError(option, f"{text!r}: weights must be finite and >= 0")
         out[name] = values
+    eps = meta.get("focal.label_smoothing")
+    if eps is not None:
+        if not 0 <= eps < 1:
+            raise OptionError("--label-smoothing", f"must be in [0, 1), got {eps:g}")
+        out["label_smoothing"] = eps
+    if meta.get("focal.soft"):
+        out["soft"] = True
+    if ("soft" in out or out.get("label_smoothing")) and mode != "softmax":
+        raise OptionError("--soft-targets/--label-smoothing", "are for softmax targets "
+                          "(sigmoid targets are 0/1 per element)")
     if meta.get("focal.weights") is not None:
         from .readers.weights import load_weights
         out["weights"] = load_weights(meta["focal.weights"])
@@ -154,6 +164,14 @@ def scoring_options(f):
                      help="Sample weights: one per example (.npy, or .txt/.csv, one per "
                           "line), per position for dense inputs, or one number (Keras' "
                           "sample_weight); 'mean' divides by their sum."),
+        click.option("--soft-targets", is_flag=True, expose_value=False,
+                     callback=_remember("soft"),
+                     help="TARGETS are (N, K) probability rows (soft labels); taken so by "
+                          "themselves in softmax mode when TARGETS has one column per class."),
+        click.option("--label-smoothing", type=FINITE, metavar="EPS", expose_value=False,
+                     callback=_remember("label_smoothing"),
+                     help="Smooth the targets to (1 - EPS) y + EPS / K, as Keras and "
+                          "PyTorch do (softmax; EPS in [0, 1))."),
         click.option("--class-weight", metavar="LIST", expose_value=False,
                      callback=_remember("class_weight"),
                      help="One weight per class multiplying its loss, CE and focal alike "

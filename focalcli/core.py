@@ -177,6 +177,37 @@ def softmax_parts_shifted(logits: np.ndarray, targets: np.ndarray):
     return ce, -np.expm1(-ce)
 
 
+def soft_parts(logits: np.ndarray, y: np.ndarray, gammas, probs: bool = False):
+    """Soft targets: ``y`` is a distribution over the K classes per row.
+    Returns CE ``-sum_j y_j log p_j``, for each gamma the focal loss
+    ``sum_j y_j (1 - p_j)^gamma (-log p_j)`` (Keras' categorical focal
+    crossentropy on soft or smoothed labels, before alpha), and
+    ``1 - p_c`` for c = the row's most likely target class.
+
+    ``-log p_j = (m - z_j) + log1p(sum_{i != argmax} exp(z_i - m))``: both
+    terms are non-negative, so no digit cancels (m the row's maximum), and
+    ``1 - p_j = -expm1(log p_j)``. Always in float64."""
+    if probs:
+        p = np.clip(np.asarray(logits, dtype=np.float64), PROB_FLOOR, None)
+        nlp = -np.log(p)
+    else:
+        z = np.asarray(logits, dtype=np.float64)
+        n, k = z.shape
+        top = z.argmax(axis=1)
+        m = z[np.arange(n), top]
+        e = np.exp(z - m[:, None])
+        e[np.arange(n), top] = 0.0
+        nlp = (m[:, None] - z) + np.log1p(e.sum(axis=1))[:, None]
+    q_all = -np.expm1(-nlp)
+    with np.errstate(invalid="ignore"):
+        terms = np.where(y > 0, y * nlp, 0.0)  # a zero weight on an infinite -log p is 0
+    ce = terms.sum(axis=1)
+    focal = [(np.where(y > 0, next(factors(q_all, (g,))), 0.0) * terms).sum(axis=1)
+             for g in gammas]
+    c = y.argmax(axis=1)
+    return ce, q_all[np.arange(len(c)), c], focal
+
+
 def softmax_parts_probs(probs: np.ndarray, targets: np.ndarray):
     """Cross-entropy and ``1 - p_t`` from probabilities (floored before the log)."""
     pt = probs[np.arange(probs.shape[0]), targets].astype(np.float64)

@@ -21,7 +21,8 @@ from . import core, variants
 from .errors import InputError
 from .readers import Batch, Table, TargetFile
 from .summary import Accumulator
-from .targets import GrowingClasses, Where, sigmoid_targets, softmax_targets
+from .targets import (GrowingClasses, Where, is_soft_matrix, sigmoid_targets, soft_targets,
+                      softmax_targets)
 
 MAX_BLOCK_ROWS = 4096
 UNIT_BLOCKS = 16  # blocks accumulated together: fewer, larger numpy calls
@@ -65,6 +66,8 @@ class Settings:
     pt_bins: int = 0           # a histogram of p_t over this many equal bins (explore)
     per_element: bool = False  # sigmoid rows: one per (example, class) element
     weights: object = None     # --weights: a number, or one per scored unit (an array)
+    soft: bool = False         # --soft-targets: TARGETS are (N, K) distributions
+    label_smoothing: float = 0.0  # targets become (1 - eps) y + eps / K (softmax)
     class_weight: tuple | None = None  # --class-weight: each class's loss times w_c
     pos_weight: tuple | None = None    # --pos-weight: sigmoid positives of class k times p_k
 
@@ -276,10 +279,12 @@ class Scorer:
             for batch in aligned(itertools.chain([first], batches), unit):
                 scores, labels, keep, where = self._prepare(batch)
                 weights = self._batch_weights(batch.start, len(scores), labels.shape)
+                soft = getattr(self, "soft_rows", None)
                 for lo in range(0, len(scores), unit):
                     hi = min(lo + unit, len(scores))
                     future = pool.submit(self._unit, scores, labels, keep, where, lo, hi, block,
-                                         None if weights is None else weights[lo:hi])
+                                         None if weights is None else weights[lo:hi],
+                                         None if soft is None else soft[lo:hi])
                     pending.append(((batch, lo, hi, labels, keep), future))
                     while len(pending) > 2 * threads:
                         finish_oldest()
@@ -320,7 +325,16 @@ class Scorer:
                            names=self.targets.example_names)
         else:
             raw, twhere = batch.targets, where
-        if self.s.mode == "softmax":
+        self.soft_rows = None
+        if self.s.mode == "softmax" and (self.s.soft or self.s.label_smoothing or
+                                         is_soft_matrix(raw, k)):
+            if self.s.gradient or self.s.losses:
+                raise InputError("--gradient, --grad and --loss are for class-index targets, "
+                                 "not soft or smoothed ones", self.targets.name
+                                 if self.targets is not None else self.table.name)
+            labels, keep, self.soft_rows = soft_targets(
+                raw, self.names, k, self.s.ignore_index, twhere, self.s.label_smoothing)
+        elif self.s.mode == "softmax":
             labels, keep = softmax_targets(raw, self.names, k, self.s.ignore_index, twhere)
         else:
             labels, keep = sigmoid_targets(raw, self.names, k, self.s.ignore_index, twhere)
@@ -376,7 +390,7 @@ class Scorer:
         return part
 
     # -- per unit, on a worker thread
-    def _unit(self, scores, labels, keep, where, lo, hi, block, weights=None):
+    def _unit(self, scores, labels, keep, where, lo, hi, block, weights=None, soft=None):
         """Score rows lo..hi block by block (cache-sized), then accumulate the
         whole unit at once. Units sit on absolute row multiples, so the sums
         are the same whatever the thread count or batch sizes."""
@@ -394,6 +408,7 @@ class Scorer:
         # the norm from the loss's own exponentials, unless --grad wants the rows
         fused_gradient = gradient and softmax and parts is core.softmax_parts and \
             self.on_gradient is None
+        soft_focal = None if soft is None else [np.empty(y.shape) for _ in self.s.gammas]
         dual = softmax and any(name == "dual-focal" for name, _ in self.s.losses)
         if dual:
             max_other = np.empty(y.shape)
@@ -402,7 +417,12 @@ class Scorer:
             zb = np.ascontiguousarray(z[b:b + block])
             self._check(zb, where, lo + b)
             rows = slice(b, b + block)
-            if fused_gradient:
+            if soft is not None:
+                ce[rows], q[rows], focal_b = core.soft_parts(zb, soft[rows], self.s.gammas,
+                                                             self.s.probs)
+                for i, f in enumerate(focal_b):
+                    soft_focal[i][rows] = f
+            elif fused_gradient:
                 ce[rows], q[rows] = core.softmax_parts(zb, y[rows], grad_norm[rows])
             else:
                 ce[rows], q[rows] = parts(zb, y[rows])
@@ -442,16 +462,18 @@ class Scorer:
         exact_ce = ce
         if weights is not None:
             ce = ce * weights
-        acc = self.acc.partial(y, m, ce, q, pt, extra, weights)
+            soft_focal = None if soft_focal is None else [f * weights for f in soft_focal]
+        acc = self.acc.partial(y, m, ce, q, pt, extra, weights, soft_focal)
         if calibrate:
             acc.calibration = self.acc.calibration.part(confidence[m], correct[m])
         if self.s.pt_bins:
             acc.pt_hist = core.pt_histogram(pt[m], self.s.pt_bins)
         cols = None
         if self.on_rows is not None or self.top_n or self.on_positions is not None:
-            exact_pt = np.exp(-exact_ce) if softmax and not self.s.probs and \
-                self.s.arithmetic == "exact" else pt
-            cols = self._row_values(y, m, ce, q, exact_pt)
+            exact_pt = np.exp(-exact_ce) if softmax and not self.s.probs and soft is None \
+                and self.s.arithmetic == "exact" else pt
+            cols = self._row_values(y, m, ce, q, exact_pt,
+                                    None if soft_focal is None else soft_focal[0])
             if gradient:
                 cols.update(self._gradient_columns(y, m, extra))
         return acc, cols
@@ -529,8 +551,8 @@ class Scorer:
                 raise where.error(f"probabilities {what} (are these logits? drop --probs)",
                                   lo + i)
 
-    def _row_values(self, y, m, ce, q, pt):
-        focal = core.modulate(ce, q, self.s.gammas[0])
+    def _row_values(self, y, m, ce, q, pt, focal=None):
+        focal = core.modulate(ce, q, self.s.gammas[0]) if focal is None else focal.copy()
         scale = self.unit_scale(y)
         if scale is not None:  # as PyTorch's reduction='none' with weight=
             ce, focal = ce * scale, focal * scale

@@ -75,7 +75,7 @@ class Accumulator:
         self.merge(self.partial(labels, keep, ce, q, pt))
 
     def partial(self, labels, keep, ce, q, pt, extra: dict | None = None,
-                weights=None) -> "Partial":
+                weights=None, focal: list | None = None) -> "Partial":
         """The sums of some rows, as :meth:`add` would add them, held apart
         (a worker's unit). Only the cells the rows touch are kept when there
         are many classes: a unit of 16 rows over a 256,000-token vocabulary
@@ -95,10 +95,12 @@ class Accumulator:
             group, ce, q, pt = group.reshape(-1), ce.reshape(-1), q.reshape(-1), pt.reshape(-1)
             extra = {k: v.reshape(-1) for k, v in extra.items()}
             weights = None if weights is None else weights.reshape(-1)
+            focal = None if focal is None else [f.reshape(-1) for f in focal]
         else:
             group, ce, q, pt = group[keep], ce[keep], q[keep], pt[keep]
             extra = {k: v[keep] for k, v in extra.items()}
             weights = None if weights is None else weights[keep]
+            focal = None if focal is None else [f[keep] for f in focal]
         cell = group * N_BUCKETS + core.bucket_of(pt)
         size = self.n_groups * N_BUCKETS
         if size > max(COMPACT_CELLS, 4 * len(cell)):  # sparse: few rows, many classes
@@ -113,8 +115,9 @@ class Accumulator:
         with np.errstate(over="ignore"):  # absurd logits (~1e308): caught in figures()
             part.ce, part.ce2 = sums(ce), sums(ce * ce)
             part.focal, part.focal2 = [], []
-            for factor in core.factors(q, self.gammas):
-                f = factor * ce
+            # per gamma: the factor times CE, or given whole (soft targets)
+            for f in focal if focal is not None else \
+                    (factor * ce for factor in core.factors(q, self.gammas)):
                 part.focal.append(sums(f))
                 part.focal2.append(sums(f * f))
             part.extra = {k: sums(v) for k, v in extra.items()}

@@ -134,6 +134,43 @@ def softmax_targets(raw, names, k: int, ignore_index, where: Where):
     return np.where(keep, t, 0), keep
 
 
+#: soft target rows must sum to 1 within this
+SOFT_SUM_TOLERANCE = 1e-6
+
+
+def is_soft_matrix(raw, k: int) -> bool:
+    """Softmax TARGETS of one column per class are distributions (soft
+    labels): a class index per row is the only other softmax form."""
+    return raw is not None and np.ndim(raw) == 2 and raw.shape[1] == k and k > 1
+
+
+def soft_targets(raw, names, k: int, ignore_index, where: Where, smoothing: float = 0.0):
+    """(most likely class per row, mask of scored rows, ``(n, K)`` target
+    distributions): an ``(n, K)`` matrix of probabilities as it is, or class
+    indices one-hot; then label smoothing, ``(1 - eps) y + eps / K`` (as
+    Keras and PyTorch apply it)."""
+    if is_soft_matrix(raw, k):
+        y = np.asarray(raw, dtype=np.float64)
+        bad = np.argwhere(~((y >= 0) & (y <= 1)))
+        if bad.size:
+            i, j = (int(v) for v in bad[0])
+            raise where.error(f"soft target {float(y[i, j])!r} is not a probability in "
+                              "[0, 1]", i, column=j)
+        off = np.flatnonzero(np.abs(y.sum(axis=1) - 1.0) > SOFT_SUM_TOLERANCE)
+        if off.size:
+            i = int(off[0])
+            raise where.error(f"soft targets sum to {float(y[i].sum())!r}, not 1 (within "
+                              f"{SOFT_SUM_TOLERANCE:g})", i)
+        keep = np.ones(len(y), bool)
+    else:
+        t, keep = softmax_targets(raw, names, k, ignore_index, where)
+        y = np.zeros((len(t), k))
+        y[np.arange(len(t)), t] = 1.0
+    if smoothing:
+        y = (1.0 - smoothing) * y + smoothing / k
+    return y.argmax(axis=1), keep, y
+
+
 def sigmoid_targets(raw, names, k: int, ignore_index, where: Where):
     """(labels, mask of scored elements), both ``(n, k)`` booleans.
 

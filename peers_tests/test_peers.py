@@ -166,6 +166,38 @@ def test_class_weight_against_torch_cross_entropy(softmax_case):
     assert doc["focal"] == pytest.approx(want.item(), rel=1e-12)
 
 
+def test_soft_targets_and_smoothing_against_torch(softmax_case, tmp_path):
+    """F.cross_entropy with probability targets, and with label_smoothing."""
+    kind, z, t, files = softmax_case
+    y = np.random.default_rng(8).dirichlet(np.ones(z.shape[1]), len(t))
+    np.save(tmp_path / "y.npy", y)
+    doc = focal_json("score", files[0], tmp_path / "y.npy", "--gamma", "0")
+    want = F.cross_entropy(torch.from_numpy(z), torch.from_numpy(y)).item()
+    assert doc["ce"] == pytest.approx(want, rel=1e-12)
+    doc = focal_json("score", *files, "--label-smoothing", "0.1")
+    want = F.cross_entropy(torch.from_numpy(z), torch.from_numpy(t), label_smoothing=0.1)
+    assert doc["ce"] == pytest.approx(want.item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("smoothing", ["0", "0.1"])
+def test_soft_targets_and_smoothing_against_keras(softmax_case, tmp_path, smoothing):
+    """CategoricalFocalCrossentropy on soft labels, with its label_smoothing
+    (float32 in Keras: agreement to its digits; the clip of 1e-7 never binds
+    on the random case)."""
+    import keras
+    kind, z, t, files = softmax_case
+    if kind == "extreme":
+        pytest.skip("Keras clips probabilities at 1e-7: the extreme rows are the clip's")
+    y = np.random.default_rng(9).dirichlet(np.ones(z.shape[1]), len(t))
+    np.save(tmp_path / "y.npy", y)
+    doc = focal_json("score", files[0], tmp_path / "y.npy", "--alpha", "0.25",
+                     "--label-smoothing", smoothing)
+    loss = keras.losses.CategoricalFocalCrossentropy(from_logits=True,
+                                                     label_smoothing=float(smoothing))
+    want = float(loss(y.astype(np.float32), z.astype(np.float32)))
+    assert doc["focal"] == pytest.approx(want, rel=1e-5)
+
+
 def test_pos_weight_against_bce_with_logits(sigmoid_case):
     """BCEWithLogitsLoss(weight=w, pos_weight=p): the mean over elements."""
     kind, x, y, files = sigmoid_case

@@ -272,3 +272,76 @@ def test_sample_weight_refusals(tmp_path):
         r = focal("score", *digits, *args)
         assert r.code == ExitStatus.BAD_INPUT and message in r.err, (args, r.err)
         assert r.err.count("\n") == 1
+
+
+def test_soft_targets_and_label_smoothing(tmp_path, rng):
+    """Soft targets y (N, K): CE = -sum_j y_j log p_j (PyTorch's cross_entropy
+    with probability targets) and focal loss sum_j y_j (1 - p_j)^gamma
+    (-log p_j) (Keras' categorical focal crossentropy, keras/src/losses/
+    losses.py); label smoothing turns y into (1 - eps) y + eps / K."""
+    import mpmath as mp
+    z = rng.normal(scale=2, size=(60, 4))
+    z[0] = [40.0, 0.0, -3.0, 1.0]             # confident: -log p of the top keeps digits
+    y = rng.dirichlet(np.ones(4), 60)
+    y[0] = [1.0, 0.0, 0.0, 0.0]
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "y.npy", y)
+
+    @mp.workdps(40)
+    def want(zs, ys, gamma=2.0):
+        ce_total, fl_total = mp.mpf(0), mp.mpf(0)
+        for zr, yr in zip(zs, ys):
+            lse = mp.log(mp.fsum(mp.exp(mp.mpf(float(v))) for v in zr))
+            for zj, yj in zip(zr, yr):
+                if yj:
+                    nlp = lse - mp.mpf(float(zj))
+                    ce_total += mp.mpf(float(yj)) * nlp
+                    fl_total += mp.mpf(float(yj)) * (1 - mp.exp(-nlp)) ** gamma * nlp
+        return float(ce_total / len(zs)), float(fl_total / len(zs))
+
+    ce, fl = want(z, y)
+    for extra in ([], ["--soft-targets"]):
+        doc = focal("score", tmp_path / "z.npy", tmp_path / "y.npy", *extra,
+                    "--format", "json").json()
+        assert doc["ce"] == pytest.approx(ce, rel=1e-13)
+        assert doc["focal"] == pytest.approx(fl, rel=1e-13)
+    row0 = focal("score", tmp_path / "z.npy", tmp_path / "y.npy", "--per-example",
+                 "--format", "json").json()[0]
+    assert row0["ce"] == pytest.approx(float(mp.log(1 + mp.exp(-40) + mp.exp(-43) +
+                                                    mp.exp(-39))), rel=1e-13)
+    t = rng.integers(0, 4, 60)
+    np.save(tmp_path / "t.npy", t)
+    smooth = np.full((60, 4), 0.1 / 4)
+    smooth[np.arange(60), t] += 0.9
+    ce, fl = want(z, smooth)
+    doc = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--label-smoothing", "0.1",
+                "--format", "json").json()
+    assert doc["ce"] == pytest.approx(ce, rel=1e-13)
+    assert doc["focal"] == pytest.approx(fl, rel=1e-13)
+    sweep = focal("sweep", tmp_path / "z.npy", tmp_path / "t.npy", "--label-smoothing", "0.1",
+                  "--gammas", "2", "--format", "json").json()["grid"][0]
+    assert sweep["focal"] == doc["focal"]
+
+
+def test_soft_target_refusals(tmp_path, rng):
+    z = rng.normal(size=(10, 3))
+    np.save(tmp_path / "z.npy", z)
+    y = rng.dirichlet(np.ones(3), 10)
+    y[4] *= 1.01
+    np.save(tmp_path / "y.npy", y)
+    r = focal("score", tmp_path / "z.npy", tmp_path / "y.npy")
+    assert r.code == ExitStatus.BAD_INPUT and "row 5 (index 4): soft targets sum to" in r.err
+    y[4] /= 1.01
+    y[6] = [1.2, -0.2, 0.0]
+    np.save(tmp_path / "y.npy", y)
+    r = focal("score", tmp_path / "z.npy", tmp_path / "y.npy")
+    assert r.code == ExitStatus.BAD_INPUT and "row 7 (index 6), column 1: soft target 1.2" \
+        in r.err
+    y[6] = [1.0, 0.0, 0.0]
+    np.save(tmp_path / "y.npy", y)
+    for args, message in ((["--label-smoothing", "1"], "--label-smoothing: must be in [0, 1)"),
+                          (["--label-smoothing", "-0.1"], "must be in [0, 1)"),
+                          (["--gradient"], "--gradient, --grad and --loss are for class-index"),
+                          (["--mode", "sigmoid", "--soft-targets"], "are for softmax targets")):
+        r = focal("score", tmp_path / "z.npy", tmp_path / "y.npy", *args)
+        assert r.code == ExitStatus.BAD_INPUT and message in r.err, (args, r.err)
