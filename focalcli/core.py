@@ -470,7 +470,8 @@ def sigmoid_alpha_t(labels: np.ndarray, alpha) -> np.ndarray | float:
 
 def focal_loss_batch(logits, targets, gamma: float = 2.0, alpha=1.0, *,
                      mode: str = "softmax", probs: bool = False,
-                     ignore_index: int | None = None) -> FocalTerms:
+                     ignore_index: int | None = None, weight=None, pos_weight=None,
+                     sample_weight=None, label_smoothing: float = 0.0) -> FocalTerms:
     """Focal loss, cross-entropy and p_t for a whole batch.
 
     softmax: ``logits`` is ``(N, K)``, ``targets`` ``(N,)`` class indices;
@@ -482,11 +483,22 @@ def focal_loss_batch(logits, targets, gamma: float = 2.0, alpha=1.0, *,
     the same shape; the results are per element. ``alpha_t`` is ``alpha`` for
     positives and ``1 - alpha`` for negatives (a negative alpha: no weighting).
 
+    Soft targets: softmax ``targets`` of shape ``(N, K)`` are distributions
+    (rows in [0, 1] summing to 1); ``label_smoothing`` EPS turns any targets
+    into ``(1 - EPS) y + EPS / K``. Then CE is ``-sum_j y_j log p_j``, the
+    focal loss ``sum_j y_j (1 - p_j)^gamma (-log p_j)`` (Keras), and p_t and
+    alpha are those of each row's most likely target class.
+
+    Weights multiply the results, CE and focal loss alike (PyTorch's
+    ``reduction='none'``): ``weight`` one per class, ``pos_weight`` one per
+    class on sigmoid positives, ``sample_weight`` one per row (sigmoid: per
+    row or per element).
+
     Inputs are checked as the command line checks them (bad ones raise
     ``ValueError``; :class:`focalcli.errors.InputError` is one): gamma finite
     and >= 0, finite scores, whole in-range targets (sigmoid: 0/1), alpha
     finite with one weight per class, >= 0 (sigmoid: in [0, 1], or a negative
-    number for no weighting).
+    number for no weighting), weights finite and >= 0 of the right length.
     """
     from .targets import Where, sigmoid_targets, softmax_targets
     gamma = float(gamma)
@@ -501,8 +513,11 @@ def focal_loss_batch(logits, targets, gamma: float = 2.0, alpha=1.0, *,
         if scores.ndim != 2 or scores.shape[1] < 2:
             raise ValueError(f"softmax logits must be (N, K) with K >= 2, got shape "
                              f"{scores.shape}")
-        if t.shape != scores.shape[:1]:
-            raise ValueError(f"targets must have shape {scores.shape[:1]}, got {t.shape}")
+        if t.shape not in (scores.shape[:1], scores.shape):
+            raise ValueError(f"targets must have shape {scores.shape[:1]} (class indices) "
+                             f"or {scores.shape} (distributions), got {t.shape}")
+    elif label_smoothing:
+        raise ValueError("label_smoothing is for softmax targets")
     elif t.shape != scores.shape:
         raise ValueError(f"sigmoid targets must have the logits' shape {scores.shape}, "
                          f"got {t.shape}")
@@ -523,15 +538,60 @@ def focal_loss_batch(logits, targets, gamma: float = 2.0, alpha=1.0, *,
         alpha_t = sigmoid_alpha_t(labels, a)
         focal = alpha_t * modulate(ce, q, gamma)
         pt = 1.0 - q
+    elif t.ndim == 2 or label_smoothing:
+        from .targets import soft_targets
+        if not 0 <= label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+        safe_t, keep, y = soft_targets(t, {}, k, ignore_index, where, label_smoothing)
+        ce, q, (focal,) = soft_parts(scores, y, (gamma,), probs)
+        focal = focal * (a[safe_t] if a.ndim else float(a))
+        labels, pt = safe_t, 1.0 - q
     else:
         safe_t, keep = softmax_targets(t, {}, k, ignore_index, where)
         ce, q = (softmax_parts_probs if probs else softmax_parts)(scores, safe_t)
         alpha_t = a[safe_t] if a.ndim else float(a)
         focal = alpha_t * modulate(ce, q, gamma)
-        pt = np.exp(-ce) if not probs else 1.0 - q
+        labels, pt = safe_t, (np.exp(-ce) if not probs else 1.0 - q)
+    scale = _weights_of(labels, k, mode, weight, pos_weight, sample_weight, ce.shape)
+    if scale is not None:
+        focal, ce = focal * scale, ce * scale
     for arr in (focal, ce, pt):
         arr[~keep] = np.nan
     return FocalTerms(focal, ce, pt)
+
+
+def _weights_of(labels, k: int, mode: str, weight, pos_weight, sample_weight, shape):
+    """The product of the per-class, positive-class and per-row weights for
+    each result (None without any), each checked."""
+    def checked(w, name, size=None):
+        w = np.asarray(w, dtype=np.float64)
+        if size is not None and w.shape != (size,):
+            raise ValueError(f"{name} must have one weight per class ({size}), got shape "
+                             f"{w.shape}")
+        if not (np.isfinite(w).all() and (w >= 0).all()):
+            raise ValueError(f"{name} must be finite and >= 0")
+        return w
+    scale = None
+    if weight is not None:
+        w = checked(weight, "weight", k)
+        scale = w[labels] if mode == "softmax" else np.broadcast_to(w, shape)
+    if pos_weight is not None:
+        if mode != "sigmoid":
+            raise ValueError("pos_weight is for sigmoid mode")
+        pw = checked(pos_weight, "pos_weight", k)
+        part = np.where(labels, np.broadcast_to(pw, shape), 1.0)
+        scale = part if scale is None else scale * part
+    if sample_weight is not None:
+        sw = checked(sample_weight, "sample_weight")
+        if sw.ndim == 1 and len(shape) == 2:
+            sw = sw[:, None]
+        try:
+            sw = np.broadcast_to(sw, shape)
+        except ValueError:
+            raise ValueError(f"sample_weight of shape {np.shape(sample_weight)} does not fit "
+                             f"results of shape {shape}") from None
+        scale = sw if scale is None else scale * sw
+    return scale
 
 
 def _checked_alpha(alpha, k: int, mode: str) -> np.ndarray:

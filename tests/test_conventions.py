@@ -345,3 +345,36 @@ def test_soft_target_refusals(tmp_path, rng):
                           (["--mode", "sigmoid", "--soft-targets"], "are for softmax targets")):
         r = focal("score", tmp_path / "z.npy", tmp_path / "y.npy", *args)
         assert r.code == ExitStatus.BAD_INPUT and message in r.err, (args, r.err)
+
+
+def test_python_api_takes_the_conventions(rng):
+    """focal_loss_batch with weights, soft targets and smoothing: per row, as
+    PyTorch's reduction='none' (formulas written out)."""
+    from conftest import reference_ce
+    from focalcli import focal_loss_batch
+    z = rng.normal(scale=2, size=(30, 4))
+    t = rng.integers(0, 4, 30)
+    ce = reference_ce(z, t)
+    fl = (-np.expm1(-ce)) ** 2 * ce
+    w, sw = np.array([1.0, 2.0, 0.5, 3.0]), rng.random(30)
+    terms = focal_loss_batch(z, t, weight=w, sample_weight=sw)
+    np.testing.assert_allclose(terms.focal, w[t] * sw * fl, rtol=1e-12)
+    np.testing.assert_allclose(terms.ce, w[t] * sw * ce, rtol=1e-12)
+    y = np.full((30, 4), 0.05 / 4)
+    y[np.arange(30), t] += 0.95
+    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+    smoothed = focal_loss_batch(z, t, label_smoothing=0.05)
+    np.testing.assert_allclose(smoothed.ce, -(y * logp).sum(1), rtol=1e-12)
+    np.testing.assert_allclose(smoothed.focal, (y * (1 - np.exp(logp)) ** 2 * -logp).sum(1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(focal_loss_batch(z, y).focal, smoothed.focal, rtol=1e-15)
+    x = rng.normal(size=(20, 3))
+    lab = (rng.random((20, 3)) < 0.4).astype(int)
+    pw = np.array([2.0, 1.0, 0.5])
+    bce = focal_loss_batch(x, lab, gamma=0, alpha=-1, mode="sigmoid", pos_weight=pw).ce
+    want = -(pw * lab * -np.logaddexp(0, -x) + (1 - lab) * -np.logaddexp(0, x))
+    np.testing.assert_allclose(bce, want, rtol=1e-12)
+    for kwargs in ({"weight": [1, 2]}, {"weight": [1, -1, 1, 1]}, {"pos_weight": [1] * 4},
+                   {"sample_weight": np.ones(7)}, {"label_smoothing": 1.0}):
+        with pytest.raises(ValueError):
+            focal_loss_batch(z, t, **kwargs)
