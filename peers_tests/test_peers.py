@@ -54,6 +54,18 @@ def test_like_kornia(softmax_case, alpha, gamma):
     assert doc["focal"] == pytest.approx(want, rel=1e-9)
 
 
+def test_like_kornia_class_weight(softmax_case):
+    """kornia's weight=: each class's loss times its weight, mean over N*C."""
+    import kornia
+    kind, z, t, files = softmax_case
+    w = np.array([1.0, 0.5, 2.0, 0.0, 3.0, 1.5])
+    doc = focal_json("score", *files, "--like", "kornia", "--alpha", "0.25",
+                     "--class-weight", ",".join(map(str, w)))
+    want = kornia.losses.focal_loss(torch.from_numpy(z), torch.from_numpy(t), alpha=0.25,
+                                    gamma=2.0, reduction="mean", weight=torch.from_numpy(w))
+    assert doc["focal"] == pytest.approx(want.item(), rel=1e-9)
+
+
 def test_like_kornia_ignore_index_stays_in_the_denominator(softmax_case, tmp_path):
     import kornia
     kind, z, t, files = softmax_case
