@@ -305,6 +305,11 @@ def test_soft_targets_and_label_smoothing(tmp_path, rng):
                     "--format", "json").json()
         assert doc["ce"] == pytest.approx(ce, rel=1e-13)
         assert doc["focal"] == pytest.approx(fl, rel=1e-13)
+    np.savetxt(tmp_path / "y.csv", y, delimiter=",", fmt="%.17g")
+    (tmp_path / "y.json").write_text(__import__("json").dumps({"targets": y.tolist()}))
+    for other in ("y.csv", "y.json"):
+        doc = focal("score", tmp_path / "z.npy", tmp_path / other, "--format", "json").json()
+        assert doc["focal"] == pytest.approx(fl, rel=1e-13), other
     row0 = focal("score", tmp_path / "z.npy", tmp_path / "y.npy", "--per-example",
                  "--format", "json").json()[0]
     assert row0["ce"] == pytest.approx(float(mp.log(1 + mp.exp(-40) + mp.exp(-43) +
