@@ -1025,9 +1025,6 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
 
     def side(path, on_rows):
         table, target_file, sources = _open_inputs(path, targets, **opened)
-        if getattr(table, "shards", None) is not None:
-            raise OptionError("BASELINE/CANDIDATE", "compare pairs the rows of one file per "
-                              "model; many files are for score, sweep and explore")
         settings = Settings(mode=mode, probs=probs or table.probs, ignore_index=ignore_index,
                             gammas=(gamma,), arithmetic=preset.arithmetic, threads=threads,
                             bins=bins,

@@ -35,6 +35,7 @@ class Pairing:
                                       "weight": []}
         self.ids: dict = {}
         self.rows = 0
+        self.candidate_rows = 0  # many files: rows are paired by their place overall
         self.paired = self.dropped = 0
         self.seen = None
         self.sums = np.zeros((3, BLOCKS))  # focal, ce, weight of the paired examples
@@ -74,6 +75,7 @@ class Pairing:
     def add_candidate(self, chunk: dict):
         self._close_baseline()
         n = len(chunk["index"])
+        self.candidate_rows += n
         if self.paired == 0 and not self.seen.any():  # the first candidate rows
             self.by_id = bool(self.has_ids) and "id" in chunk
         if self.by_id:
@@ -88,7 +90,9 @@ class Pairing:
             where, chunk = where[keep], {k: v[keep] for k, v in chunk.items()}
             n = len(where)
         else:
-            where = np.asarray(chunk["index"], np.int64)
+            # rows of many files carry their index within a shard: pair by place
+            where = np.arange(self.candidate_rows - n, self.candidate_rows) \
+                if "shard" in chunk else np.asarray(chunk["index"], np.int64)
             if n and where[-1] >= self.rows:
                 raise InputError(f"has more examples than {self.names[0]} "
                                  f"({self.rows})", self.names[1])
@@ -138,6 +142,8 @@ class Pairing:
                                  delta[i] <= self._worse[0][0]):
                 break
             row = {"index": int(where[i])}
+            if "shard" in chunk:  # the candidate's shard, and the row within it
+                row = {"shard": _plain(chunk["shard"][i]), "index": int(chunk["index"][i])}
             if "id" in chunk:
                 row["id"] = _plain(chunk["id"][i])
             if "class" in chunk:

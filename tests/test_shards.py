@@ -115,11 +115,32 @@ def test_mismatched_and_bad_shards(shards):
     assert r.code == ExitStatus.BAD_INPUT and "4 prediction shards but 3 target shards" in r.err
 
 
+def test_compare_pairs_shards_by_their_place(shards, tmp_path):
+    """A candidate in shards against a baseline in shards (or in one file):
+    rows are paired by their place overall, and the worse rows name the
+    candidate's shard."""
+    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    (tmp_path / "c").mkdir()
+    for i, part in enumerate(np.array_split(z * 0.7, 4)):  # a less confident candidate
+        np.save(tmp_path / "c" / f"part-{i:05d}.npy", part)
+    np.save(tmp_path / "c.npy", z * 0.7)
+    args = ["--top", "3", "--format", "json"]
+    sharded = focal("compare", shards / "p", tmp_path / "c", shards / "t", *args).json()
+    single = focal("compare", DIGITS[0], tmp_path / "c.npy", DIGITS[1], *args).json()
+    assert sharded["delta"]["focal"] == pytest.approx(single["delta"]["focal"], rel=1e-12)
+    assert sharded["interval"]["low"] == pytest.approx(single["interval"]["low"], rel=1e-9)
+    sizes = [len(a) for a in np.array_split(t, 4)]
+    starts = np.cumsum([0] + sizes)
+    for got, want in zip(sharded["worse"], single["worse"]):
+        shard = int(np.searchsorted(starts, want["index"], side="right")) - 1
+        assert (got["shard"], got["index"]) == (f"part-{shard:05d}.npy",
+                                                want["index"] - starts[shard])
+        assert got["delta"] == pytest.approx(want["delta"], rel=1e-12)
+
+
 def test_what_takes_one_file_says_so(shards, tmp_path):
     r = focal("score", shards / "p", shards / "t", "--grad", tmp_path / "g.npy")
     assert r.code == ExitStatus.BAD_INPUT and "--map/--grad" in r.err
-    r = focal("compare", shards / "p", shards / "p", shards / "t")
-    assert r.code == ExitStatus.BAD_INPUT and "compare" in r.err
     r = focal("score", f"{shards}/p/*.npy", DIGITS[1])
     assert r.code == ExitStatus.BAD_INPUT and "TARGETS" in r.err
 
