@@ -172,6 +172,10 @@ def scoring_options(f):
                      callback=_remember("label_smoothing"),
                      help="Smooth the targets to (1 - EPS) y + EPS / K, as Keras and "
                           "PyTorch do (softmax; EPS in [0, 1))."),
+        click.option("--weight-col", metavar="NAME", expose_value=False,
+                     callback=_remember("weight_col"),
+                     help="The column of PREDICTIONS (CSV, TSV, Parquet) holding each row's "
+                          "sample weight, as --weights."),
         click.option("--class-weight", metavar="LIST", expose_value=False,
                      callback=_remember("class_weight"),
                      help="One weight per class multiplying its loss, CE and focal alike "
@@ -198,13 +202,20 @@ def _open_inputs(predictions, targets, input_format, targets_format, target_col,
     if predictions == "-" and targets == "-":
         raise OptionError("TARGETS", "only one of PREDICTIONS and TARGETS can be '-'")
     spool = click.get_current_context().with_resource(Spool())
+    weight_col = click.get_current_context().meta.get("focal.weight_col")
     layout = Layout(target_col, id_col, class_axis=class_axis, shift=shift,
-                    logprob_col=logprob_col)
+                    logprob_col=logprob_col, weight_col=weight_col)
     shards = None
     if is_many(predictions) or _cluster()[0] is not None:
         shards = _shards(predictions, targets, input_format, targets_format)
         predictions, targets = shards[0]
     table = open_predictions(predictions, input_format, layout, spool=spool)
+    if weight_col and table.fmt not in ("csv", "tsv", "parquet"):
+        raise OptionError("--weight-col", f"is for CSV, TSV and Parquet tables; give the "
+                          f"weights of {table.name} with --weights FILE")
+    if weight_col and click.get_current_context().meta.get("focal.weights") is not None:
+        raise OptionError("--weight-col", "and --weights both give the sample weights: "
+                          "give one")
     table.logprobs = table.logprobs or logprobs
     if table.logprobs and table.dense is not None:
         raise OptionError("--logprobs", f"is one log-probability per token; {table.name} "

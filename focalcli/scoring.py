@@ -128,7 +128,7 @@ def aligned(batches: Iterator[Batch], block: int) -> Iterator[Batch]:
 def _slice(b: Batch, lo: int, hi: int) -> Batch:
     pick = lambda a: None if a is None else a[lo:hi]  # noqa: E731
     return Batch(b.start + lo, b.scores[lo:hi], pick(b.targets), pick(b.ids), pick(b.lines),
-                 pick(b.groups))
+                 pick(b.groups), pick(b.weights))
 
 
 def _concat(a: Batch, b: Batch) -> Batch:
@@ -138,7 +138,8 @@ def _concat(a: Batch, b: Batch) -> Batch:
         raise InputError(f"rows have {b.scores.shape[1:]} scores after rows with "
                          f"{a.scores.shape[1:]}")
     return Batch(a.start, np.concatenate([a.scores, b.scores]), join(a.targets, b.targets),
-                 join(a.ids, b.ids), join(a.lines, b.lines), join(a.groups, b.groups))
+                 join(a.ids, b.ids), join(a.lines, b.lines), join(a.groups, b.groups),
+                 join(a.weights, b.weights))
 
 
 class Scorer:
@@ -278,7 +279,9 @@ class Scorer:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             for batch in aligned(itertools.chain([first], batches), unit):
                 scores, labels, keep, where = self._prepare(batch)
-                weights = self._batch_weights(batch.start, len(scores), labels.shape)
+                weights = self._batch_weights(batch.start, len(scores), labels.shape) \
+                    if batch.weights is None else self._column_weights(batch.weights,
+                                                                       labels.shape)
                 soft = getattr(self, "soft_rows", None)
                 for lo in range(0, len(scores), unit):
                     hi = min(lo + unit, len(scores))
@@ -388,6 +391,12 @@ class Scorer:
             raise InputError(f"--weights has rows of shape {part.shape[1:]} for labels of "
                              f"shape {tuple(shape[1:])}", self.table.name)
         return part
+
+    @staticmethod
+    def _column_weights(w, shape):
+        """--weight-col: a row's weight, for its elements too (sigmoid)."""
+        w = np.asarray(w, dtype=np.float64)
+        return np.broadcast_to(w[:, None], shape) if len(shape) == 2 else w
 
     # -- per unit, on a worker thread
     def _unit(self, scores, labels, keep, where, lo, hi, block, weights=None, soft=None):

@@ -383,3 +383,34 @@ def test_python_api_takes_the_conventions(rng):
                    {"sample_weight": np.ones(7)}, {"label_smoothing": 1.0}):
         with pytest.raises(ValueError):
             focal_loss_batch(z, t, **kwargs)
+
+
+def test_weight_column(tmp_path, rng):
+    """--weight-col: the weights as a column of the predictions' table (CSV,
+    Parquet), the same as --weights; bad cells named by row and column."""
+    import pandas as pd
+    from conftest import reference_ce
+    z = rng.normal(scale=2, size=(120, 3))
+    t = rng.integers(0, 3, 120)
+    w = rng.random(120) * 2
+    frame = pd.DataFrame(z, columns=["a", "b", "c"]).assign(target=t, w=w)
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    frame.to_parquet(tmp_path / "p.parquet")
+    ce = reference_ce(z, t)
+    fl = (-np.expm1(-ce)) ** 2 * ce
+    for name in ("p.csv", "p.parquet"):
+        doc = focal("score", tmp_path / name, "--weight-col", "w", "--format", "json").json()
+        assert doc["focal"] == pytest.approx((w * fl).sum() / w.sum(), rel=1e-12), name
+        assert doc["classes"] == 3  # the weight column is not a class
+    frame.loc[37, "w"] = -1.0
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    r = focal("score", tmp_path / "bad.csv", "--weight-col", "w")
+    assert r.code == ExitStatus.BAD_INPUT and "line 39, column 'w': weight '-1.0'" in r.err
+    r = focal("score", tmp_path / "p.csv", "--weight-col", "nope")
+    assert r.code == ExitStatus.BAD_INPUT and "has no weight column 'nope'" in r.err
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    r = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--weight-col", "w")
+    assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --weight-col:")
+    r = focal("score", tmp_path / "p.csv", "--weight-col", "w", "--weights", "2")
+    assert r.code == ExitStatus.BAD_INPUT and "give one" in r.err

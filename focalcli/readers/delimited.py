@@ -110,7 +110,7 @@ def read_csv(src: Source, layout: Layout) -> Table:
         options["usecols"] = [c for c in columns if c != ROW_INDEX]
 
     wide = _wide_parser(columns, target, ident, scores, sep, options) \
-        if len(scores) >= WIDE_COLUMNS else None
+        if len(scores) >= WIDE_COLUMNS and not layout.weight_col else None
 
     def parse(piece: bytes):
         """On a worker thread: text to a Batch whose rows and lines count
@@ -124,7 +124,7 @@ def read_csv(src: Source, layout: Layout) -> Table:
             if not len(df):
                 return None, None
             return frame_batch(df, 0, target, ident, scores, name,
-                               line_numbers(piece, len(df)), group), None
+                               line_numbers(piece, len(df)), group, layout.weight_col), None
         except pd.errors.ParserError as err:
             return None, _parser_message(err)
         except pd.errors.EmptyDataError:

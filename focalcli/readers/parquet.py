@@ -6,7 +6,7 @@ import numpy as np
 from ..errors import InputError
 from .source import Source
 from .table import (BATCH_BYTES, Batch, Layout, Table, frame_batch, logprob_layout,
-                    mark_logprobs, split_columns)
+                    mark_logprobs, split_columns, weight_values)
 
 
 def read_parquet(src: Source, layout: Layout) -> Table:
@@ -26,7 +26,8 @@ def read_parquet(src: Source, layout: Layout) -> Table:
 
     # rows per batch bounded by bytes: 8 bytes a cell, 64 MB a batch (narrow
     # tables such as log-probabilities read up to 1M rows at a time)
-    needed = [c for c in columns if c in (target, ident, group) or c in scores]
+    needed = [c for c in columns if c in (target, ident, group, layout.weight_col)
+              or c in scores]
     cap = src.batch_rows if not logprobs else 1 << 20
     rows = max(1, min(cap, BATCH_BYTES // (8 * max(1, len(needed)))))
 
@@ -35,11 +36,17 @@ def read_parquet(src: Source, layout: Layout) -> Table:
         try:
             for rb in _record_batches(pf, rows, needed):
                 if logprobs:
-                    yield _logprob_batch(rb, start, target, ident, scores[0], group, name)
+                    batch = _logprob_batch(rb, start, target, ident, scores[0], group, name)
+                    if layout.weight_col:
+                        batch.weights = weight_values(
+                            rb.select([layout.weight_col]).to_pandas(), layout.weight_col,
+                            name, lambda i, s=start: {"row": s + i + 1})
+                    yield batch
                     start += rb.num_rows
                     continue
                 df = rb.to_pandas()
-                yield frame_batch(df, start, target, ident, scores, name, None, group)
+                yield frame_batch(df, start, target, ident, scores, name, None, group,
+                                  layout.weight_col)
                 start += len(df)
         except InputError:
             raise

@@ -27,6 +27,7 @@ class Batch:
     ids: np.ndarray | None = None
     lines: np.ndarray | None = None  # 1-based line of each row, text formats
     groups: np.ndarray | None = None  # log-probabilities: the sequence of each token
+    weights: np.ndarray | None = None  # --weight-col: each row's sample weight
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Layout:
     id_col: str | None = None
     class_axis: int = 1      # arrays of rank >= 3: where the classes are
     logprob_col: str | None = None  # log-probability input: the column holding them
+    weight_col: str | None = None   # --weight-col: a column of sample weights
     shift: bool = False      # sequences: score position t against the label at t + 1
 
 
@@ -77,10 +79,11 @@ def split_columns(columns: list[str], layout: Layout, name: str):
         return found[0] if found else None
     target = pick(layout.target_col, TARGET_NAMES, "target")
     ident = pick(layout.id_col, ID_NAMES, "id")
+    weight = pick(layout.weight_col, (), "weight") if layout.weight_col else None
     logprob = pick(layout.logprob_col, LOGPROB_NAMES, "logprob")
     if logprob is not None:  # one score, the target's log-probability; the rest is context
         return target, ident, [logprob]
-    scores = [c for c in columns if c not in (target, ident)]
+    scores = [c for c in columns if c not in (target, ident, weight)]
     if not scores:
         raise InputError("has no score columns", name)
     return target, ident, scores
@@ -117,7 +120,7 @@ def where(row0: int, first_line: int | None) -> dict:
 
 def frame_batch(df, start: int, target: str | None, ident: str | None,
                 scores: list[str], name: str, lines: np.ndarray | None,
-                group: str | None = None) -> Batch:
+                group: str | None = None, weight: str | None = None) -> Batch:
     """A pandas chunk to a Batch; every score cell must be a number.
     ``lines``: the line of each row in a text file (None: rows of a table)."""
     def at(i: int) -> dict:
@@ -150,4 +153,18 @@ def frame_batch(df, start: int, target: str | None, ident: str | None,
     return Batch(start, array,
                  df[target].to_numpy() if target else None,
                  df[ident].to_numpy() if ident else None, lines,
-                 df[group].to_numpy() if group else None)
+                 df[group].to_numpy() if group else None,
+                 weight_values(df, weight, name, at) if weight else None)
+
+
+def weight_values(df, weight: str, name: str, at) -> np.ndarray:
+    """--weight-col: numbers, finite and >= 0, or the row and column named."""
+    import pandas as pd
+    column = df[weight]
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~(np.isfinite(values) & (values >= 0)))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(f"weight {str(column.iloc[i])[:40]!r} is not a finite number >= 0",
+                         name, **at(i), column=weight)
+    return values
