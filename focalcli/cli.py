@@ -74,6 +74,12 @@ def _remember(name):
     return remember
 
 
+def _kept(name: str, key: str, **options):
+    """An option kept in the command's context, not passed to it (read where
+    Settings are made, or where the shards are sent)."""
+    return click.option(name, expose_value=False, callback=_remember(key), **options)
+
+
 def _weights(mode: str) -> dict:
     """--weights, --class-weight and --pos-weight, parsed, for Settings."""
     meta = click.get_current_context().meta
@@ -159,31 +165,25 @@ def scoring_options(f):
                      metavar="N", help="Calibration bins of equal width (0: no calibration)."),
         click.option("--temperature", type=FINITE, default=1.0, show_default=True,
                      metavar="T", help="Divide the logits by T before everything."),
-        click.option("--weights", metavar="FILE|NUMBER", expose_value=False,
-                     callback=_remember("weights"),
-                     help="Sample weights: one per example (.npy, or .txt/.csv, one per "
-                          "line), per position for dense inputs, or one number (Keras' "
-                          "sample_weight); 'mean' divides by their sum."),
-        click.option("--soft-targets", is_flag=True, expose_value=False,
-                     callback=_remember("soft"),
-                     help="TARGETS are (N, K) probability rows (soft labels); taken so by "
-                          "themselves in softmax mode when TARGETS has one column per class."),
-        click.option("--label-smoothing", type=FINITE, metavar="EPS", expose_value=False,
-                     callback=_remember("label_smoothing"),
-                     help="Smooth the targets to (1 - EPS) y + EPS / K, as Keras and "
-                          "PyTorch do (softmax; EPS in [0, 1))."),
-        click.option("--weight-col", metavar="NAME", expose_value=False,
-                     callback=_remember("weight_col"),
-                     help="The column of PREDICTIONS (CSV, TSV, Parquet) holding each row's "
-                          "sample weight, as --weights."),
-        click.option("--class-weight", metavar="LIST", expose_value=False,
-                     callback=_remember("class_weight"),
-                     help="One weight per class multiplying its loss, CE and focal alike "
-                          "(PyTorch's weight=); softmax 'mean' divides by the summed weights."),
-        click.option("--pos-weight", metavar="LIST", expose_value=False,
-                     callback=_remember("pos_weight"),
-                     help="Sigmoid: one weight per class multiplying its positive elements' "
-                          "loss (BCEWithLogitsLoss' pos_weight)."),
+        _kept("--weights", "weights", metavar="FILE|NUMBER",
+              help="Sample weights: one per example (.npy, or .txt/.csv, one per "
+                   "line), per position for dense inputs, or one number (Keras' "
+                   "sample_weight); 'mean' divides by their sum."),
+        _kept("--soft-targets", "soft", is_flag=True,
+              help="TARGETS are (N, K) probability rows (soft labels); taken so by "
+                   "themselves in softmax mode when TARGETS has one column per class."),
+        _kept("--label-smoothing", "label_smoothing", type=FINITE, metavar="EPS",
+              help="Smooth the targets to (1 - EPS) y + EPS / K, as Keras and "
+                   "PyTorch do (softmax; EPS in [0, 1))."),
+        _kept("--weight-col", "weight_col", metavar="NAME",
+              help="The column of PREDICTIONS (CSV, TSV, Parquet) holding each row's "
+                   "sample weight, as --weights."),
+        _kept("--class-weight", "class_weight", metavar="LIST",
+              help="One weight per class multiplying its loss, CE and focal alike "
+                   "(PyTorch's weight=); softmax 'mean' divides by the summed weights."),
+        _kept("--pos-weight", "pos_weight", metavar="LIST",
+              help="Sigmoid: one weight per class multiplying its positive elements' "
+                   "loss (BCEWithLogitsLoss' pos_weight)."),
         click.option("--threads", type=click.IntRange(0, 256), default=0, metavar="N",
                      help="Threads for the arithmetic (default 0: every core)."),
         click.option("--traceback", is_flag=True, hidden=True),
@@ -285,18 +285,15 @@ def _decorated(f, decorators):
 def cluster_options(f):
     """--workers, --scheduler, --timeout: where the shards are scored."""
     decorators = [
-        click.option("--workers", type=click.IntRange(1, 4096), metavar="N",
-                     expose_value=False, callback=_remember("workers"),
-                     help="Score the shards on an embedded Dask cluster of N worker "
-                          "processes (needs focalcli[dask])."),
-        click.option("--scheduler", metavar="ADDRESS", expose_value=False,
-                     callback=_remember("scheduler"),
-                     help="Score the shards on the Dask cluster at ADDRESS (default: "
-                          "$DASK_SCHEDULER_ADDRESS; needs focalcli[dask])."),
-        click.option("--timeout", type=click.FloatRange(0.1, 3600), default=10.0,
-                     show_default=True, metavar="SECONDS", expose_value=False,
-                     callback=_remember("timeout"),
-                     help="How long to wait for the --scheduler to answer."),
+        _kept("--workers", "workers", type=click.IntRange(1, 4096), metavar="N",
+              help="Score the shards on an embedded Dask cluster of N worker processes "
+                   "(needs focalcli[dask])."),
+        _kept("--scheduler", "scheduler", metavar="ADDRESS",
+              help="Score the shards on the Dask cluster at ADDRESS (default: "
+                   "$DASK_SCHEDULER_ADDRESS; needs focalcli[dask])."),
+        _kept("--timeout", "timeout", type=click.FloatRange(0.1, 3600), default=10.0,
+              show_default=True, metavar="SECONDS",
+              help="How long to wait for the --scheduler to answer."),
     ]
     return _decorated(f, decorators)
 
