@@ -163,18 +163,22 @@ def softmax_parts_shifted(logits: np.ndarray, targets: np.ndarray):
     that come here are those whose terms float32 would take into its
     subnormal range or flush to zero (logits ``[0, -104]``: CE 6.8e-46)."""
     z = np.asarray(logits, dtype=np.float64)
+    m, log_rest = _around_max(z)
+    zt = _flat(z).take(np.arange(0, z.size, z.shape[1]) + targets)
+    ce = (m - zt) + log_rest
+    return ce, -np.expm1(-ce)
+
+
+def _around_max(z: np.ndarray):
+    """Each float64 row's maximum ``m`` and ``log1p(sum_{j != argmax} exp(z_j - m))``:
+    then ``-log p_j = (m - z_j) + log1p(...)``, two non-negative terms."""
     n, k = z.shape
-    flat = _flat(z)
-    base = np.arange(0, n * k, k)
-    top = base + z.argmax(axis=1)
-    m = flat.take(top)
-    zt = flat.take(base + targets)
+    top = np.arange(0, n * k, k) + z.argmax(axis=1)
+    m = _flat(z).take(top)
     e = np.subtract(z, m[:, None])
     np.exp(e, out=e)
     e.reshape(-1).put(top, 0.0)        # the maximum's own term, exp(0) = 1, goes to log1p
-    rest = row_sums(e).astype(np.float64, copy=False)
-    ce = (m.astype(np.float64) - zt) + np.log1p(rest)
-    return ce, -np.expm1(-ce)
+    return m, np.log1p(row_sums(e))
 
 
 def soft_parts(logits: np.ndarray, y: np.ndarray, gammas, probs: bool = False):
@@ -192,18 +196,14 @@ def soft_parts(logits: np.ndarray, y: np.ndarray, gammas, probs: bool = False):
         nlp = -np.log(p)
     else:
         z = np.asarray(logits, dtype=np.float64)
-        n, k = z.shape
-        top = z.argmax(axis=1)
-        m = z[np.arange(n), top]
-        e = np.exp(z - m[:, None])
-        e[np.arange(n), top] = 0.0
-        nlp = (m[:, None] - z) + np.log1p(e.sum(axis=1))[:, None]
+        m, log_rest = _around_max(z)
+        nlp = (m[:, None] - z) + log_rest[:, None]
     q_all = -np.expm1(-nlp)
     with np.errstate(invalid="ignore"):
         terms = np.where(y > 0, y * nlp, 0.0)  # a zero weight on an infinite -log p is 0
     ce = terms.sum(axis=1)
-    focal = [(np.where(y > 0, next(factors(q_all, (g,))), 0.0) * terms).sum(axis=1)
-             for g in gammas]
+    # one chain of products for every gamma, as the accumulator takes them
+    focal = [(factor * terms).sum(axis=1) for factor in factors(q_all, gammas)]
     c = y.argmax(axis=1)
     return ce, q_all[np.arange(len(c)), c], focal
 
@@ -247,11 +247,10 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
         return confidence, correct
     # a row maximum costs half an argmax; the first-maximum rule then matters
     # only where the target ties the maximum
-    zh = z if 2 * len(hard) > n else z[hard]
-    zmax = zh.max(axis=1)
-    if len(zh) == n:
-        zmax = zmax[hard]
-    zmax = zmax.astype(np.float64)
+    if 2 * len(hard) > n:
+        zmax = z.max(axis=1)[hard].astype(np.float64)
+    else:
+        zmax = z[hard].max(axis=1).astype(np.float64)
     zt = _flat(z).take(hard * k + targets[hard]).astype(np.float64)
     top = zt == zmax
     tied = hard[top]
