@@ -278,11 +278,8 @@ class Scorer:
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
             for batch in aligned(itertools.chain([first], batches), unit):
-                scores, labels, keep, where = self._prepare(batch)
-                weights = self._batch_weights(batch.start, len(scores), labels.shape) \
-                    if batch.weights is None else self._column_weights(batch.weights,
-                                                                       labels.shape)
-                soft = getattr(self, "soft_rows", None)
+                scores, labels, keep, where, soft = self._prepare(batch)
+                weights = self._batch_weights(batch, labels.shape)
                 for lo in range(0, len(scores), unit):
                     hi = min(lo + unit, len(scores))
                     future = pool.submit(self._unit, scores, labels, keep, where, lo, hi, block,
@@ -301,17 +298,21 @@ class Scorer:
         if self.cursor is not None:
             self.cursor.check_end(rows, self.table.name)
         w = self.s.weights
-        if isinstance(w, np.ndarray) and (w.size if self.dense is not None else len(w)) != rows:
-            raise InputError(f"--weights has {(w.size if self.dense is not None else len(w)):,}"
-                             f" weights for {rows:,} scored rows of {self.table.name}")
+        given = None if not isinstance(w, np.ndarray) else \
+            w.size if self.dense is not None else len(w)
+        if given is not None and given != rows:
+            raise InputError(f"--weights has {given:,} weights for {rows:,} scored rows of "
+                             f"{self.table.name}")
         top = [row for *_, row in sorted(self._top, key=lambda x: (-x[0], -x[1]))]
         return Outcome(self.acc, self.k, self.classes, top, self.table.name, self.dense,
                        self.s.logprobs)
 
     # -- per batch: targets and validity
     def _prepare(self, batch: Batch):
+        """(scores, labels, mask of scored units, error place, soft target
+        rows or None) of a batch."""
         if self.s.logprobs:
-            return self._prepare_logprobs(batch)
+            return self._prepare_logprobs(batch) + (None,)
         scores = batch.scores
         k = self.k
         if (scores.shape[1] if scores.ndim == 2 else 1) != k or scores.ndim > 2:
@@ -328,14 +329,14 @@ class Scorer:
                            names=self.targets.example_names)
         else:
             raw, twhere = batch.targets, where
-        self.soft_rows = None
+        soft = None
         if self.s.mode == "softmax" and (self.s.soft or self.s.label_smoothing or
                                          is_soft_matrix(raw, k)):
             if self.s.gradient or self.s.losses:
                 raise InputError("--gradient, --grad and --loss are for class-index targets, "
                                  "not soft or smoothed ones", self.targets.name
                                  if self.targets is not None else self.table.name)
-            labels, keep, self.soft_rows = soft_targets(
+            labels, keep, soft = soft_targets(
                 raw, self.names, k, self.s.ignore_index, twhere, self.s.label_smoothing)
         elif self.s.mode == "softmax":
             labels, keep = softmax_targets(raw, self.names, k, self.s.ignore_index, twhere)
@@ -343,7 +344,7 @@ class Scorer:
             labels, keep = sigmoid_targets(raw, self.names, k, self.s.ignore_index, twhere)
             if scores.ndim == 1:
                 scores = scores[:, None]
-        return scores, labels, keep, where
+        return scores, labels, keep, where, soft
 
     def _prepare_logprobs(self, batch: Batch):
         scores = np.asarray(batch.scores, dtype=np.float64).reshape(-1, 1)
@@ -366,12 +367,16 @@ class Scorer:
                                            twhere)
         return scores, labels, keep, where
 
-    def _batch_weights(self, start: int, n: int, shape):
-        """--weights for rows start .. start + n, shaped like the labels (a
-        sigmoid row's weight is its elements')."""
+    def _batch_weights(self, batch: Batch, shape):
+        """The batch's sample weights (--weight-col, or the rows of --weights),
+        shaped like the labels (a sigmoid row's weight is its elements')."""
         w = self.s.weights
+        if batch.weights is not None:
+            w = np.asarray(batch.weights, dtype=np.float64)
+            return np.broadcast_to(w[:, None], shape) if len(shape) == 2 else w
         if w is None:
             return None
+        start, n = batch.start, shape[0]
         if not isinstance(w, np.ndarray):
             return np.full(shape, float(w))
         if self.dense is not None:  # (N, d1, ...) per position: the rows are positions
@@ -391,12 +396,6 @@ class Scorer:
             raise InputError(f"--weights has rows of shape {part.shape[1:]} for labels of "
                              f"shape {tuple(shape[1:])}", self.table.name)
         return part
-
-    @staticmethod
-    def _column_weights(w, shape):
-        """--weight-col: a row's weight, for its elements too (sigmoid)."""
-        w = np.asarray(w, dtype=np.float64)
-        return np.broadcast_to(w[:, None], shape) if len(shape) == 2 else w
 
     # -- per unit, on a worker thread
     def _unit(self, scores, labels, keep, where, lo, hi, block, weights=None, soft=None):
