@@ -80,8 +80,10 @@ def _kept(name: str, key: str, **options):
     return click.option(name, expose_value=False, callback=_remember(key), **options)
 
 
-def _weights(mode: str) -> dict:
-    """--weights, --class-weight and --pos-weight, parsed, for Settings."""
+def _conventions(mode: str) -> dict:
+    """The peers' conventions kept in the context (--weights, --class-weight,
+    --pos-weight, --soft-targets, --label-smoothing), parsed, for Settings.
+    A --weights file is loaded here: call it once per command."""
     meta = click.get_current_context().meta
     out = {}
     for name, option in (("class_weight", "--class-weight"), ("pos_weight", "--pos-weight")):
@@ -649,9 +651,8 @@ def cli(traceback):
 def score(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, bins, temperature, threads, traceback, gamma,
-          alpha, fmt, per_example, per_element, output, top, map_path, gradient, grad_path, losses, beta,
-          ohem,
-          ohem_ratio, background, classes, plot, fail_above):
+          alpha, fmt, per_example, per_element, output, top, map_path, gradient, grad_path,
+          losses, beta, ohem, ohem_ratio, background, classes, plot, fail_above):
     """Focal loss beside cross-entropy, per example and reduced.
 
     PREDICTIONS holds logits (or probabilities with --probs), one row per example:
@@ -702,7 +703,7 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
                         logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                [spec]),
                         per_element=per_element,
-                        **_weights(mode))
+                        **_conventions(mode))
     if per_element and (mode != "sigmoid" or table.dense is not None):
         raise OptionError("--per-element", "is for sigmoid rows (N, K): softmax rows are "
                           "per example already, and dense inputs have --map")
@@ -849,14 +850,14 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
     sources["like"] = like
     temps = parse_list(temperatures, "--temperatures") if temperatures else [temperature]
     logprob_mode = _logprob_mode(table, target_file, mode, probs, like, specs)
+    conventions = _conventions(mode)
     outcomes = []
     for t in temps:  # a temperature changes every logit: one pass each
         settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
                             gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
                             threads=threads, bins=bins if temperatures else 0,
                             temperature=_temperature(t, probs, table), gradient=gradient,
-                            logprobs=logprob_mode,
-                            **_weights(mode))
+                            logprobs=logprob_mode, **conventions)
         outcomes.append(_score_pass(table, target_file, settings))
     for spec in specs:
         _warn_absent(spec, outcomes[0], mode)
@@ -925,7 +926,7 @@ def explore(predictions, targets, input_format, targets_format, class_names, tar
                         temperature=_temperature(temperature, probs, table),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like, specs),
                         pt_bins=HIST_BINS,
-                        **_weights(mode))
+                        **_conventions(mode))
     # per class only where alphas differ between classes and the classes are few
     per_class = any(s.kind != "number" for s in specs) and not table.logprobs and \
         (table.width or 0) <= PER_CLASS_MAX
@@ -1030,6 +1031,7 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
                   class_names=class_names, shift=shift, logprobs=logprobs,
                   logprob_col=logprob_col)
     saved = cmp.saved_summary(baseline)
+    conventions = _conventions(mode)
 
     def side(path, on_rows):
         table, target_file, sources = _open_inputs(path, targets, **opened)
@@ -1039,7 +1041,7 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
                             temperature=_temperature(temperature, probs or table.probs, table),
                             logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                    [spec]),
-                            **_weights(mode))
+                            **conventions)
         row_alpha = _row_alpha(spec, table, target_file, settings, mode, on_rows is not None)
         outcome = _score_pass(table, target_file, settings, row_alpha, on_rows)
         sources["like"] = like

@@ -65,10 +65,12 @@ class Hardest:
         rank = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
         order = order[rank < self.n]
         self.rows = {k: v[order] for k, v in rows.items()}
-        full = np.bincount(self.rows["_group"], minlength=len(self.floor)) >= self.n
-        last = {int(gr): c for gr, c in zip(self.rows["_group"], self.rows["ce"])}
-        self.floor = np.where(full, [last.get(i, -np.inf) for i in range(len(self.floor))],
-                              -np.inf)
+        # a group holding n rows admits only a row beating its last (lowest) CE
+        g, ce_kept = self.rows["_group"], self.rows["ce"]
+        last = np.flatnonzero(np.r_[g[1:] != g[:-1], True])
+        full = np.bincount(g, minlength=len(self.floor))[g[last]] >= self.n
+        self.floor[:] = -np.inf
+        self.floor[g[last][full]] = ce_kept[last][full]
         self.exact = exact
 
     def empty(self) -> "Hardest":

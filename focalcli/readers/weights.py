@@ -55,10 +55,11 @@ def _text_weights(path: str) -> np.ndarray:
 
 def _check(w: np.ndarray, name: str):
     flat = w.reshape(-1)
+    per_row = flat.size // len(w) if len(w) else 1  # weights in one row (dense: positions)
     for lo in range(0, len(flat), 1 << 22):  # in pieces: a memory-mapped file stays mapped
         piece = np.asarray(flat[lo:lo + (1 << 22)], dtype=np.float64)
         bad = np.flatnonzero(~(np.isfinite(piece) & (piece >= 0)))
         if bad.size:
             i = lo + int(bad[0])
             raise InputError(f"weight {float(flat[i])!r} is not a finite number >= 0", name,
-                             row=i // max(1, flat.size // max(1, len(w))) + 1)
+                             row=i // per_row + 1)
