@@ -7,8 +7,8 @@ Bins follow torchmetrics' ``_binning_bucketize`` (1.9): edges
 as torchmetrics takes it, in bin i when ``edge[i] <= c < edge[i + 1]``
 (``bucketize(c, edges, right=True) - 1``), so a confidence of exactly 1 has
 a bin of its own; ECE is ``sum |acc_i - conf_i| * n_i / n`` and MCE the
-largest ``|acc_i - conf_i|`` over all bins (an empty bin counts 0, as there). Adaptive ECE uses bins of
-equal counts over a 65,536-bin histogram of the confidences (resolution
+largest ``|acc_i - conf_i|`` over all bins (an empty bin counts 0, as there).
+Adaptive ECE uses bins of equal counts over a 65,536-bin histogram of the confidences (resolution
 1.5e-5), so it too merges by addition.
 """
 from __future__ import annotations

@@ -17,6 +17,7 @@ from .errors import (ExitStatus, FocalError, InputError, OptionError, Terminated
                      terminating_signals)
 from .lists import parse_list
 from .peers import PEERS, resolve
+from .streams import guarded_stdout, silence_stdout
 
 FORMATS = click.Choice(["table", "json", "csv", "markdown"])
 
@@ -26,6 +27,9 @@ class FiniteFloat(click.ParamType):
 
     name = "float"
 
+    def __init__(self, minimum: float | None = None):
+        self.minimum = minimum
+
     def convert(self, value, param, ctx):
         try:
             number = float(value)
@@ -33,10 +37,14 @@ class FiniteFloat(click.ParamType):
             self.fail(f"{value!r} is not a number", param, ctx)
         if number != number or number in (float("inf"), float("-inf")):
             self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.minimum is not None and number < self.minimum:
+            raise OptionError(param.opts[0] if param else "value",
+                              f"must be a finite number >= {self.minimum:g}, got {number}")
         return number
 
 
 FINITE = FiniteFloat()
+GAMMA = FiniteFloat(minimum=0.0)  # every command's --gamma: one type, one check
 
 
 class ClassCount(click.ParamType):
@@ -228,7 +236,7 @@ def _open_inputs(predictions, targets, input_format, targets_format, target_col,
     if class_names:
         from .readers.vocab import load_class_names
         names = load_class_names(class_names)
-        if len(names) != table.width:
+        if not table.logprobs and len(names) != table.width:  # logprobs: the vocabulary
             raise OptionError("--class-names", f"{class_names} has {len(names):,} names for "
                               f"{table.width:,} classes")
         table.classes = names
@@ -502,14 +510,6 @@ class PipeClosed(Exception):
     """The reader of our standard output went away."""
 
 
-def _silence_stdout():
-    """Point stdout at /dev/null, so the interpreter's last flush at exit
-    does not fail again on a pipe or device that refused our output."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
 class FocalGroup(click.Group):
     """Maps every outcome to one exit code and at most one line on stderr
     (click's own handling would print usage blocks and tracebacks)."""
@@ -540,7 +540,7 @@ class FocalGroup(click.Group):
             with contextlib.suppress(AttributeError, ValueError):
                 stream.reconfigure(errors="backslashreplace")
         try:
-            with terminating_signals():
+            with terminating_signals(), guarded_stdout():
                 rv = super().main(args=args, prog_name=prog_name or "focal",
                                   standalone_mode=False, **extra)
                 sys.stdout.flush()
@@ -567,12 +567,12 @@ class FocalGroup(click.Group):
             return ExitStatus.INTERRUPTED
         except (BrokenPipeError, PipeClosed):
             # the reader of our output went away (| head): not an error of ours
-            _silence_stdout()
+            silence_stdout()
             return ExitStatus.OK
         except OSError as err:
             # reading is wrapped in InputError where it happens: what is left
             # is writing, to a full disk or device (> /dev/full)
-            _silence_stdout()
+            silence_stdout()
             click.echo(f"Error: cannot write output: {err.strerror or err}", err=True)
             return ExitStatus.BAD_INPUT
         except Exception as err:  # a bug: one line, the traceback only on request
@@ -584,7 +584,8 @@ class FocalGroup(click.Group):
             return ExitStatus.INTERNAL
 
 
-@click.group(cls=FocalGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=FocalGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                               "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="focal")
 @click.option("--traceback", is_flag=True, help="Show the traceback of an internal error.")
 def cli(traceback):
@@ -605,7 +606,7 @@ def cli(traceback):
 @cli.command()
 @input_options
 @cluster_options
-@click.option("--gamma", type=FINITE, default=2.0, show_default=True,
+@click.option("--gamma", type=GAMMA, default=2.0, show_default=True,
               help="Focusing parameter, >= 0 (0 gives cross-entropy).")
 @click.option("--alpha", metavar="VALUE",
               help="A number; one weight per class (comma list); balanced; inverse-freq; "
@@ -671,8 +672,6 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     """
     from .report import score_summary
     from .scoring import Settings
-    if gamma < 0 or gamma != gamma or gamma == float("inf"):
-        raise OptionError("--gamma", f"must be a finite number >= 0, got {gamma}")
     if per_element:
         if top or ohem or ohem_ratio:
             raise OptionError("--per-element", "lists elements; --top and --ohem rank "
@@ -696,7 +695,7 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
-                        arithmetic=preset.arithmetic, threads=threads, bins=bins,
+                        **preset.settings(), threads=threads, bins=bins,
                         temperature=_temperature(temperature, probs, table),
                         gradient=gradient or bool(grad_path),
                         losses=tuple(_losses(losses, gamma, mode, beta)),
@@ -722,11 +721,13 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
                               on_positions=positions.write if positions else None,
                               on_gradient=grads.write if grads else None)
         doc = score_summary(outcome, spec=spec, mode=mode, gamma=gamma, reduction=reduction,
-                            normalize=normalize, sources=sources, classes=classes)
+                            normalize=normalize, sources=sources, classes=classes,
+                            settings=_settings_doc(settings, spec, reduction, normalize, like))
         if mining is not None:
             doc["ohem"] = mining.figures()
-        if grads is not None and reduction == "mean":
-            grads.divide_by = float(outcome.acc.counted().sum()) or 1.0
+        if grads is not None:
+            from .reduction import Reduction
+            grads.divide_by = Reduction(reduction, normalize).denominator(outcome.acc) or 1.0
         if positions is not None and hasattr(positions, "pick"):
             positions.pick = [row["index"] for row in outcome.top]
     _warn_absent(spec, outcome, mode)
@@ -738,6 +739,13 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     if not per_example:
         _print_doc(doc, "score", fmt, classes=classes)
     return _gate(doc, fail_above)
+
+
+def _settings_doc(settings, spec, reduction, normalize, like) -> dict:
+    from .report import settings_doc
+    return settings_doc(settings, spec=spec, reduction=reduction, normalize=normalize,
+                        like=like,
+                        weight_col=click.get_current_context().meta.get("focal.weight_col"))
 
 
 def _gate(doc, fail_above) -> ExitStatus:
@@ -854,7 +862,7 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
     outcomes = []
     for t in temps:  # a temperature changes every logit: one pass each
         settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
-                            gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
+                            gammas=tuple(gamma_list), **preset.settings(),
                             threads=threads, bins=bins if temperatures else 0,
                             temperature=_temperature(t, probs, table), gradient=gradient,
                             logprobs=logprob_mode, **conventions)
@@ -890,7 +898,7 @@ def _grid(like, mode, normalize, reduction, gammas, alphas):
               help="Gammas of the slider: a comma list or START:STOP:STEP (STOP included).")
 @click.option("--alphas", default=None, metavar="LIST",
               help="Alphas of the menu, as in sweep. Default 1 (softmax), 0.25 (sigmoid).")
-@click.option("--gamma", "start_gamma", type=FINITE, default=None, metavar="G",
+@click.option("--gamma", "start_gamma", type=GAMMA, default=None, metavar="G",
               help="The gamma the page opens at (default 2, or the nearest in the grid).")
 @click.option("-o", "--output", metavar="FILE.html", required=True,
               type=click.Path(dir_okay=False), help="The page to write (.html).")
@@ -921,7 +929,7 @@ def explore(predictions, targets, input_format, targets_format, class_names, tar
     probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
-                        gammas=tuple(gamma_list), arithmetic=preset.arithmetic,
+                        gammas=tuple(gamma_list), **preset.settings(),
                         threads=threads, bins=bins,
                         temperature=_temperature(temperature, probs, table),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like, specs),
@@ -975,7 +983,7 @@ def _alpha_items(text, mode) -> list[AlphaSpec]:
 @click.argument("candidate", type=click.Path(allow_dash=True))
 @click.argument("targets", required=False, type=click.Path(allow_dash=True))
 @scoring_options
-@click.option("--gamma", type=FINITE, default=2.0, show_default=True,
+@click.option("--gamma", type=GAMMA, default=2.0, show_default=True,
               help="Focusing parameter, >= 0.")
 @click.option("--alpha", metavar="VALUE",
               help="As in score: a number, one weight per class, or a strategy.")
@@ -1022,6 +1030,7 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
       focal compare baseline.json cand.csv --format markdown > comment.md
     """
     from . import compare as cmp
+    from .reduction import Reduction
     from .report import score_summary
     from .scoring import Settings
     preset = _preset(like, mode, alpha, normalize, reduction)
@@ -1033,11 +1042,16 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
     saved = cmp.saved_summary(baseline)
     conventions = _conventions(mode)
 
-    def side(path, on_rows):
+    def side(path, on_rows, only=None, reserve=None, classes=None):
         table, target_file, sources = _open_inputs(path, targets, **opened)
+        if classes is not None:
+            cmp.check_columns(table.classes, classes, _display(path), _display(baseline))
+        if reserve is not None:  # rows of one file, as many as it says
+            reserve(table.n_rows if table.dense is None and not table.logprobs and
+                    getattr(table, "shards", None) is None else None)
         settings = Settings(mode=mode, probs=probs or table.probs, ignore_index=ignore_index,
-                            gammas=(gamma,), arithmetic=preset.arithmetic, threads=threads,
-                            bins=bins,
+                            gammas=(gamma,), **preset.settings(), threads=threads,
+                            bins=bins, row_sums=on_rows is not None, only_ids=only,
                             temperature=_temperature(temperature, probs or table.probs, table),
                             logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                    [spec]),
@@ -1047,17 +1061,25 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
         sources["like"] = like
         return outcome, score_summary(outcome, spec=spec, mode=mode, gamma=gamma,
                                       reduction=reduction, normalize=normalize,
-                                      sources=sources, classes="all")
+                                      sources=sources, classes="all",
+                                      settings=_settings_doc(settings, spec, reduction,
+                                                             normalize, like))
 
     pairing = None
     if saved is None:
         pairing = cmp.Pairing(intersect=ids == "intersect", threshold=threshold, top=top,
-                              names=(_display(baseline), _display(candidate)))
-        base_outcome, base_doc = side(baseline, pairing.add_baseline)
+                              names=(_display(baseline), _display(candidate)),
+                              reduction=Reduction(reduction, normalize))
+        base_outcome, base_doc = side(baseline, pairing.add_baseline, reserve=pairing.reserve)
         if mode == "softmax" and base_outcome.dense is None:
             pairing.enable_classes(base_outcome.n_classes)
-        cand_outcome, cand_doc = side(candidate, pairing.add_candidate)
+        # --ids intersect: each side's figures are over the shared ids only
+        shared = pairing.ids if pairing.intersect and pairing.has_ids else None
+        cand_outcome, cand_doc = side(candidate, pairing.add_candidate, shared,
+                                      classes=base_outcome.classes)
         pairing.finish()
+        if pairing.by_id and pairing.dropped and not pairing.seen.all():
+            _, base_doc = side(baseline, None, pairing.shared_ids())
     else:
         cand_outcome, cand_doc = side(candidate, None)
         cmp.check_summary(saved, _display(baseline), cand_doc)

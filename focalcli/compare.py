@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .errors import InputError
+from .reduction import Reduction, ratio
 
 BLOCKS = 2048
 MAX_CLASS_INTERVALS = 1000  # per-class intervals up to this many classes
@@ -26,19 +27,22 @@ class Pairing:
     """Pairs candidate rows with baseline rows by row index or by id."""
 
     def __init__(self, *, intersect: bool, threshold: float, top: int,
-                 names: tuple[str, str]):
+                 names: tuple[str, str], reduction: Reduction = Reduction()):
         self.by_id, self.intersect = False, intersect  # by id: settled by both sides' rows
         self.threshold, self.top_n, self.names = threshold, top, names
+        self.reduction = reduction
         self.k = None
         self.has_ids = None  # decided by the baseline's first rows
-        self.base: dict[str, list] = {"focal": [], "ce": [], "p_t": [], "target": [],
-                                      "weight": []}
+        self.display = False  # rows show means (dense, sequences) beside their sums
+        self.base: dict[str, list] = {"focal_sum": [], "ce_sum": [], "target": []}
+        self.closed = False
+        self.reserved = None
         self.ids: dict = {}
         self.rows = 0
         self.candidate_rows = 0  # many files: rows are paired by their place overall
         self.paired = self.dropped = 0
         self.seen = None
-        self.sums = np.zeros((3, BLOCKS))  # focal, ce, weight of the paired examples
+        self.sums = np.zeros((len(PARTS), BLOCKS))  # of the paired examples, by block
         self.class_sums = None
         self.harder = self.easier = 0
         self._worse: list = []
@@ -47,17 +51,41 @@ class Pairing:
         """Per-class intervals (softmax rows; up to MAX_CLASS_INTERVALS classes)."""
         if k <= MAX_CLASS_INTERVALS:
             self.k = k
-            self.class_sums = np.zeros((3, k, BLOCKS))
+            self.class_sums = np.zeros((2, k, BLOCKS))  # focal delta, counted
 
     # -- the baseline pass
+    def reserve(self, rows: int | None):
+        """The baseline's row count, when its reader knows it up front: its
+        columns are then filled in place, with no chunks to join."""
+        self.reserved = rows
+
+    def _store(self, key: str, values: np.ndarray, dtype):
+        if self.reserved is None:
+            self.base[key].append(np.asarray(values, dtype))
+            return
+        if not isinstance(self.base[key], np.ndarray):
+            self.base[key] = np.empty(self.reserved, dtype)
+        self.base[key][self.rows:self.rows + len(values)] = values
+
     def add_baseline(self, chunk: dict):
         n = len(chunk["index"])
         if self.has_ids is None:
             self.has_ids = "id" in chunk
-        for key, dtype in (("focal", np.float64), ("ce", np.float64), ("p_t", np.float32)):
-            self.base[key].append(np.asarray(chunk.get(key, np.full(n, np.nan)), dtype))
-        self.base["target"].append(_targets(chunk))
-        self.base["weight"].append(_weights(chunk))
+            self.display = "focal_sum" in chunk
+            if self.display:
+                self.base["focal"] = []
+            if self.top_n:
+                self.base["p_t"] = []
+        if self.rows + n > (self.reserved or np.inf):
+            raise InputError(f"has more rows than the {self.reserved:,} it announced",
+                             self.names[0])
+        self._store("focal_sum", chunk.get("focal_sum", chunk["focal"]), np.float64)
+        self._store("ce_sum", chunk.get("ce_sum", chunk["ce"]), np.float64)
+        if self.display:
+            self._store("focal", chunk["focal"], np.float64)
+        if self.top_n:
+            self._store("p_t", chunk.get("p_t", np.full(n, np.nan)), np.float32)
+        self._store("target", _targets(chunk), np.int64)
         if self.has_ids:
             for i, ident in enumerate(chunk["id"].tolist()):
                 if ident in self.ids:
@@ -66,10 +94,19 @@ class Pairing:
         self.rows += n
 
     def _close_baseline(self):
-        if isinstance(self.base["focal"], list):
-            self.base = {k: np.concatenate(v) if v else np.zeros(0) for k, v in
-                         self.base.items()}
-            self.seen = np.zeros(self.rows, bool)
+        if self.closed:
+            return
+        # one column at a time, each chunk list let go as it is joined: the
+        # peak is the columns plus one, not twice the columns
+        for key in list(self.base):
+            chunks = self.base[key]
+            if isinstance(chunks, np.ndarray):  # filled in place
+                self.base[key] = chunks[:self.rows]
+                continue
+            self.base[key] = np.concatenate(chunks) if chunks else np.zeros(0)
+            chunks.clear()
+        self.seen = np.zeros(self.rows, bool)
+        self.closed = True
 
     # -- the candidate pass
     def add_candidate(self, chunk: dict):
@@ -107,28 +144,31 @@ class Pairing:
             raise InputError(f"the targets disagree at index {int(where[i])}: "
                              f"{int(base_target[i])} in {self.names[0]}, {int(target[i])} "
                              f"here", self.names[1])
-        weight = _weights(chunk)
-        b_focal = self.base["focal"][where].astype(np.float64)
-        b_ce = self.base["ce"][where].astype(np.float64)
-        c_focal = np.asarray(chunk["focal"], np.float64)
-        c_ce = np.asarray(chunk["ce"], np.float64)
-        scored = ~(np.isnan(b_focal) | np.isnan(c_focal))
-        d_focal = np.where(scored, c_focal - b_focal, 0.0)
-        d_ce = np.where(scored, c_ce - b_ce, 0.0)
-        w = np.where(scored, weight, 0.0)
+        c_sum = np.asarray(chunk.get("focal_sum", chunk["focal"]), np.float64)
+        b_sum = self.base["focal_sum"][where]
+        scored = ~(np.isnan(b_sum) | np.isnan(c_sum))
+        parts = (np.where(scored, c_sum - b_sum, 0.0),
+                 np.where(scored, np.asarray(chunk.get("ce_sum", chunk["ce"]), np.float64) -
+                          self.base["ce_sum"][where], 0.0),
+                 np.where(scored, chunk["counted"], 0.0),
+                 np.where(scored, chunk.get("positives", 0.0), 0.0),
+                 np.asarray(chunk.get("cells", np.zeros(n)), np.float64))  # ignored rows' too
         block = where % BLOCKS
-        for row, values in enumerate((d_focal * w, d_ce * w, w)):
+        for row, values in enumerate(parts):
             self.sums[row] += np.bincount(block, values, minlength=BLOCKS)
-            if self.class_sums is not None:
-                cell = np.where(scored, target, 0) * BLOCKS + block
+        if self.class_sums is not None:
+            cell = np.where(scored, target, 0) * BLOCKS + block
+            for row, values in enumerate((parts[0], parts[2])):
                 self.class_sums[row].reshape(-1)[:] += np.bincount(
                     cell, values, minlength=self.k * BLOCKS)
+        # what a person reads: each example's own focal loss (a mean for dense rows)
+        b_focal = self.base["focal"][where] if self.display else b_sum
+        delta = np.where(scored, np.asarray(chunk["focal"], np.float64) - b_focal, 0.0)
         self.paired += int(scored.sum())
-        self.harder += int((d_focal > self.threshold).sum())
-        self.easier += int((d_focal < -self.threshold).sum())
+        self.harder += int((delta > self.threshold).sum())
+        self.easier += int((delta < -self.threshold).sum())
         if self.top_n:
-            self._keep_worse(where, d_focal, scored, chunk, b_focal,
-                             self.base["p_t"][where])
+            self._keep_worse(where, delta, scored, chunk, b_focal, self.base["p_t"][where])
 
     def _keep_worse(self, where, delta, scored, chunk, b_focal, b_pt):
         ranked = np.where(scored, delta, -np.inf)
@@ -137,8 +177,8 @@ class Pairing:
             order = head[np.lexsort((where[head], -ranked[head]))]
         else:
             order = np.lexsort((where, -ranked))
-        for i in order:
-            if not scored[i] or (len(self._worse) == self.top_n and
+        for i in order:  # only what got worse: an unchanged row is not 'worse'
+            if not scored[i] or delta[i] <= 0 or (len(self._worse) == self.top_n and
                                  delta[i] <= self._worse[0][0]):
                 break
             row = {"index": int(where[i])}
@@ -174,33 +214,45 @@ class Pairing:
                                  "intersect drops such rows)", self.names[1])
             self.dropped += int((~self.seen).sum())
 
+    def shared_ids(self) -> set:
+        """The baseline's ids that the candidate has too."""
+        return {ident for ident, row in self.ids.items() if self.seen[row]}
+
     def worse(self) -> list[dict]:
         return [row for *_, row in sorted(self._worse, key=lambda e: (-e[0], -e[1]))]
 
     # -- the bootstrap
     def intervals(self, resamples: int, seed: int, level: float):
-        """(overall {focal, ce} intervals, per-class focal intervals or None)."""
+        """(overall {focal, ce} intervals, per-class focal intervals or None):
+        each resample of examples sums every part of the reduction anew,
+        numerator and denominator alike (reduction.Reduction)."""
         used = min(self.rows, BLOCKS)
-        if resamples <= 0 or used == 0 or self.sums[2].sum() == 0:
+        if resamples <= 0 or used == 0:
             return None, None
         rng = np.random.default_rng(seed)
         picks = rng.integers(0, used, size=(resamples, used))
         counts = np.bincount((picks + used * np.arange(resamples)[:, None]).reshape(-1),
                              minlength=resamples * used).reshape(resamples, used)
         counts = counts.astype(np.float64)
-        sums = self.sums[:, :used]
-        overall = {}
-        for row, key in ((0, "focal"), (1, "ce")):
-            with np.errstate(invalid="ignore", divide="ignore"):
-                means = (counts @ sums[row]) / (counts @ sums[2])
-            overall[key] = _interval(means, level, resamples)
+        total = counts @ self.sums[:, :used].T  # (resamples, parts)
+        parts = dict(zip(PARTS, total.T))
+        den = self.reduction.finish(parts["counted"], parts["positives"], parts["cells"])
+        if not self.reduction.finish(*self.sums[2:5].sum(axis=1)) > 0:
+            return None, None
+        overall = {key: _interval(ratio(parts[key], den), level, resamples)
+                   for key in ("focal", "ce")}
         per_class = None
         if self.class_sums is not None:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                means = (counts @ np.ascontiguousarray(self.class_sums[0][:, :used].T)) / \
-                    (counts @ np.ascontiguousarray(self.class_sums[2][:, :used].T))
+            num, counted = (counts @ np.ascontiguousarray(self.class_sums[i][:, :used].T)
+                            for i in (0, 1))
+            den = np.ones_like(counted) if self.reduction.kind == "sum" else counted
+            means = ratio(num, den)
             per_class = [_interval(means[:, c], level, resamples) for c in range(self.k)]
         return overall, per_class
+
+
+#: the per-example parts of a reduction that the bootstrap sums by block
+PARTS = ("focal", "ce", "counted", "positives", "cells")
 
 
 def _interval(means: np.ndarray, level: float, resamples: int):
@@ -219,15 +271,6 @@ def _targets(chunk: dict) -> np.ndarray:
     if t.dtype == object:  # sigmoid: '1|3'
         return np.asarray([hash(v) for v in t.tolist()], np.int64)
     return np.asarray(t, np.int64)
-
-
-def _weights(chunk: dict) -> np.ndarray:
-    """What each row's value is a mean over: 1 example, or its scored
-    positions (dense) or tokens (sequences)."""
-    for key in ("positions", "tokens"):
-        if key in chunk:
-            return np.asarray(chunk[key], np.float64)
-    return np.ones(len(chunk["index"]))
 
 
 def _plain(v):
@@ -258,19 +301,36 @@ def saved_summary(path: str):
     return None
 
 
-SETTINGS = ("mode", "gamma", "alpha_spec", "reduction", "normalize", "classes")
-
-
 def check_summary(doc, name: str, candidate: dict):
-    """A baseline given as a saved summary: ours, with the same settings."""
+    """A baseline given as a saved summary: ours, scored under the same
+    settings (every option that changes a number) and classes."""
     if not isinstance(doc, dict) or not {"focal", "ce", "per_class", "gamma"} <= set(doc):
         raise InputError("is not a summary saved by 'focal score --format json'", name)
-    for key in SETTINGS:
-        if doc.get(key) != candidate.get(key):
-            raise InputError(f"was scored with {key} {doc.get(key)!r}; the candidate with "
-                             f"{candidate.get(key)!r}", name)
-    if doc.get("class_names") != candidate.get("class_names"):
-        raise InputError("has other class names than the candidate", name)
+    saved = doc.get("settings")
+    if not isinstance(saved, dict):
+        raise InputError("records no 'settings' (saved by an older focal): its numbers "
+                         "cannot be checked against the candidate's; save it again with "
+                         "'focal score --format json'", name)
+    for key, value in candidate["settings"].items():
+        if saved.get(key) != value:
+            raise InputError(f"was scored with {key} {saved.get(key)!r}; the candidate "
+                             f"with {value!r}", name)
+    if doc.get("classes") != candidate.get("classes") or \
+            doc.get("class_names") != candidate.get("class_names"):
+        raise InputError("has other classes than the candidate", name)
+
+
+def check_columns(names, base_names: list[str], name: str, base: str):
+    """The candidate's class columns, before its rows are paired: the same
+    classes in another order would otherwise pass for targets that differ."""
+    if names is None or list(names) == list(base_names):
+        return
+    if sorted(names) == sorted(base_names):
+        raise InputError(f"has the class columns of {base} in another order "
+                         f"({', '.join(names[:5])}... where {base} has "
+                         f"{', '.join(base_names[:5])}...): put them in the same order", name)
+    raise InputError(f"has {len(names)} classes {list(names[:5])}... where {base} has "
+                     f"{len(base_names)} {list(base_names[:5])}...", name)
 
 
 def _delta(base, cand):

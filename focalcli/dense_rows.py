@@ -23,20 +23,25 @@ class ExampleRows:
         self.open: dict[int, list] = {}  # example -> [scored, ignored, ce, focal, per class]
 
     def add(self, index: np.ndarray, ce: np.ndarray, focal: np.ndarray,
-            class_focal: np.ndarray):
+            class_focal: np.ndarray, sums: dict | None = None):
         """``class_focal``: ``(n, K)`` focal loss of each position's classes,
-        or ``(n,)`` class indices whose focal loss is ``focal`` (softmax)."""
+        or ``(n,)`` class indices whose focal loss is ``focal`` (softmax).
+        ``sums``: more per-position columns, each summed into its example's
+        row (what a position adds to a reduction, for compare); the row then
+        carries ``ce_sum`` and ``focal_sum`` too, unless given."""
         example = index // self.p
         scored = ~np.isnan(focal)
         cut = np.flatnonzero(np.diff(example)) + 1
         for lo, hi in zip(np.r_[0, cut], np.r_[cut, len(example)]):
             e = int(example[lo])
-            entry = self.open.setdefault(e, [0, 0, 0.0, 0.0, np.zeros(self.k)])
+            entry = self.open.setdefault(e, [0, 0, 0.0, 0.0, np.zeros(self.k), {}])
             s = scored[lo:hi]
             entry[0] += int(s.sum())
             entry[1] += int((~s).sum())
             entry[2] += float(ce[lo:hi][s].sum())
             entry[3] += float(focal[lo:hi][s].sum())
+            for name, values in (sums or {}).items():
+                entry[5][name] = entry[5].get(name, 0.0) + float(np.nansum(values[lo:hi]))
             if class_focal.ndim == 1:
                 entry[4] += np.bincount(class_focal[lo:hi][s], focal[lo:hi][s],
                                         minlength=self.k)
@@ -67,6 +72,10 @@ class ExampleRows:
                     "ce": np.where(scored > 0, ce, np.nan),
                     "focal": np.where(scored > 0, focal, np.nan),
                     "worst_class": np.asarray(worst, dtype=object)})
+        if rows[0][5]:
+            out.update({"ce_sum": np.array([r[2] for r in rows]),
+                        "focal_sum": np.array([r[3] for r in rows])})
+            out.update({name: np.array([r[5][name] for r in rows]) for name in rows[0][5]})
         self.emit(out)
 
 
@@ -78,20 +87,25 @@ class SequenceRows:
     def __init__(self, classes: list[str], emit: Callable[[dict], None]):
         self.classes, self.emit = classes, emit  # classes may grow as tokens are read
         self.rows: dict = {}
+        self.counted = False
 
     def add(self, sequence: np.ndarray, ce: np.ndarray, focal: np.ndarray,
-            labels: np.ndarray):
+            labels: np.ndarray, counted: np.ndarray | None = None):
+        """``counted``: what each token adds to the reduction's denominator
+        (compare), summed per sequence; the rows then carry their sums."""
         import pandas as pd
         codes, uniques = pd.factorize(pd.Series(sequence, dtype=object), sort=False)
         scored = ~np.isnan(focal)
         n = len(uniques)
+        self.counted = counted is not None
         sums = [np.bincount(codes, w, minlength=n) for w in
                 (scored.astype(float), (~scored).astype(float),
-                 np.where(scored, ce, 0.0), np.where(scored, focal, 0.0))]
-        entries = [self.rows.setdefault(key, [0, 0, 0.0, 0.0, {}]) for key in uniques]
+                 np.where(scored, ce, 0.0), np.where(scored, focal, 0.0),
+                 np.zeros(len(codes)) if counted is None else counted)]
+        entries = [self.rows.setdefault(key, [0, 0, 0.0, 0.0, {}, 0.0]) for key in uniques]
         for j, entry in enumerate(entries):
-            for slot in range(4):
-                entry[slot] += sums[slot][j]
+            for slot in (0, 1, 2, 3, 5):
+                entry[slot] += sums[slot if slot < 4 else 4][j]
         # focal loss per (sequence, class), for each sequence's worst class
         width = int(labels.max()) + 1 if len(labels) else 1
         pair = codes[scored].astype(np.int64) * width + labels[scored]
@@ -109,9 +123,14 @@ class SequenceRows:
             ce = np.array([r[2] for r in rows]) / scored
             focal = np.array([r[3] for r in rows]) / scored
         worst = [self.classes[max(r[4], key=r[4].get)] if r[4] else None for r in rows]
-        self.emit({"index": np.arange(len(keys)),
-                   "sequence": np.asarray([str(k) for k in keys], dtype=object),
-                   "tokens": scored, "ignored": np.array([int(r[1]) for r in rows]),
-                   "ce": np.where(scored > 0, ce, np.nan),
-                   "focal": np.where(scored > 0, focal, np.nan),
-                   "worst_class": np.asarray(worst, dtype=object)})
+        out = {"index": np.arange(len(keys)),
+               "sequence": np.asarray([str(k) for k in keys], dtype=object),
+               "tokens": scored, "ignored": np.array([int(r[1]) for r in rows]),
+               "ce": np.where(scored > 0, ce, np.nan),
+               "focal": np.where(scored > 0, focal, np.nan),
+               "worst_class": np.asarray(worst, dtype=object)}
+        if self.counted:
+            out.update({"ce_sum": np.array([r[2] for r in rows]),
+                        "focal_sum": np.array([r[3] for r in rows]),
+                        "counted": np.array([r[5] for r in rows])})
+        self.emit(out)

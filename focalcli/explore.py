@@ -134,10 +134,10 @@ def _classes(per_class: list[dict], names: list[str], reduction: str) -> list[li
     rest = rows[SHOWN_CLASSES:]
     if rest:
         count = sum(r["count"] for r in rest)
-        def mean(key):
-            if reduction == "sum":
-                return sum(r[key] or 0.0 for r in rest)
-            return sum((r[key] or 0.0) * r["count"] for r in rest) / count if count else None
+        def mean(key):  # the rest's own ratio: each class's sum over its denominator
+            div = sum(r["denominator"] for r in rest)
+            total = sum((r[key] or 0.0) * r["denominator"] for r in rest)
+            return total if reduction == "sum" else total / div if div else None
         shown.append([f"{len(rest)} more classes", int(count), mean("focal"), mean("ce"),
                       sum(r["share"] or 0.0 for r in rest)])
     return shown

@@ -11,7 +11,10 @@ smp          segmentation_models_pytorch.losses.FocalLoss(mode="multiclass"): fo
              each class a one-vs-rest sigmoid focal loss (no alpha by default),
              averaged over the non-ignored positions, and the classes' losses
              averaged (0.6: ``class_losses.mean()``; releases before summed
-             them, C times this): the mean over every scored element.
+             them, C times this): the mean over every scored element. With
+             class_weights, ``sum_c w_c L_c / sum_c w_c``; with
+             from_logits=False, the logit is ``log(clamp(p, 1e-7, 1 - 1e-7))``
+             (multiclass) or its log-odds (multilabel).
 monai        monai.losses.FocalLoss: sigmoid by default (use_softmax=False), no
              alpha by default, mean over every element of (B, N, *spatial);
              with use_softmax the softmax form, alpha split as kornia's, and
@@ -38,6 +41,15 @@ class Preset:
     alpha: AlphaSpec
     normalize: str | None = None     # None, "positives" or "classes" (N*K)
     arithmetic: str = "exact"        # or "keras"
+    peer: str | None = None          # the --like in force
+
+    def settings(self) -> dict:
+        """What the preset sets in scoring.Settings beside the mode and alpha."""
+        return {"arithmetic": self.arithmetic,
+                # smp 0.6: sum_c w_c L_c / sum_c w_c, so scaling the weights changes nothing
+                "scale_mean": self.peer == "smp",
+                # smp's from_logits=False: its own way back from probabilities to logits
+                "probs_to_logits": "smp" if self.peer == "smp" else None}
 
 
 def _background_split(alpha_text: str, who: str) -> AlphaSpec:
@@ -76,7 +88,7 @@ def resolve(like: str | None, mode: str | None, alpha_text: str | None,
         if mode == "softmax":
             raise OptionError("--like", "smp's multiclass FocalLoss is a one-vs-rest "
                               "sigmoid per class; drop --mode softmax")
-        return Preset("sigmoid", parse_alpha(alpha_text or "-1", "sigmoid"), None)
+        return Preset("sigmoid", parse_alpha(alpha_text or "-1", "sigmoid"), None, peer="smp")
     if like == "monai":
         if mode == "softmax":  # use_softmax=True: no alpha unless one is given
             spec = _background_split(alpha_text, "--like monai --mode softmax") \

@@ -9,6 +9,7 @@ import sys
 import time
 
 from .errors import OptionError, printable
+from .reduction import reduction_words
 
 
 def _fmt(v, digits=4) -> str:
@@ -66,7 +67,8 @@ def score_table(doc: dict, stream=None, classes=None):
                                           else ""))
     out.print(f"[bold]focal score[/bold]  {sources}")
     counted = f"positions {doc['n']:,} in {doc['examples']:,} examples" \
-        if doc["unit"] == "position" else f"{doc['unit']}s {doc['n']:,}"
+        if doc["unit"] == "position" else f"examples {doc['n']:,}" \
+        if doc["unit"] == "element" else f"{doc['unit']}s {doc['n']:,}"
     head = (f"{counted}   ignored {doc['ignored']:,}   classes {doc['classes']}"
             f"   mode {doc['mode']}   gamma {_fmt(doc['gamma'])}   alpha {alpha_text}")
     if doc["mode"] == "sigmoid":
@@ -77,7 +79,7 @@ def score_table(doc: dict, stream=None, classes=None):
             if len(shown) < len(alpha) else ""
         out.print("alpha per class: " + ", ".join(
             f"{_fmt(c['class'])}={alpha[c['index']]:.4g}" for c in shown) + more)
-    red = "sum / positives" if doc.get("normalize") == "positives" else doc["reduction"]
+    red = reduction_words(doc)
     out.print()
     out.print(f"[bold]{red} focal loss[/bold] [cyan]{_fmt(doc['focal'], 6)}[/cyan]   "
               f"[bold]cross-entropy[/bold] {_fmt(doc['ce'], 6)}   "
@@ -136,7 +138,7 @@ def score_table(doc: dict, stream=None, classes=None):
                   f"(CE: ~{_fmt(g['effective_examples_ce'], 3)})")
     if doc.get("calibration"):
         out.print()
-        _calibration(out, doc["calibration"])
+        _calibration(out, doc["calibration"], doc["mode"])
     if doc.get("top"):
         out.print()
         first = doc["top"][0]
@@ -147,9 +149,10 @@ def score_table(doc: dict, stream=None, classes=None):
         _show(out, table)
 
 
-def _calibration(out, cal: dict):
+def _calibration(out, cal: dict, mode: str = "softmax"):
     """A compact reliability diagram: accuracy against confidence per bin."""
-    out.print(f"[bold]Calibration (top label, {cal['n_bins']} bins)[/bold]  ECE "
+    what = "top label" if mode == "softmax" else "each element's binary decision"
+    out.print(f"[bold]Calibration ({what}, {cal['n_bins']} bins)[/bold]  ECE "
               f"{_fmt(cal['ece'])}   MCE {_fmt(cal['mce'])}   adaptive ECE "
               f"{_fmt(cal['adaptive_ece'])}   accuracy {_pct(cal['accuracy'])}   mean "
               f"confidence {_pct(cal['confidence'])}")
@@ -493,9 +496,11 @@ def compare_table(doc: dict, stream=None, classes: int = 10):
     noise = "" if iv is None else (
         f"   {int(100 * iv['level'])}% interval [{_fmt(iv['low'], 4)}, "
         f"{_fmt(iv['high'], 4)}] ({iv['resamples']} resamples)")
-    out.print(f"mean focal loss {_fmt(b['focal'], 6)} -> {_fmt(c['focal'], 6)}   delta "
+    red = reduction_words(b)
+    out.print(f"{red} focal loss {_fmt(b['focal'], 6)} -> {_fmt(c['focal'], 6)}   delta "
               f"[bold]{_fmt(d['focal'], 4)}[/bold] ({_pct(d['focal_rel'])}){noise}")
-    out.print(f"cross-entropy   {_fmt(b['ce'], 6)} -> {_fmt(c['ce'], 6)}   delta "
+    out.print(f"{'cross-entropy':<{len(red) + 11}} {_fmt(b['ce'], 6)} -> "
+              f"{_fmt(c['ce'], 6)}   delta "
               f"{_fmt(d['ce'], 4)} ({_pct(d['ce_rel'])})")
     if doc.get("movement"):
         m = doc["movement"]

@@ -6,12 +6,14 @@ so every output shows the same numbers.
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from . import core
 from .alpha import AlphaSpec, alpha_in_force
 from .errors import InputError
-from .scoring import Outcome
+from .scoring import Outcome, Settings
 from .summary import figures, gradient_figures
 
 
@@ -78,9 +80,32 @@ def table_classes(doc: dict, choice) -> list[dict]:
     return rows
 
 
+def settings_doc(s: Settings, *, spec: AlphaSpec, reduction: str, normalize: str | None,
+                 like: str | None, weight_col: str | None = None) -> dict:
+    """Every option that changes a number, as the summary records it, so
+    that compare can refuse a saved baseline scored under other settings.
+    A file of weights is recorded by a digest of its values: the same
+    weights under another name are the same setting."""
+    weights = s.weights
+    if isinstance(weights, np.ndarray):
+        digest = hashlib.sha256(np.ascontiguousarray(weights, np.float64).tobytes())
+        weights = f"{weights.size} weights, sha256 {digest.hexdigest()[:16]}"
+    elif weights is not None:
+        weights = float(weights)
+    elif weight_col is not None:
+        weights = f"column {weight_col}"
+    return {"gamma": s.gammas[0], "alpha": spec.label(), "mode": s.mode, "probs": s.probs,
+            "logprobs": s.logprobs, "ignore_index": s.ignore_index, "reduction": reduction,
+            "normalize": normalize, "like": like, "weights": weights,
+            "class_weight": None if s.class_weight is None else list(s.class_weight),
+            "pos_weight": None if s.pos_weight is None else list(s.pos_weight),
+            "label_smoothing": s.label_smoothing, "soft_targets": s.soft,
+            "temperature": s.temperature}
+
+
 def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
                   reduction: str, normalize: str | None, sources: dict,
-                  classes=None) -> dict:
+                  classes=None, settings: dict | None = None) -> dict:
     alpha = outcome_alpha(spec, outcome, mode)
     listed = "all" if classes == "all" or outcome.n_classes <= FULL_JSON_CLASSES \
         else "present"
@@ -96,6 +121,7 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
            "alpha": alpha.tolist() if isinstance(alpha, np.ndarray) else alpha,
            "alpha_spec": spec.label(),
            "reduction": reduction, "normalize": normalize,
+           **({"settings": settings} if settings is not None else {}),
            "focal": fig.focal, "ce": fig.ce, "ratio": fig.ratio,
            "focal_sum": fig.focal_sum, "ce_sum": fig.ce_sum,
            "easy_share": fig.easy_share,

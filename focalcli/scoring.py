@@ -7,6 +7,7 @@ is the same whatever the batch size or thread count.
 """
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import os
@@ -18,7 +19,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import core, variants
-from .errors import InputError
+from .errors import InputError, OptionError
 from .readers import Batch, Table, TargetFile
 from .summary import Accumulator
 from .targets import (GrowingClasses, Where, is_soft_matrix, sigmoid_targets, soft_targets,
@@ -29,6 +30,9 @@ UNIT_BLOCKS = 16  # blocks accumulated together: fewer, larger numpy calls
 BLOCK_ELEMENTS = 1 << 19  # ~2 MB of float32: fits a core's cache beside its buffer
 UNIT_ELEMENTS = 6 << 20  # a unit's scores: at most 24 MB of float32, however wide the rows
 
+
+#: the row columns (Settings.row_sums) that sum when rows fold into examples
+SUM_COLUMNS = ("counted", "positives", "cells", "ce_sum", "focal_sum")
 
 LOGPROB_UNIT = 1 << 18  # tokens per unit when the scores are log-probabilities
 
@@ -70,6 +74,10 @@ class Settings:
     label_smoothing: float = 0.0  # targets become (1 - eps) y + eps / K (softmax)
     class_weight: tuple | None = None  # --class-weight: each class's loss times w_c
     pos_weight: tuple | None = None    # --pos-weight: sigmoid positives of class k times p_k
+    row_sums: bool = False     # rows carry what they add to each reduction (compare)
+    only_ids: object = None    # a set of ids: rows with other ids are left out, unseen
+    scale_mean: bool = False   # sigmoid 'mean' over the summed class weights (smp)
+    probs_to_logits: str | None = None  # "smp": --probs turned into logits smp's way
 
 
 @dataclass
@@ -83,16 +91,28 @@ class Outcome:
     tokens: bool = False  # rows were tokens given by their log-probability
 
 
-def check_class_names(classes: list[str], name: str):
+def smp_logits(p: np.ndarray, multiclass: bool) -> np.ndarray:
+    """smp 0.6's FocalLoss(from_logits=False): probabilities clamped to
+    [1e-7, 1 - 1e-7] in their own precision, then ``log p`` taken as the
+    sigmoid logit in multiclass mode (one-vs-rest on softmax outputs), the
+    log-odds in multilabel mode."""
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.log(p) if multiclass else np.log(p / (1 - p))
+
+
+def check_class_names(classes: list[str], name: str, stated_ids: bool = False):
     """Class names must be unique, and a name that is a whole number must be
     its own 0-based position: targets are matched to names first and read as
     indices otherwise, and '2' must not mean one class as a name and another
-    as an index (headers of 1-based labels or 1-5 ratings)."""
+    as an index (headers of 1-based labels or 1-5 ratings). A ``{name: id}``
+    map (``stated_ids``) says each name's id itself: the rule is not for it."""
     seen = set()
     for i, c in enumerate(classes):
         if c in seen:
             raise InputError(f"class name {c!r} appears twice", name)
         seen.add(c)
+        if stated_ids:
+            continue
         try:
             number = int(c)
         except ValueError:
@@ -151,6 +171,9 @@ class Scorer:
                  on_progress: Callable[[int], None] | None = None,
                  on_positions: Callable[[dict], None] | None = None,
                  on_gradient: Callable[[int, np.ndarray], None] | None = None):
+        self.smp_probs = settings.probs and settings.probs_to_logits == "smp"
+        if self.smp_probs:  # scored as the logits smp makes of them
+            settings = dataclasses.replace(settings, probs=False)
         self.table, self.s, self.targets = table, settings, targets
         self.alpha = alpha  # the alpha in force, for per-example rows
         self.on_rows, self.top_n = on_rows, top
@@ -180,7 +203,8 @@ class Scorer:
             raise InputError(f"has {len(classes)} class names for {self.k} score columns",
                              self.table.name)
         self.classes = list(classes) if classes else [str(i) for i in range(self.k)]
-        check_class_names(self.classes, self.table.name)
+        check_class_names(self.classes, self.table.name,
+                          getattr(self.table.classes, "stated_ids", False))
         self.names = {c: i for i, c in enumerate(self.classes)}
         if self.targets is None and not self.table.has_targets:
             raise InputError("no targets: give a TARGETS file, or a 'target' or 'label' "
@@ -199,7 +223,7 @@ class Scorer:
         names = self.table.classes
         self.vocab = None if names or not self.has_targets else GrowingClasses()
         self.classes = list(names) if names else ([] if self.has_targets else ["all"])
-        check_class_names(self.classes, self.table.name)
+        check_class_names(self.classes, self.table.name, getattr(names, "stated_ids", False))
         self.names = {c: i for i, c in enumerate(self.classes)}
         self.k = max(1, len(self.classes))
         self._start_rows()
@@ -208,7 +232,9 @@ class Scorer:
         self.acc = Accumulator(tuple(self.s.gammas), self.k, self.s.mode)
         self.scale = self._group_scale()
         self.acc.scale = self.scale
+        self.soft_weight = None  # --class-weight on soft rows: inside each row
         self.acc.weighted_mean = self.s.arithmetic == "exact"
+        self.acc.scale_mean = self.s.scale_mean
         if self.s.bins and not self.s.logprobs and self.s.arithmetic == "exact":
             from .calibration import Calibration
             self.acc.calibration = Calibration(self.s.bins)
@@ -278,13 +304,18 @@ class Scorer:
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
             for batch in aligned(itertools.chain([first], batches), unit):
-                scores, labels, keep, where, soft = self._prepare(batch)
+                scores, labels, keep, where, soft, counts = self._prepare(batch)
                 weights = self._batch_weights(batch, labels.shape)
+                outside = self._outside(batch)
+                if outside is not None:
+                    keep = keep & ~(outside if keep.ndim == 1 else outside[:, None])
                 for lo in range(0, len(scores), unit):
                     hi = min(lo + unit, len(scores))
                     future = pool.submit(self._unit, scores, labels, keep, where, lo, hi, block,
                                          None if weights is None else weights[lo:hi],
-                                         None if soft is None else soft[lo:hi])
+                                         None if soft is None else soft[lo:hi],
+                                         0 if outside is None else int(outside[lo:hi].sum()),
+                                         None if counts is None else counts[lo:hi])
                     pending.append(((batch, lo, hi, labels, keep), future))
                     while len(pending) > 2 * threads:
                         finish_oldest()
@@ -310,9 +341,10 @@ class Scorer:
     # -- per batch: targets and validity
     def _prepare(self, batch: Batch):
         """(scores, labels, mask of scored units, error place, soft target
-        rows or None) of a batch."""
+        rows or None, what each row counts for in a weighted mean beside its
+        sample weight, or None) of a batch."""
         if self.s.logprobs:
-            return self._prepare_logprobs(batch) + (None,)
+            return self._prepare_logprobs(batch) + (None, None)
         scores = batch.scores
         k = self.k
         if (scores.shape[1] if scores.ndim == 2 else 1) != k or scores.ndim > 2:
@@ -322,14 +354,16 @@ class Scorer:
         if not np.issubdtype(scores.dtype, np.floating):
             scores = scores.astype(np.float64)
         if self.s.temperature != 1.0:
-            scores = np.divide(scores, self.s.temperature, dtype=core.as_float(scores).dtype)
+            scores = self._cooled(scores, where)
         if self.targets is not None:
             raw = self.cursor.take(batch.start, len(scores), self.table.name)
             twhere = Where(self.targets.name, batch.start, dense=self.dense,
                            names=self.targets.example_names)
         else:
             raw, twhere = batch.targets, where
-        soft = None
+        if self.smp_probs:  # class indices: smp's multiclass mode; 0/1 rows: multilabel
+            scores = smp_logits(scores, multiclass=np.ndim(raw) < 2 and k > 1)
+        soft = counts = None
         if self.s.mode == "softmax" and (self.s.soft or self.s.label_smoothing or
                                          is_soft_matrix(raw, k)):
             if self.s.gradient or self.s.losses:
@@ -338,13 +372,37 @@ class Scorer:
                                  if self.targets is not None else self.table.name)
             labels, keep, soft = soft_targets(
                 raw, self.names, k, self.s.ignore_index, twhere, self.s.label_smoothing)
+            if self.scale is not None:
+                # --class-weight weighs each class's term (PyTorch's weight=) inside the
+                # row, not the row by one class: the accumulator must not scale again
+                self.soft_weight, self.scale, self.acc.scale = self.scale, None, None
+            if self.soft_weight is not None and np.ndim(raw) < 2:
+                # smoothed class indices: PyTorch's mean is over the targets' weights;
+                # probability targets' over N
+                counts = self.soft_weight[labels]
         elif self.s.mode == "softmax":
             labels, keep = softmax_targets(raw, self.names, k, self.s.ignore_index, twhere)
         else:
             labels, keep = sigmoid_targets(raw, self.names, k, self.s.ignore_index, twhere)
             if scores.ndim == 1:
                 scores = scores[:, None]
-        return scores, labels, keep, where, soft
+        return scores, labels, keep, where, soft, counts
+
+    def _cooled(self, scores, where: Where):
+        """Scores divided by --temperature. A temperature so small that a finite
+        score leaves the float range is the option's fault, not the input's."""
+        t = self.s.temperature
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            out = np.divide(scores, t, dtype=core.as_float(scores).dtype)
+        bad = core.first_nonfinite(out)
+        if bad is not None:
+            i, j = bad
+            value = float(scores.reshape(len(scores), -1)[i, j])
+            if np.isfinite(value):
+                raise OptionError("--temperature", f"{t:g} takes the score {value:g} of "
+                                  f"{where.name}, row {where.start + i + 1}, beyond the "
+                                  f"float range")
+        return out
 
     def _prepare_logprobs(self, batch: Batch):
         scores = np.asarray(batch.scores, dtype=np.float64).reshape(-1, 1)
@@ -366,6 +424,13 @@ class Scorer:
             labels, keep = softmax_targets(raw, self.names, self.k, self.s.ignore_index,
                                            twhere)
         return scores, labels, keep, where
+
+    def _outside(self, batch: Batch):
+        """Rows whose id is not in ``only_ids`` (compare --ids intersect), or None."""
+        if self.s.only_ids is None or batch.ids is None:
+            return None  # no ids: paired by row, nothing to leave out
+        only = self.s.only_ids
+        return np.fromiter((i not in only for i in batch.ids.tolist()), bool, len(batch.ids))
 
     def _batch_weights(self, batch: Batch, shape):
         """The batch's sample weights (--weight-col, or the rows of --weights),
@@ -398,7 +463,8 @@ class Scorer:
         return part
 
     # -- per unit, on a worker thread
-    def _unit(self, scores, labels, keep, where, lo, hi, block, weights=None, soft=None):
+    def _unit(self, scores, labels, keep, where, lo, hi, block, weights=None, soft=None,
+              outside: int = 0, counts=None):
         """Score rows lo..hi block by block (cache-sized), then accumulate the
         whole unit at once. Units sit on absolute row multiples, so the sums
         are the same whatever the thread count or batch sizes."""
@@ -426,8 +492,10 @@ class Scorer:
             self._check(zb, where, lo + b)
             rows = slice(b, b + block)
             if soft is not None:
-                ce[rows], q[rows], focal_b = core.soft_parts(zb, soft[rows], self.s.gammas,
-                                                             self.s.probs)
+                soft_of = core.keras_soft_parts if self.s.arithmetic == "keras" else \
+                    core.soft_parts
+                ce[rows], q[rows], focal_b = soft_of(zb, soft[rows], self.s.gammas,
+                                                     self.s.probs, self.soft_weight)
                 for i, f in enumerate(focal_b):
                     soft_focal[i][rows] = f
             elif fused_gradient:
@@ -471,7 +539,15 @@ class Scorer:
         if weights is not None:
             ce = ce * weights
             soft_focal = None if soft_focal is None else [f * weights for f in soft_focal]
+        # what each unit counts for in a weighted mean: its sample weight, and
+        # under smoothed class targets with --class-weight its target's weight
+        if counts is not None:
+            weights = counts if weights is None else weights * counts
         acc = self.acc.partial(y, m, ce, q, pt, extra, weights, soft_focal)
+        if outside:  # rows left out by id are not examples at all, not ignored ones
+            acc.examples -= outside
+            acc.ignored -= outside
+            acc.ignored_elements -= outside * (0 if softmax else self.k)
         if calibrate:
             acc.calibration = self.acc.calibration.part(confidence[m], correct[m])
         if self.s.pt_bins:
@@ -481,7 +557,7 @@ class Scorer:
             exact_pt = np.exp(-exact_ce) if softmax and not self.s.probs and soft is None \
                 and self.s.arithmetic == "exact" else pt
             cols = self._row_values(y, m, ce, q, exact_pt,
-                                    None if soft_focal is None else soft_focal[0])
+                                    None if soft_focal is None else soft_focal[0], weights)
             if gradient:
                 cols.update(self._gradient_columns(y, m, extra))
         return acc, cols
@@ -559,7 +635,7 @@ class Scorer:
                 raise where.error(f"probabilities {what} (are these logits? drop --probs)",
                                   lo + i)
 
-    def _row_values(self, y, m, ce, q, pt, focal=None):
+    def _row_values(self, y, m, ce, q, pt, focal=None, weights=None):
         focal = core.modulate(ce, q, self.s.gammas[0]) if focal is None else focal.copy()
         scale = self.unit_scale(y)
         if scale is not None:  # as PyTorch's reduction='none' with weight=
@@ -567,28 +643,48 @@ class Scorer:
         if self.s.mode == "softmax":
             a = np.asarray(self.alpha, dtype=np.float64)
             focal *= a[y] if a.ndim else float(a)
-            return {"p_t": np.where(m, pt, np.nan), "ce": np.where(m, ce, np.nan),
+        else:
+            focal *= core.sigmoid_alpha_t(y, self.alpha)
+        if self.s.mode == "softmax" or self.s.per_element:
+            cols = {"p_t": np.where(m, pt, np.nan), "ce": np.where(m, ce, np.nan),
                     "focal": np.where(m, focal, np.nan)}
-        focal *= core.sigmoid_alpha_t(y, self.alpha)
-        if self.s.per_element:
-            return {"p_t": np.where(m, pt, np.nan), "ce": np.where(m, ce, np.nan),
-                    "focal": np.where(m, focal, np.nan)}
+            if self.s.row_sums:
+                cols.update(self._row_sums(y, m, scale, weights, rows=False))
+            return cols
         scored = m.any(axis=1)
-        # Keras' binary reduction=None is the mean over the classes, not the sum
-        per_row = (lambda a: (a * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1)) \
-            if self.s.arithmetic == "keras" else (lambda a: (a * m).sum(axis=1))
-        cols = {"ce": np.where(scored, per_row(ce), np.nan),
-                "focal": np.where(scored, per_row(focal), np.nan)}
+        cols = {"ce": np.where(scored, (ce * m).sum(axis=1), np.nan),
+                "focal": np.where(scored, (focal * m).sum(axis=1), np.nan)}
+        if self.s.row_sums:
+            cols.update(self._row_sums(y, m, scale, weights, rows=True))
+        if self.s.arithmetic == "keras":
+            # Keras' binary reduction=None is the mean over the classes, not the sum
+            if self.s.row_sums:
+                cols["ce_sum"], cols["focal_sum"] = cols["ce"], cols["focal"]
+            elements = np.maximum(m.sum(axis=1), 1)
+            cols["ce"], cols["focal"] = cols["ce"] / elements, cols["focal"] / elements
         if self.dense is not None:
             cols["class_focal"] = np.where(m, focal, np.nan)
         return cols
+
+    def _row_sums(self, y, m, scale, weights, rows: bool) -> dict:
+        """What each row adds to the parts of a reduction's denominator
+        (reduction.Reduction): its counted weight, its positive labels and
+        its (example, class) cells, ignored ones included."""
+        counted = np.where(m, self.acc.unit_counted(scale, weights), 0.0)
+        if self.s.mode == "softmax":
+            return {"counted": counted, "cells": np.full(len(y), float(self.k))}
+        positives = (m & (y > 0)).astype(float)
+        if not rows:  # --per-element: each element is its own row
+            return {"counted": counted, "positives": positives, "cells": np.ones(y.shape)}
+        return {"counted": counted.sum(axis=1), "positives": positives.sum(axis=1),
+                "cells": np.full(len(y), float(self.k))}
 
     def _emit(self, batch: Batch, lo: int, hi: int, labels, keep, cols: dict):
         if self.dense is not None:
             return self._emit_positions(batch, lo, hi, labels, cols)
         if self.examples is not None and batch.groups is not None:  # per sequence
             return self.examples.add(batch.groups[lo:hi], cols["ce"], cols["focal"],
-                                     labels[lo:hi])
+                                     labels[lo:hi], cols.get("counted"))
         out = {"index": np.arange(batch.start + lo, batch.start + hi)}
         if batch.ids is not None:
             out["id"] = batch.ids[lo:hi]
@@ -628,7 +724,8 @@ class Scorer:
             self.on_positions({"index": index, "ce": cols["ce"], "focal": cols["focal"]})
         if self.examples is not None:
             per_class = cols.get("class_focal", labels[lo:hi])
-            self.examples.add(index, cols["ce"], cols["focal"], per_class)
+            self.examples.add(index, cols["ce"], cols["focal"], per_class,
+                              {k: cols[k] for k in SUM_COLUMNS if k in cols})
 
     def _emit_rows(self, out: dict):
         if self.on_rows is not None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import core
+from .reduction import Reduction
 
 N_BUCKETS = len(core.BUCKET_LABELS)
 
@@ -49,6 +50,7 @@ class Accumulator:
     scale: np.ndarray | None = None
     weighted_mean: bool = False
     wsum: np.ndarray | None = None  # --weights: the summed weights by (group, bucket)
+    scale_mean: bool = False  # sigmoid 'mean' over the summed class weights (--like smp)
 
     def __post_init__(self):
         shape = (self.n_groups, N_BUCKETS)
@@ -212,16 +214,30 @@ class Accumulator:
         """The --class-weight/--pos-weight weight of each group (1 without them)."""
         return np.ones(self.n_groups) if self.scale is None else self.scale
 
+    def _scale_counted(self) -> bool:
+        """Whether a 'mean' counts each unit by its --class-weight/--pos-weight:
+        softmax (PyTorch's cross_entropy(weight=) divides by the summed weights
+        of the targets), with --weights in either mode, and sigmoid under
+        smp's class_weights (sum_c w_c L_c / sum_c w_c); not sigmoid otherwise
+        (BCEWithLogitsLoss(weight=) divides by N*K)."""
+        return self.scale is not None and self.weighted_mean and (
+            self.wsum is not None or not self.sigmoid or self.scale_mean)
+
     def counted(self) -> np.ndarray:
         """What a mean divides by, per (group, bucket): the scored units, or
-        under --class-weight in softmax mode their weights (PyTorch's
-        cross_entropy(weight=) divides by the summed weights of the targets)."""
-        if self.wsum is not None and self.weighted_mean:
-            # --weights: the weighted mean, in either mode (Keras: over the count)
-            return self.wsum if self.scale is None else self.scale[:, None] * self.wsum
-        if self.scale is not None and self.weighted_mean and not self.sigmoid:
-            return self.scale[:, None] * self.count
-        return self.count
+        their weights under a weighted mean (see :meth:`unit_counted`)."""
+        base = self.wsum if self.wsum is not None and self.weighted_mean else self.count
+        return self.scale[:, None] * base if self._scale_counted() else base
+
+    def unit_counted(self, unit_scale, weights):
+        """What each unit adds to :meth:`counted` (a number or an array like
+        the units): the per-example mirror that compare's bootstrap sums."""
+        if not self.weighted_mean:
+            return 1.0
+        w = 1.0 if weights is None else weights
+        scaled = self.scale is not None and (weights is not None or not self.sigmoid or
+                                             self.scale_mean)
+        return w * unit_scale if scaled else w
 
     def group_weights(self, alpha) -> np.ndarray:
         """Weight of each group under ``alpha`` (a number or ``(K,)``):
@@ -337,18 +353,8 @@ def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean
         focal_sum, ce_sum = float(f.sum()), float(ce_w.sum())
     if not (np.isfinite(focal_sum) and np.isfinite(ce_sum)):
         raise OverflowError("the summed loss overflows float64")
-    counted = acc.counted()
-    scored = float(counted.sum())
-    if reduction == "sum":
-        denominator = 1.0
-    elif normalize == "positives" and acc.sigmoid:
-        # as torchvision's RetinaNet head: sum / max(1, foreground), so a batch
-        # with no positive is its plain sum rather than a division by zero
-        denominator = max(1.0, float(acc.positives().sum()))
-    elif normalize == "classes":  # Kornia: every (example, class) cell, ignored ones too
-        denominator = float(acc.examples * acc.n_classes)
-    else:
-        denominator = scored
+    red = Reduction(reduction, normalize)
+    denominator = red.denominator(acc)
     # a mean over nothing does not exist (None); a sum over nothing is 0
     focal = focal_sum / denominator if denominator else None
     ce = ce_sum / denominator if denominator else None
@@ -364,14 +370,14 @@ def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean
     counts = acc.class_counts()
     positives = acc.positives() if acc.sigmoid else None
     class_focal, class_ce = acc.by_class(f), acc.by_class(ce_w)
-    class_div = acc.by_class(counted)
+    class_div = red.class_denominators(acc)
     per_class = []
     wanted = range(counts.size) if classes == "all" else \
         np.flatnonzero(counts).tolist() if classes == "present" else ()
     for c in wanted:
         n_c = float(counts[c])
-        div = 1.0 if reduction == "sum" else float(class_div[c])
-        row = {"index": c, "count": int(n_c),
+        div = float(class_div[c])
+        row = {"index": c, "count": int(n_c), "denominator": div,
                "focal": float(class_focal[c] / div) if div else None,
                "ce": float(class_ce[c] / div) if div else None,
                "share": _ratio(float(class_focal[c]), focal_sum)}

@@ -154,8 +154,10 @@ def soft_targets(raw, names, k: int, ignore_index, where: Where, smoothing: floa
         bad = np.argwhere(~((y >= 0) & (y <= 1)))
         if bad.size:
             i, j = (int(v) for v in bad[0])
+            # the column by its class name, as a bad score is named
+            name = next((c for c, index in names.items() if index == j), str(j))
             raise where.error(f"soft target {float(y[i, j])!r} is not a probability in "
-                              "[0, 1]", i, column=j)
+                              "[0, 1]", i, column=name)
         off = np.flatnonzero(np.abs(y.sum(axis=1) - 1.0) > SOFT_SUM_TOLERANCE)
         if off.size:
             i = int(off[0])

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+from .reduction import reduction_words
 from .writers import clean
 
 GRID_COLUMNS = ["gamma", "alpha_spec", "alpha", "focal", "ce", "ratio", "easy_share",
@@ -126,15 +127,17 @@ def compare_markdown(doc: dict, classes: int = 10) -> str:
             f"{_md_number(f['limit'], 4)})" for f in gates["failures"])
     else:
         verdict = "no gates set"
-    change = "worse" if (d["focal"] or 0) > 0 else "better"
+    delta = d["focal"] or 0.0
+    change = f"worse by {_md_number(delta, 4)}" if delta > 0 else \
+        f"better by {_md_number(-delta, 4)}" if delta < 0 else "unchanged"
     noise = "" if iv is None else (
         f"; {int(100 * iv['level'])}% interval [{_md_number(iv['low'], 4)}, "
         f"{_md_number(iv['high'], 4)}]" + (", more than noise" if iv["low"] > 0 or
                                             iv["high"] < 0 else ", within noise"))
     out = [f"### focal compare: {verdict}\n",
-           f"Mean focal loss {_md_number(doc['baseline']['focal'], 6)} → "
-           f"{_md_number(doc['candidate']['focal'], 6)} ({change} by "
-           f"{_md_number(d['focal'], 4)}{noise}).\n",
+           f"{reduction_words(doc['baseline']).capitalize()} focal loss "
+           f"{_md_number(doc['baseline']['focal'], 6)} → "
+           f"{_md_number(doc['candidate']['focal'], 6)} ({change}{noise}).\n",
            md_table(["", "baseline", "candidate", "delta", "relative"],
                     [["focal", _md_number(doc["baseline"]["focal"]),
                       _md_number(doc["candidate"]["focal"]), _md_number(d["focal"], 4),

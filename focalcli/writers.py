@@ -86,7 +86,8 @@ class AtomicFile(Committed):
         self.path = path
         target = os.path.realpath(path)
         for other in refuse:
-            if other and other != "-" and os.path.exists(other) and os.path.realpath(other) == target:
+            if other and other != "-" and os.path.exists(other) and \
+                    os.path.realpath(other) == target:
                 raise OptionError("--output", f"{path} is one of the inputs; refusing to "
                                   "overwrite it")
         try:

@@ -193,21 +193,53 @@ def test_soft_targets_and_smoothing_against_torch(softmax_case, tmp_path):
 
 @pytest.mark.parametrize("smoothing", ["0", "0.1"])
 def test_soft_targets_and_smoothing_against_keras(softmax_case, tmp_path, smoothing):
-    """CategoricalFocalCrossentropy on soft labels, with its label_smoothing
-    (float32 in Keras: agreement to its digits; the clip of 1e-7 never binds
-    on the random case)."""
+    """CategoricalFocalCrossentropy on soft labels, with its label_smoothing:
+    --like keras clips every probability to [1e-7, 1 - 1e-7] as Keras does
+    (float32 in Keras: agreement to its digits, extreme rows included)."""
     import keras
     kind, z, t, files = softmax_case
-    if kind == "extreme":
-        pytest.skip("Keras clips probabilities at 1e-7: the extreme rows are the clip's")
     y = np.random.default_rng(9).dirichlet(np.ones(z.shape[1]), len(t))
     np.save(tmp_path / "y.npy", y)
-    doc = focal_json("score", files[0], tmp_path / "y.npy", "--alpha", "0.25",
+    doc = focal_json("score", files[0], tmp_path / "y.npy", "--like", "keras",
                      "--label-smoothing", smoothing)
     loss = keras.losses.CategoricalFocalCrossentropy(from_logits=True,
                                                      label_smoothing=float(smoothing))
     want = float(loss(y.astype(np.float32), z.astype(np.float32)))
     assert doc["focal"] == pytest.approx(want, rel=1e-5)
+
+
+@pytest.mark.parametrize("scale", [1.0, 5.0])
+def test_keras_label_smoothing_on_class_targets(softmax_case, tmp_path, scale):
+    """Hard targets smoothed by Keras' label_smoothing, on logits and on 5x
+    logits (where the clip binds on the smoothed classes' tiny p_j)."""
+    import keras
+    kind, z, t, files = softmax_case
+    np.save(tmp_path / "z5.npy", z * scale)
+    doc = focal_json("score", tmp_path / "z5.npy", files[1], "--like", "keras",
+                     "--label-smoothing", "0.1")
+    loss = keras.losses.CategoricalFocalCrossentropy(from_logits=True, label_smoothing=0.1)
+    y = np.eye(z.shape[1], dtype=np.float32)[t]
+    want = float(loss(y, (z * scale).astype(np.float32)))
+    assert doc["focal"] == pytest.approx(want, rel=1e-5)
+
+
+def test_class_weight_with_smoothing_and_soft_targets_against_torch(softmax_case, tmp_path):
+    """--class-weight is F.cross_entropy's weight=: each class term times w_j,
+    with label_smoothing (the mean over the targets' weights) and with
+    probability targets (the mean over N)."""
+    kind, z, t, files = softmax_case
+    w = np.array([0.5, 2.0, 1.0, 3.0, 0.25, 1.5])
+    weights = ["--class-weight", ",".join(map(str, w)), "--gamma", "0"]
+    zt, wt = torch.from_numpy(z), torch.from_numpy(w)
+    doc = focal_json("score", *files, "--label-smoothing", "0.1", *weights)
+    want = F.cross_entropy(zt, torch.from_numpy(t), weight=wt, label_smoothing=0.1).item()
+    assert doc["ce"] == pytest.approx(want, rel=1e-12)
+    assert doc["focal"] == pytest.approx(want, rel=1e-12)
+    y = np.random.default_rng(8).dirichlet(np.ones(z.shape[1]), len(t))
+    np.save(tmp_path / "y.npy", y)
+    doc = focal_json("score", files[0], tmp_path / "y.npy", *weights)
+    want = F.cross_entropy(zt, torch.from_numpy(y), weight=wt).item()
+    assert doc["ce"] == pytest.approx(want, rel=1e-12)
 
 
 def test_pos_weight_against_bce_with_logits(sigmoid_case):
@@ -313,6 +345,41 @@ def test_dense_like_smp(dense_case, tmp_path, ignore):
     assert doc["focal"] == pytest.approx(want, rel=1e-9)
 
 
+def test_dense_like_smp_class_weights(dense_case):
+    """smp 0.6: sum_c w_c L_c / sum_c w_c; its own scale-invariance case."""
+    FocalLoss = _smp_focal_loss()
+    z, t, files = dense_case
+    for w in ([1.0, 2.0, 0.5, 1.0], [10.0, 20.0, 5.0, 10.0]):
+        doc = focal_json("score", *files, "--like", "smp",
+                         "--class-weight", ",".join(map(str, w)))
+        want = FocalLoss("multiclass", class_weights=w)(torch.from_numpy(z),
+                                                        torch.from_numpy(t)).item()
+        assert doc["focal"] == pytest.approx(want, rel=1e-6)
+
+
+def test_rows_like_smp_class_weights(softmax_case, tmp_path):
+    FocalLoss = _smp_focal_loss()
+    kind, z, t, files = softmax_case
+    w = [0.5, 2.0, 1.0, 3.0, 0.25, 1.5]
+    doc = focal_json("score", *files, "--like", "smp", "--class-weight", ",".join(map(str, w)))
+    want = FocalLoss("multiclass", class_weights=w)(torch.from_numpy(z),
+                                                    torch.from_numpy(t)).item()
+    assert doc["focal"] == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_like_smp_probabilities(dense_case, tmp_path, dtype):
+    """from_logits=False: smp takes log(clamp(p)) as the sigmoid logit."""
+    FocalLoss = _smp_focal_loss()
+    z, t, files = dense_case
+    p = torch.softmax(torch.from_numpy(z), dim=1).numpy().astype(dtype)
+    np.save(tmp_path / "p.npy", p)
+    doc = focal_json("score", tmp_path / "p.npy", files[1], "--like", "smp", "--probs")
+    want = FocalLoss("multiclass", from_logits=False)(torch.from_numpy(p),
+                                                      torch.from_numpy(t)).item()
+    assert doc["focal"] == pytest.approx(want, rel=1e-6 if dtype == np.float32 else 1e-9)
+
+
 def test_dense_like_monai(dense_case):
     from monai.losses import FocalLoss
     z, t, files = dense_case
@@ -327,8 +394,7 @@ def test_dense_like_monai(dense_case):
 
 @pytest.mark.parametrize("bins", [15, 7])
 def test_calibration_against_torchmetrics(softmax_case, bins):
-    from torchmetrics.functional.classification import (binary_calibration_error,
-                                                        multiclass_calibration_error)
+    from torchmetrics.functional.classification import (multiclass_calibration_error)
     kind, z, t, files = softmax_case
     doc = focal_json("score", *files, "--bins", bins)["calibration"]
     p = torch.softmax(torch.from_numpy(z), 1)

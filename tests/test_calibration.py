@@ -51,7 +51,7 @@ def test_softmax_ece_and_mce(bins):
 
 
 def test_temperature_divides_the_logits(tmp_path):
-    z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
+    z = np.load(DIGITS[0])
     np.save(tmp_path / "cool.npy", z / 2.5)
     a = focal("score", *DIGITS, "--temperature", "2.5", "--format", "json").json()
     b = focal("score", tmp_path / "cool.npy", DIGITS[1], "--format", "json").json()

@@ -340,7 +340,7 @@ def test_soft_target_refusals(tmp_path, rng):
     y[6] = [1.2, -0.2, 0.0]
     np.save(tmp_path / "y.npy", y)
     r = focal("score", tmp_path / "z.npy", tmp_path / "y.npy")
-    assert r.code == ExitStatus.BAD_INPUT and "row 7 (index 6), column 1: soft target 1.2" \
+    assert r.code == ExitStatus.BAD_INPUT and "row 7 (index 6), column '0': soft target 1.2" \
         in r.err
     y[6] = [1.0, 0.0, 0.0]
     np.save(tmp_path / "y.npy", y)

@@ -2,7 +2,6 @@
 expected values are the formula written out here (per-position softmax CE
 over the class axis, F.cross_entropy's mean over non-ignored positions), and
 the peers' formulas from their own source files."""
-import os
 import subprocess
 import sys
 

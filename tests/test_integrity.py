@@ -1,6 +1,5 @@
 """A process killed (SIGKILL) while writing -o leaves the old file or the
 complete new one at that path, never a partial one."""
-import os
 import signal
 import subprocess
 import sys

@@ -3,7 +3,6 @@ Fortran-order arrays and wide JSONL. Each runs `focal` in a process of its
 own and reads its peak resident memory; the inputs are several times larger
 than the bound, so holding them would fail."""
 import numpy as np
-import pytest
 
 from conftest import measured
 from focalcli.errors import ExitStatus
@@ -52,3 +51,19 @@ def test_wide_jsonl_batches_are_bounded_by_bytes(tmp_path):
             f.write('{"logits": [%s], "target": %d}\n' % (logits, i % 5000))
     peak = _ok("score", tmp_path / "p.jsonl")
     assert peak < 400, peak
+
+
+def test_compare_keeps_a_few_numbers_per_example(tmp_path):
+    # 6M examples of 2 classes: the baseline's focal and CE sums (float64) and
+    # target (int64) are what the pairing needs: 24 bytes an example, ~145 MB
+    n = 6_000_000
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((n, 2), dtype=np.float32)
+    np.save(tmp_path / "a.npy", z)
+    np.save(tmp_path / "b.npy", z + np.float32(0.1))
+    np.save(tmp_path / "t.npy", rng.integers(0, 2, n).astype(np.int8))
+    del z
+    alone = _ok("score", tmp_path / "a.npy", tmp_path / "t.npy")
+    peak = _ok("compare", tmp_path / "a.npy", tmp_path / "b.npy", tmp_path / "t.npy",
+               "--bootstrap", "0", "--top", "0", "--bins", "0")
+    assert (peak - alone) * 2 ** 20 / n < 32, (peak, alone)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import sample
 from focalcli.errors import ExitStatus
 
@@ -49,3 +51,23 @@ def test_version_does_not_import_numpy():
     lines = r.stdout.split()
     assert lines[-1] == "False", r.stdout
     assert lines[0] == "focal," and lines[1] == "version"
+
+
+@pytest.mark.parametrize("args, code", [
+    (["score", sample("digits.csv")], ExitStatus.OK),
+    (["score", sample("digits.csv"), "--fail-above", "10"], ExitStatus.OK),
+    (["score", sample("digits.csv"), "--fail-above", "0.01"], ExitStatus.GATE_FAILED),
+    (["sweep", sample("digits.csv")], ExitStatus.OK),
+    (["curve"], ExitStatus.OK),
+    (["compare", sample("digits.npy"), sample("digits.npy"), sample("digits_targets.npy")],
+     ExitStatus.OK),
+    (["score", sample("digits.csv"), "--format", "markdown"], ExitStatus.OK),
+], ids=["score", "passing-gate", "failing-gate", "sweep", "curve", "compare", "markdown"])
+def test_tables_into_a_closed_pipe_keep_their_exit_code(args, code):
+    # the reader is gone before the first byte: every write meets EPIPE, and the
+    # command still ends with its own code (a gate's 1 only when the gate fails)
+    proc = subprocess.Popen([*FOCAL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == code, err
+    assert "internal error" not in err and "Traceback" not in err

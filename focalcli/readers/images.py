@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import warnings
 
 import numpy as np
 
@@ -41,7 +42,11 @@ def read_mask(path: str) -> np.ndarray:
     """One mask as an ``(H, W)`` integer array."""
     Image = pillow(path)
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():
+            # between Pillow's limit and twice it: a large mask, not a bomb
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
             if im.format != "PNG":
                 raise InputError(f"is a {im.format} image, not a PNG", path)
             mode = im.mode
@@ -49,6 +54,8 @@ def read_mask(path: str) -> np.ndarray:
                 return np.asarray(im).astype(np.int64)
     except InputError:
         raise
+    except Image.DecompressionBombError as err:
+        raise InputError(f"refused: {err}", path) from None
     except (OSError, ValueError, SyntaxError) as err:
         raise InputError(f"not a valid PNG ({err})", path) from None
     raise InputError(f"is a {mode} image, not a label mask (a palette or grey PNG, one "

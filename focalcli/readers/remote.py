@@ -70,6 +70,14 @@ def filesystem(url: str):
     return fs, path
 
 
+def require_file(url: str, name: str):
+    """A URL that names no object is "no such file", as a local path is."""
+    fs, path = filesystem(url)
+    with remote_errors(name):
+        if not fs.isfile(path):
+            raise InputError("no such file", name)
+
+
 def download(url: str, into: str):
     """Copy ``url`` to the local file ``into``."""
     fs, path = filesystem(url)

@@ -96,9 +96,10 @@ def locate(path: str, spool: Spool | None, explicit: str | None, allowed,
     """A checked Source for ``path``: it exists, is a non-empty file, and has
     a format from ``allowed``. A URL is opened through fsspec: a ``.npy`` is
     read in ranges when ``ranged``, anything else is copied to the spool."""
-    from .remote import is_url, local_path
+    from .remote import is_url, local_path, require_file
     name = display_name(path)
     if is_url(path):
+        require_file(path, name)  # before its extension is judged, or its header
         with read_errors(name):
             fmt, compressed = detect_format(path, path, explicit, allowed)
             if ranged and fmt == "npy":

@@ -8,6 +8,14 @@ from .jsonfmt import json_error, loads
 from .source import locate, open_text, read_errors
 
 
+class StatedNames(list):
+    """Class names whose ids a ``{name: id}`` map states (a tokenizer's
+    vocab.json): a name that is a number ('0', '15') is then just a token,
+    not a header that could be mistaken for a class index."""
+
+    stated_ids = True
+
+
 def load_class_names(path: str) -> list[str]:
     src = locate(path, None, None, ("txt", "json", "csv", "tsv"))
     with read_errors(src), open_text(src) as f:
@@ -31,5 +39,5 @@ def load_class_names(path: str) -> list[str]:
                 raise InputError(f"ids must be 0..{len(doc) - 1}, each once (check "
                                  f"{name!r}: {i})", src.name)
             names[i] = name
-        return names
+        return StatedNames(names)
     raise InputError("expected a list of names or an object {name: id}", src.name)
