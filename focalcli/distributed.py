@@ -50,6 +50,10 @@ def client(address: str, workers: int | None, timeout: float):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     with dask.config.set({"distributed.comm.timeouts.connect": f"{timeout}s"}):
         if address == "local":
+            # the workers are processes of their own, configured from the environment
+            # when they import distributed: quiet there too (a cancelled task's
+            # WARNING on SIGTERM is not news), unless the user set a level
+            os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
             with warnings.catch_warnings():
                 # "port 8787 in use, serving on another": the cluster is ours alone
                 warnings.simplefilter("ignore")

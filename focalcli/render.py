@@ -471,7 +471,7 @@ class MapPlot:
         show = (self.pick or list(range(self.dense.examples)))[:4]
         fig, axes = plt.subplots(2, len(show), figsize=(3.2 * len(show), 6.2), squeeze=False)
         for col, e in enumerate(show):
-            label = self.names[e] if self.names else f"example {e}"
+            label = self.names[e] if self.names else f"index {e}"  # as the rows count
             for row, (values, what) in enumerate(((focal, "focal loss"), (ce, "CE"))):
                 image = np.asarray(values[e], dtype=np.float64)
                 image = image.reshape(image.shape[0], -1) if image.ndim != 2 else image

@@ -146,13 +146,7 @@ def test_a_worker_killed_mid_run_changes_nothing(processes, tmp_path, rng):
     """24 CSV shards; once a worker is busy with one, it is killed (SIGKILL).
     Dask runs its task again elsewhere: the result is the same bits."""
     address, c = processes
-    (tmp_path / "p").mkdir()
-    for i in range(24):
-        z = rng.normal(size=(20_000, 10))
-        t = rng.integers(0, 10, len(z))
-        lines = ["a,b,c,d,e,f,g,h,i,j,target"] + \
-            [",".join(f"{v:.6f}" for v in row) + f",{k}" for row, k in zip(z, t)]
-        (tmp_path / "p" / f"part-{i:03d}.csv").write_text("\n".join(lines) + "\n")
+    _csv_shards(tmp_path / "p", rng)
     here = doc("score", tmp_path / "p", "--top", "3")
     pids = c.run(os.getpid)
     run = subprocess.Popen([os.path.join(BIN, "focal"), "score", str(tmp_path / "p"),
@@ -172,6 +166,40 @@ def test_a_worker_killed_mid_run_changes_nothing(processes, tmp_path, rng):
     there = json.loads(out)
     for key in ("focal", "ce", "per_class", "calibration", "top", "n"):
         assert there[key] == here[key], key
+
+
+def _csv_shards(folder, rng, shards=24, rows=20_000):
+    """CSV shards: slow enough to parse that a run on them can be caught busy."""
+    folder.mkdir()
+    for i in range(shards):
+        z = rng.normal(size=(rows, 10))
+        t = rng.integers(0, 10, len(z))
+        lines = ["a,b,c,d,e,f,g,h,i,j,target"] + \
+            [",".join(f"{v:.6f}" for v in row) + f",{k}" for row, k in zip(z, t)]
+        (folder / f"part-{i:03d}.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_sigterm_on_an_embedded_cluster_says_one_line(tmp_path, rng):
+    """SIGTERM while the workers are busy: 'Terminated', and none of the
+    workers' own WARNING lines about their cancelled tasks."""
+    import psutil
+    _csv_shards(tmp_path / "p", rng)
+    run = subprocess.Popen([os.path.join(BIN, "focal"), "score", str(tmp_path / "p"),
+                            "--workers", "2", "--format", "json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    me = psutil.Process(run.pid)
+    deadline = time.monotonic() + 60
+    busy = False
+    while not busy and time.monotonic() < deadline and run.poll() is None:
+        # the workers are the nannies' children: busy once they use the CPU
+        workers = [p for p in me.children(recursive=True) if "python" in p.name()]
+        busy = sum(p.cpu_percent(0.2) > 50 for p in workers) >= 1 and len(workers) >= 2
+    assert busy, "the run ended before its workers were busy"
+    time.sleep(0.5)
+    run.send_signal(signal.SIGTERM)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 128 + signal.SIGTERM
+    assert err.strip().splitlines() == ["Terminated (SIGTERM)."], err
 
 
 @pytest.fixture

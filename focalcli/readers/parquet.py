@@ -19,7 +19,7 @@ def read_parquet(src: Source, layout: Layout) -> Table:
     try:
         pf = pq.ParquetFile(src.real)
     except Exception as err:  # pyarrow raises its own ArrowInvalid/OSError kinds
-        raise InputError(f"not a valid Parquet file ({str(err)[:80]})", name) from None
+        raise InputError(f"not a valid Parquet file ({_said(err)})", name) from None
     columns = list(pf.schema_arrow.names)
     target, ident, scores = split_columns(columns, layout, name)
     logprobs, group = logprob_layout(columns, scores, layout)
@@ -51,7 +51,7 @@ def read_parquet(src: Source, layout: Layout) -> Table:
         except InputError:
             raise
         except Exception as err:
-            raise InputError(f"corrupt Parquet data ({str(err)[:80]})", name) from None
+            raise InputError(f"corrupt Parquet data ({_said(err)})", name) from None
     table = Table(name, "parquet", batches, len(scores), None if logprobs else scores,
                   target is not None, pf.metadata.num_rows)
     return mark_logprobs(table, columns, scores, layout)
@@ -94,3 +94,9 @@ def _record_batches(pf, rows: int, columns: list[str]):
         table = pf.read_row_group(i, columns=columns)
         for rb in table.to_batches(max_chunksize=rows):
             yield rb
+
+
+def _said(err: Exception, limit: int = 200) -> str:
+    """pyarrow's first line, whole; a long one cut at a word, with '...'."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
