@@ -4,6 +4,7 @@ option values: lists of gammas and alphas)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 
@@ -17,6 +18,7 @@ from .errors import (ExitStatus, FocalError, InputError, OptionError, Terminated
                      terminating_signals)
 from .lists import parse_list
 from .peers import PEERS, resolve
+from .request import HERE, Cluster, Conventions
 from .streams import guarded_stdout, silence_stdout
 
 FORMATS = click.Choice(["table", "json", "csv", "markdown"])
@@ -74,59 +76,22 @@ def input_options(f):
     return click.argument("predictions", type=click.Path(allow_dash=True))(f)
 
 
-def _remember(name):
-    """An option kept in the command's context (read where Settings are made)."""
-    def remember(ctx, param, value):
-        ctx.meta[f"focal.{name}"] = value
-        return value
-    return remember
-
-
-def _kept(name: str, key: str, **options):
-    """An option kept in the command's context, not passed to it (read where
-    Settings are made, or where the shards are sent)."""
-    return click.option(name, expose_value=False, callback=_remember(key), **options)
-
-
-def _conventions(mode: str) -> dict:
-    """The peers' conventions kept in the context (--weights, --class-weight,
-    --pos-weight, --soft-targets, --label-smoothing), parsed, for Settings.
-    A --weights file is loaded here: call it once per command."""
-    meta = click.get_current_context().meta
-    out = {}
-    for name, option in (("class_weight", "--class-weight"), ("pos_weight", "--pos-weight")):
-        text = meta.get(f"focal.{name}")
-        if text is None:
-            continue
-        try:
-            values = tuple(float(v) for v in text.split(","))
-        except ValueError:
-            raise OptionError(option, f"{text!r}: a comma list of numbers, one per "
-                              "class") from None
-        if not all(v >= 0 and v != float("inf") for v in values):
-            raise OptionError(option, f"{text!r}: weights must be finite and >= 0")
-        out[name] = values
-    eps = meta.get("focal.label_smoothing")
-    if eps is not None:
-        if not 0 <= eps < 1:
-            raise OptionError("--label-smoothing", f"must be in [0, 1), got {eps:g}")
-        out["label_smoothing"] = eps
-    if meta.get("focal.soft"):
-        out["soft"] = True
-    if ("soft" in out or out.get("label_smoothing")) and mode != "softmax":
-        raise OptionError("--soft-targets/--label-smoothing", "are for softmax targets "
-                          "(sigmoid targets are 0/1 per element)")
-    if meta.get("focal.weights") is not None:
-        from .readers.weights import load_weights
-        out["weights"] = load_weights(meta["focal.weights"])
-    if "pos_weight" in out and mode != "sigmoid":
-        raise OptionError("--pos-weight", "weighs the positive elements of sigmoid mode; "
-                          "use --mode sigmoid (or --class-weight in softmax mode)")
-    return out
+def _collected(f, names: tuple[str, ...], into: str, build):
+    """``f`` called with the options ``names`` built into one typed value
+    ``into`` (a request part, validated in its constructor) instead of one
+    parameter each."""
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        kwargs[into] = build(**{n: kwargs.pop(n) for n in names})
+        return f(*args, **kwargs)
+    return wrapper
 
 
 def scoring_options(f):
-    """The input, mode and ignore options shared by `score`, `sweep` and `compare`."""
+    """The input, mode and ignore options shared by `score`, `sweep` and `compare`;
+    the peers' conventions arrive as one ``conventions`` (request.Conventions)."""
+    f = _collected(f, ("weights", "soft", "label_smoothing", "weight_col", "class_weight",
+                       "pos_weight"), "conventions", Conventions.parse)
     decorators = [
         click.option("--input-format", metavar="FMT",
                      help="Format of PREDICTIONS (npy, npz, csv, tsv, json, jsonl, parquet; "
@@ -175,23 +140,23 @@ def scoring_options(f):
                      metavar="N", help="Calibration bins of equal width (0: no calibration)."),
         click.option("--temperature", type=FINITE, default=1.0, show_default=True,
                      metavar="T", help="Divide the logits by T before everything."),
-        _kept("--weights", "weights", metavar="FILE|NUMBER",
+        click.option("--weights", "weights", metavar="FILE|NUMBER",
               help="Sample weights: one per example (.npy, or .txt/.csv, one per "
                    "line), per position for dense inputs, or one number (Keras' "
                    "sample_weight); 'mean' divides by their sum."),
-        _kept("--soft-targets", "soft", is_flag=True,
+        click.option("--soft-targets", "soft", is_flag=True,
               help="TARGETS are (N, K) probability rows (soft labels); taken so by "
                    "themselves in softmax mode when TARGETS has one column per class."),
-        _kept("--label-smoothing", "label_smoothing", type=FINITE, metavar="EPS",
+        click.option("--label-smoothing", "label_smoothing", type=FINITE, metavar="EPS",
               help="Smooth the targets to (1 - EPS) y + EPS / K, as Keras and "
                    "PyTorch do (softmax; EPS in [0, 1))."),
-        _kept("--weight-col", "weight_col", metavar="NAME",
+        click.option("--weight-col", "weight_col", metavar="NAME",
               help="The column of PREDICTIONS (CSV, TSV, Parquet) holding each row's "
                    "sample weight, as --weights."),
-        _kept("--class-weight", "class_weight", metavar="LIST",
+        click.option("--class-weight", "class_weight", metavar="LIST",
               help="One weight per class multiplying its loss, CE and focal alike "
                    "(PyTorch's weight=); softmax 'mean' divides by the summed weights."),
-        _kept("--pos-weight", "pos_weight", metavar="LIST",
+        click.option("--pos-weight", "pos_weight", metavar="LIST",
               help="Sigmoid: one weight per class multiplying its positive elements' "
                    "loss (BCEWithLogitsLoss' pos_weight)."),
         click.option("--threads", type=click.IntRange(0, 256), default=0, metavar="N",
@@ -203,7 +168,8 @@ def scoring_options(f):
 
 def _open_inputs(predictions, targets, input_format, targets_format, target_col, id_col,
                  class_axis=1, class_names=None, shift=False, logprobs=False,
-                 logprob_col=None):
+                 logprob_col=None, conventions: Conventions = Conventions(),
+                 cluster: Cluster = HERE):
     """Open both inputs; a standard-input spool lives as long as the command.
     Many files (a glob, a directory, @list) open their first shard here, for
     what the command checks before the pass; the pass opens each shard."""
@@ -212,20 +178,17 @@ def _open_inputs(predictions, targets, input_format, targets_format, target_col,
     if predictions == "-" and targets == "-":
         raise OptionError("TARGETS", "only one of PREDICTIONS and TARGETS can be '-'")
     spool = click.get_current_context().with_resource(Spool())
-    weight_col = click.get_current_context().meta.get("focal.weight_col")
+    weight_col = conventions.weight_col
     layout = Layout(target_col, id_col, class_axis=class_axis, shift=shift,
                     logprob_col=logprob_col, weight_col=weight_col)
     shards = None
-    if is_many(predictions) or _cluster()[0] is not None:
+    if is_many(predictions) or cluster.address() is not None:
         shards = _shards(predictions, targets, input_format, targets_format)
         predictions, targets = shards[0]
     table = open_predictions(predictions, input_format, layout, spool=spool)
     if weight_col and table.fmt not in ("csv", "tsv", "parquet"):
         raise OptionError("--weight-col", f"is for CSV, TSV and Parquet tables; give the "
                           f"weights of {table.name} with --weights FILE")
-    if weight_col and click.get_current_context().meta.get("focal.weights") is not None:
-        raise OptionError("--weight-col", "and --weights both give the sample weights: "
-                          "give one")
     table.logprobs = table.logprobs or logprobs
     if table.logprobs and table.dense is not None:
         raise OptionError("--logprobs", f"is one log-probability per token; {table.name} "
@@ -251,7 +214,7 @@ def _open_inputs(predictions, targets, input_format, targets_format, target_col,
             _note(f"{source.name}: {note}")
     sources = {"predictions": table.name, "targets": target_file.name if target_file else None}
     if shards is not None:
-        table.shards = shards
+        table.shards, table.cluster = shards, cluster
         table.open_options = dict(input_format=input_format, targets_format=targets_format,
                                   layout=layout, class_names=table.classes if class_names
                                   else None)
@@ -293,28 +256,21 @@ def _decorated(f, decorators):
 
 
 def cluster_options(f):
-    """--workers, --scheduler, --timeout: where the shards are scored."""
+    """--workers, --scheduler, --timeout: where the shards are scored, as one
+    ``cluster`` (request.Cluster)."""
+    f = _collected(f, ("workers", "scheduler", "timeout"), "cluster", Cluster)
     decorators = [
-        _kept("--workers", "workers", type=click.IntRange(1, 4096), metavar="N",
+        click.option("--workers", "workers", type=click.IntRange(1, 4096), metavar="N",
               help="Score the shards on an embedded Dask cluster of N worker processes "
                    "(needs focalcli[dask])."),
-        _kept("--scheduler", "scheduler", metavar="ADDRESS",
+        click.option("--scheduler", "scheduler", metavar="ADDRESS",
               help="Score the shards on the Dask cluster at ADDRESS (default: "
                    "$DASK_SCHEDULER_ADDRESS; needs focalcli[dask])."),
-        _kept("--timeout", "timeout", type=click.FloatRange(0.1, 3600), default=10.0,
+        click.option("--timeout", "timeout", type=click.FloatRange(0.1, 3600), default=10.0,
               show_default=True, metavar="SECONDS",
               help="How long to wait for the --scheduler to answer."),
     ]
     return _decorated(f, decorators)
-
-
-def _cluster():
-    """(scheduler address or 'local' or None, workers, timeout) of this command."""
-    from .distributed import wanted
-    meta = click.get_current_context().meta
-    workers = meta.get("focal.workers")
-    return (wanted(workers, meta.get("focal.scheduler")) if "focal.timeout" in meta
-            else None, workers, meta.get("focal.timeout", 10.0))
 
 
 NOTES: list[str] = []
@@ -475,7 +431,8 @@ def _sharded_pass(table, settings, alpha, on_rows, top, rows_on_stdout, on_posit
     if isinstance(settings.weights, np.ndarray):
         raise OptionError("--weights", "a file of weights is for one input file; with many "
                           "files give one number, or none")
-    address, workers, timeout = _cluster()
+    address, workers, timeout = table.cluster.address(), table.cluster.workers, \
+        table.cluster.timeout
     if address is not None and on_rows is not None:
         raise OptionError("--workers/--scheduler", "per-example rows (--per-example, -o) "
                           "stay on one machine: drop the cluster option, or use --top")
@@ -653,7 +610,8 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, bins, temperature, threads, traceback, gamma,
           alpha, fmt, per_example, per_element, output, top, map_path, gradient, grad_path,
-          losses, beta, ohem, ohem_ratio, background, classes, plot, fail_above):
+          losses, beta, ohem, ohem_ratio, background, classes, plot, fail_above,
+          conventions, cluster):
     """Focal loss beside cross-entropy, per example and reduced.
 
     PREDICTIONS holds logits (or probabilities with --probs), one row per example:
@@ -691,7 +649,7 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                targets_format, target_col, id_col,
                                                class_axis, class_names, shift, logprobs,
-                                               logprob_col)
+                                               logprob_col, conventions, cluster)
     probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
@@ -702,7 +660,7 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
                         logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                [spec]),
                         per_element=per_element,
-                        **_conventions(mode))
+                        **conventions.settings(mode))
     if per_element and (mode != "sigmoid" or table.dense is not None):
         raise OptionError("--per-element", "is for sigmoid rows (N, K): softmax rows are "
                           "per example already, and dense inputs have --map")
@@ -722,7 +680,8 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
                               on_gradient=grads.write if grads else None)
         doc = score_summary(outcome, spec=spec, mode=mode, gamma=gamma, reduction=reduction,
                             normalize=normalize, sources=sources, classes=classes,
-                            settings=_settings_doc(settings, spec, reduction, normalize, like))
+                            settings=_settings_doc(settings, spec, reduction, normalize, like,
+                                                   conventions))
         if mining is not None:
             doc["ohem"] = mining.figures()
         if grads is not None:
@@ -741,11 +700,10 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     return _gate(doc, fail_above)
 
 
-def _settings_doc(settings, spec, reduction, normalize, like) -> dict:
+def _settings_doc(settings, spec, reduction, normalize, like, conventions) -> dict:
     from .report import settings_doc
     return settings_doc(settings, spec=spec, reduction=reduction, normalize=normalize,
-                        like=like,
-                        weight_col=click.get_current_context().meta.get("focal.weight_col"))
+                        like=like, weight_col=conventions.weight_col)
 
 
 def _gate(doc, fail_above) -> ExitStatus:
@@ -832,7 +790,7 @@ def _print_doc(doc, kind, fmt, **table_options):
 def sweep(predictions, targets, input_format, targets_format, class_names, target_col, id_col,
           class_axis, logprobs, logprob_col, shift, mode, like, probs,
           ignore_index, reduction, normalize, bins, temperature, threads, traceback, gammas,
-          alphas, fmt, output, plot, temperatures, gradient):
+          alphas, fmt, output, plot, temperatures, gradient, conventions, cluster):
     """The same scoring over a grid of gamma and alpha, reading the input once.
 
     \b
@@ -853,19 +811,19 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                targets_format, target_col, id_col,
                                                class_axis, class_names, shift, logprobs,
-                                               logprob_col)
+                                               logprob_col, conventions, cluster)
     probs = probs or table.probs
     sources["like"] = like
     temps = parse_list(temperatures, "--temperatures") if temperatures else [temperature]
     logprob_mode = _logprob_mode(table, target_file, mode, probs, like, specs)
-    conventions = _conventions(mode)
+    parsed = conventions.settings(mode)
     outcomes = []
     for t in temps:  # a temperature changes every logit: one pass each
         settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
                             gammas=tuple(gamma_list), **preset.settings(),
                             threads=threads, bins=bins if temperatures else 0,
                             temperature=_temperature(t, probs, table), gradient=gradient,
-                            logprobs=logprob_mode, **conventions)
+                            logprobs=logprob_mode, **parsed)
         outcomes.append(_score_pass(table, target_file, settings))
     for spec in specs:
         _warn_absent(spec, outcomes[0], mode)
@@ -905,7 +863,7 @@ def _grid(like, mode, normalize, reduction, gammas, alphas):
 def explore(predictions, targets, input_format, targets_format, class_names, target_col,
             id_col, class_axis, logprobs, logprob_col, shift, mode, like, probs,
             ignore_index, reduction, normalize, bins, temperature, threads, traceback,
-            gammas, alphas, start_gamma, output):
+            gammas, alphas, start_gamma, output, conventions, cluster):
     """The focal loss explorer on your own predictions: one self-contained HTML
     page with gamma and alpha controls, offline, reading the input once.
 
@@ -925,7 +883,7 @@ def explore(predictions, targets, input_format, targets_format, class_names, tar
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                targets_format, target_col, id_col,
                                                class_axis, class_names, shift, logprobs,
-                                               logprob_col)
+                                               logprob_col, conventions, cluster)
     probs = probs or table.probs
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
@@ -934,7 +892,7 @@ def explore(predictions, targets, input_format, targets_format, class_names, tar
                         temperature=_temperature(temperature, probs, table),
                         logprobs=_logprob_mode(table, target_file, mode, probs, like, specs),
                         pt_bins=HIST_BINS,
-                        **_conventions(mode))
+                        **conventions.settings(mode))
     # per class only where alphas differ between classes and the classes are few
     per_class = any(s.kind != "number" for s in specs) and not table.logprobs and \
         (table.width or 0) <= PER_CLASS_MAX
@@ -1016,7 +974,7 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
             target_col, id_col, class_axis, logprobs, logprob_col, shift, mode, like, probs,
             ignore_index, reduction, normalize, bins, temperature, threads, traceback, gamma,
             alpha, fmt, top, resamples, seed, level, threshold, ids, max_increase,
-            max_rel_increase, per_class, metric, significant):
+            max_rel_increase, per_class, metric, significant, conventions):
     """Did the candidate model get worse than the baseline, where, and is it real?
 
     BASELINE and CANDIDATE are two models' predictions on the same examples (any
@@ -1038,9 +996,9 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
     opened = dict(input_format=input_format, targets_format=targets_format,
                   target_col=target_col, id_col=id_col, class_axis=class_axis,
                   class_names=class_names, shift=shift, logprobs=logprobs,
-                  logprob_col=logprob_col)
+                  logprob_col=logprob_col, conventions=conventions)
     saved = cmp.saved_summary(baseline)
-    conventions = _conventions(mode)
+    parsed = conventions.settings(mode)
 
     def side(path, on_rows, only=None, reserve=None, classes=None):
         table, target_file, sources = _open_inputs(path, targets, **opened)
@@ -1055,7 +1013,7 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
                             temperature=_temperature(temperature, probs or table.probs, table),
                             logprobs=_logprob_mode(table, target_file, mode, probs, like,
                                                    [spec]),
-                            **conventions)
+                            **parsed)
         row_alpha = _row_alpha(spec, table, target_file, settings, mode, on_rows is not None)
         outcome = _score_pass(table, target_file, settings, row_alpha, on_rows)
         sources["like"] = like
@@ -1063,7 +1021,7 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
                                       reduction=reduction, normalize=normalize,
                                       sources=sources, classes="all",
                                       settings=_settings_doc(settings, spec, reduction,
-                                                             normalize, like))
+                                                             normalize, like, conventions))
 
     pairing = None
     if saved is None:
