@@ -12,13 +12,13 @@ import numpy as np
 
 import click
 
-from . import __version__
-from .alpha import AlphaSpec, alpha_in_force, parse_alpha
+from . import __version__, engine
+from .alpha import AlphaSpec, parse_alpha
 from .errors import (ExitStatus, FocalError, InputError, OptionError, Terminated, printable,
                      terminating_signals)
 from .lists import parse_list
 from .peers import PEERS, resolve
-from .request import HERE, Cluster, Conventions
+from .request import Cluster, Conventions
 from .streams import guarded_stdout, silence_stdout
 
 FORMATS = click.Choice(["table", "json", "csv", "markdown"])
@@ -166,86 +166,22 @@ def scoring_options(f):
     return _decorated(f, decorators)
 
 
-def _open_inputs(predictions, targets, input_format, targets_format, target_col, id_col,
-                 class_axis=1, class_names=None, shift=False, logprobs=False,
-                 logprob_col=None, conventions: Conventions = Conventions(),
-                 cluster: Cluster = HERE):
-    """Open both inputs; a standard-input spool lives as long as the command.
-    Many files (a glob, a directory, @list) open their first shard here, for
-    what the command checks before the pass; the pass opens each shard."""
-    from .readers import Layout, Spool, open_predictions, open_targets
-    from .shards import is_many
-    if predictions == "-" and targets == "-":
-        raise OptionError("TARGETS", "only one of PREDICTIONS and TARGETS can be '-'")
+def _open_inputs(*args, **kwargs):
+    """engine.open_inputs, its spool living as long as the command."""
+    from .readers import Spool
     spool = click.get_current_context().with_resource(Spool())
-    weight_col = conventions.weight_col
-    layout = Layout(target_col, id_col, class_axis=class_axis, shift=shift,
-                    logprob_col=logprob_col, weight_col=weight_col)
-    shards = None
-    if is_many(predictions) or cluster.address() is not None:
-        shards = _shards(predictions, targets, input_format, targets_format)
-        predictions, targets = shards[0]
-    table = open_predictions(predictions, input_format, layout, spool=spool)
-    if weight_col and table.fmt not in ("csv", "tsv", "parquet"):
-        raise OptionError("--weight-col", f"is for CSV, TSV and Parquet tables; give the "
-                          f"weights of {table.name} with --weights FILE")
-    table.logprobs = table.logprobs or logprobs
-    if table.logprobs and table.dense is not None:
-        raise OptionError("--logprobs", f"is one log-probability per token; {table.name} "
-                          "holds arrays of logits")
-    if shift and table.dense is None:
-        raise OptionError("--shift", f"is for sequences of logits (B, T, V); {table.name} "
-                          "has rows of scores")
-    if class_names:
-        from .readers.vocab import load_class_names
-        names = load_class_names(class_names)
-        if not table.logprobs and len(names) != table.width:  # logprobs: the vocabulary
-            raise OptionError("--class-names", f"{class_names} has {len(names):,} names for "
-                              f"{table.width:,} classes")
-        table.classes = names
-    target_file = open_targets(targets, spool, targets_format) if targets else None
-    if target_file is not None and table.has_targets:
-        raise OptionError("TARGETS", f"{table.name} has a target column already; give "
-                          "TARGETS or the column, not both")
-    if target_file is not None:
-        target_file.settle(table)
-    for source in (table, target_file):
-        for note in getattr(source, "notes", ()):
-            _note(f"{source.name}: {note}")
-    sources = {"predictions": table.name, "targets": target_file.name if target_file else None}
-    if shards is not None:
-        table.shards, table.cluster = shards, cluster
-        table.open_options = dict(input_format=input_format, targets_format=targets_format,
-                                  layout=layout, class_names=table.classes if class_names
-                                  else None)
-        sources.update(predictions=shards.spec[0], targets=shards.spec[1],
-                       shards=len(shards))
-    return table, target_file, sources
+    return engine.open_inputs(*args, spool=spool, **kwargs)
 
 
-class ShardList(list):
-    """(predictions, targets) pairs, and the specs that named them."""
-    spec: tuple = (None, None)
+def _score_pass(*args, **kwargs):
+    """engine.score_pass with a progress bar on stderr (where it is a terminal)."""
+    from .render import Progress
+    return engine.score_pass(*args, progress=Progress, **kwargs)
 
 
-def _shards(predictions, targets, input_format, targets_format) -> ShardList:
-    from .shards import expand, is_many, pair
-    if predictions == "-":
-        raise OptionError("--workers/--scheduler", "standard input cannot be sent to a "
-                          "cluster: give a file, a glob, a directory or @list.txt")
-    preds = expand(predictions, "prediction", input_format) if is_many(predictions) \
-        else [predictions]
-    if targets is not None and len(preds) > 1 and not is_many(targets):
-        raise OptionError("TARGETS", f"{predictions} names {len(preds)} files: give TARGETS "
-                          "as many files too (a glob, a directory or @list.txt), paired in "
-                          "sorted order")
-    target_files = None
-    if targets is not None:
-        target_files = expand(targets, "target", targets_format, targets=True) \
-            if is_many(targets) else [targets]
-    out = ShardList(pair(preds, target_files, predictions))
-    out.spec = (predictions, targets)
-    return out
+def _row_alpha(*args):
+    from .render import Progress
+    return engine.row_alpha(*args, progress=Progress)
 
 
 def _decorated(f, decorators):
@@ -271,95 +207,6 @@ def cluster_options(f):
               help="How long to wait for the --scheduler to answer."),
     ]
     return _decorated(f, decorators)
-
-
-NOTES: list[str] = []
-
-
-def _note(text: str):
-    """A remark on stderr once the command has succeeded (on bad input the
-    one error line is all that is said)."""
-    NOTES.append(text)
-
-
-def _preset(like, mode, alpha, normalize, reduction):
-    normalize = None if normalize == "none" else normalize
-    preset = resolve(like, mode, alpha, normalize)
-    if preset.normalize == "positives" and reduction == "sum":
-        raise OptionError("--normalize", "positives divides the sum; it does not combine "
-                          "with --reduction sum")
-    if preset.normalize == "positives" and preset.mode != "sigmoid":
-        raise OptionError("--normalize", "positives applies to --mode sigmoid only")
-    return preset
-
-
-def _temperature(t: float, probs: bool, table) -> float:
-    if t <= 0:
-        raise OptionError("--temperature", f"must be > 0, got {t}")
-    if t != 1.0 and (probs or table.logprobs):
-        raise OptionError("--temperature", "divides logits; the scores here are "
-                          + ("log-probabilities" if table.logprobs else "probabilities"))
-    return t
-
-
-def _logprob_mode(table, target_file, mode, probs, like, specs) -> bool:
-    """Log-probability input, and the options that cannot apply to it."""
-    if not table.logprobs:
-        return False
-    if mode != "softmax" or probs or like:
-        raise OptionError("--logprobs", "log-probabilities are of the softmax form: drop "
-                          + ("--mode sigmoid" if mode != "softmax" else
-                             "--probs" if probs else "--like"))
-    if any(s.data_dependent for s in specs) and target_file is None and \
-            not table.has_targets:
-        raise OptionError("--alpha", "a class-balancing alpha needs the tokens' targets "
-                          "(a 'target' column or TARGETS)")
-    return True
-
-
-def _losses(texts, gamma, mode, beta=1.0):
-    from .variants import parse_loss
-    out = []
-    for text in texts:
-        name, param = parse_loss(text, gamma, beta)
-        if name == "dual-focal" and mode != "softmax":
-            raise OptionError("--loss", "dual-focal is of the softmax form")
-        out.append((name, param))
-    return out
-
-
-def _ohem(keep, ratio, background, mode, table):
-    if keep is None and ratio is None:
-        if background is not None:
-            raise OptionError("--background", "is for --ohem-ratio")
-        return None
-    if keep is not None and ratio is not None:
-        raise OptionError("--ohem", "give --ohem or --ohem-ratio, not both")
-    if table.dense is not None or table.logprobs:
-        raise OptionError("--ohem", "mines examples of (N, K) rows")
-    from .variants import Ohem
-    mining = Ohem(keep, ratio, background)
-    mining.background_index = None
-    mining.binary = mode == "sigmoid" and table.width == 1
-    if ratio is not None and mode == "softmax":
-        if background is None:
-            raise OptionError("--ohem-ratio", "softmax needs --background CLASS (the "
-                              "negatives' class)")
-        names = table.classes or [str(i) for i in range(table.width)]
-        if background not in names:
-            raise OptionError("--background", f"{background!r} is not a class")
-        mining.background_index = names.index(background)
-    return mining
-
-
-def _both(first, second):
-    if first is None:
-        return second
-
-    def both(chunk):
-        first(chunk)
-        second(chunk)
-    return both
 
 
 def _grad_sink(path, table, mode, probs, preset, refuse):
@@ -397,64 +244,6 @@ def _map_sink(path, table, target_file, refuse):
     return MapPlot(path, table.dense, names, refuse)
 
 
-def _score_pass(table, target_file, settings, alpha=1.0, on_rows=None, top=0,
-                rows_on_stdout=False, on_positions=None, on_gradient=None, collector=None):
-    """One pass over the input. ``collector``: a mergeable row sink (with
-    ``add``, ``empty`` and ``merge``) that also works on a cluster."""
-    from .render import Progress
-    from .scoring import Scorer
-    if getattr(table, "shards", None) is not None:
-        return _sharded_pass(table, settings, alpha, on_rows, top, rows_on_stdout,
-                             on_positions, on_gradient, collector)
-    if collector is not None:
-        on_rows = _both(on_rows, collector.add)
-    # no bar when rows go to a terminal: it would draw among them
-    progress = Progress(None if rows_on_stdout else table.n_rows, enabled=not rows_on_stdout)
-    try:
-        return Scorer(table, settings, target_file, alpha=alpha, on_rows=on_rows,
-                      top=top, on_progress=progress, on_positions=on_positions,
-                      on_gradient=on_gradient).run()
-    finally:
-        progress.close()
-
-
-def _sharded_pass(table, settings, alpha, on_rows, top, rows_on_stdout, on_positions,
-                  on_gradient, collector):
-    """Each shard scored on its own (here, or as a task on a Dask cluster),
-    the accumulators merged in shard order. On a cluster nothing per example
-    comes back but ``--top`` and a ``collector`` (a small mergeable sink)."""
-    from . import distributed, shards
-    from .render import Progress
-    if on_positions is not None or on_gradient is not None:
-        raise OptionError("--map/--grad", "write one array for one input file; they do not "
-                          "take many files")
-    if isinstance(settings.weights, np.ndarray):
-        raise OptionError("--weights", "a file of weights is for one input file; with many "
-                          "files give one number, or none")
-    address, workers, timeout = table.cluster.address(), table.cluster.workers, \
-        table.cluster.timeout
-    if address is not None and on_rows is not None:
-        raise OptionError("--workers/--scheduler", "per-example rows (--per-example, -o) "
-                          "stay on one machine: drop the cluster option, or use --top")
-    jobs = [shards.Job(i, p, t, table.open_options, settings, alpha, top)
-            for i, (p, t) in enumerate(table.shards)]
-    progress = Progress(len(jobs), enabled=not rows_on_stdout)
-    try:
-        if address is None:
-            merger = shards.Merger(jobs, top)
-            sink = _both(on_rows, collector.add) if collector is not None else on_rows
-            shards.run_here(jobs, merger, sink, progress)
-        else:
-            merger = shards.Merger(jobs, top, collector)
-            for job in jobs:
-                job.collector = collector.empty() if collector is not None else None
-            with distributed.client(address, workers, timeout) as c:
-                distributed.run(c, jobs, merger, progress)
-    finally:
-        progress.close()
-    return merger.outcome()
-
-
 def _emit(text: str, output: str | None, refuse=()):
     from .writers import write_text_atomic
     if output:
@@ -487,7 +276,7 @@ class FocalGroup(click.Group):
             raise PipeClosed() from err
 
     def _run(self, args, prog_name, extra) -> int:
-        NOTES.clear()
+        engine.NOTES.clear()
         if sys.stdout is None:  # started with standard output closed (>&-)
             click.echo("Error: standard output is closed; nowhere to write the results",
                        err=True)
@@ -501,7 +290,7 @@ class FocalGroup(click.Group):
                 rv = super().main(args=args, prog_name=prog_name or "focal",
                                   standalone_mode=False, **extra)
                 sys.stdout.flush()
-            for note in NOTES:
+            for note in engine.NOTES:
                 click.echo(f"focal: note: {printable(note)}", err=True)
             return int(rv or 0)
         except click.exceptions.NoArgsIsHelpError as err:  # bare `focal`: its help, exit 0
@@ -644,7 +433,7 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
         require_matplotlib()  # before the pass, not after it
         if bins == 0:
             raise OptionError("--plot", "draws the calibration, which --bins 0 turns off")
-    preset = _preset(like, mode, alpha, normalize, reduction)
+    preset = engine.preset(like, mode, alpha, normalize, reduction)
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
     table, target_file, sources = _open_inputs(predictions, targets, input_format,
                                                targets_format, target_col, id_col,
@@ -654,10 +443,10 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     sources["like"] = like
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index, gammas=(gamma,),
                         **preset.settings(), threads=threads, bins=bins,
-                        temperature=_temperature(temperature, probs, table),
+                        temperature=engine.temperature(temperature, probs, table),
                         gradient=gradient or bool(grad_path),
-                        losses=tuple(_losses(losses, gamma, mode, beta)),
-                        logprobs=_logprob_mode(table, target_file, mode, probs, like,
+                        losses=tuple(engine.losses(losses, gamma, mode, beta)),
+                        logprobs=engine.logprob_mode(table, target_file, mode, probs, like,
                                                [spec]),
                         per_element=per_element,
                         **conventions.settings(mode))
@@ -667,13 +456,13 @@ def score(predictions, targets, input_format, targets_format, class_names, targe
     alpha = _row_alpha(spec, table, target_file, settings, mode,
                        per_example or output or top or ohem or ohem_ratio)
     refuse = (predictions, targets)
-    mining = _ohem(ohem, ohem_ratio, background, mode, table)
+    mining = engine.ohem(ohem, ohem_ratio, background, mode, table)
     with _row_sink(per_example, output, fmt, refuse) as sink, \
             _map_sink(map_path, table, target_file, refuse) as positions, \
             _grad_sink(grad_path, table, mode, probs, preset, refuse) as grads:
         on_rows = sink.write if sink else None
         if mining is not None:
-            on_rows = _both(on_rows, lambda chunk: mining.add(chunk, mining.background_index))
+            on_rows = engine.both(on_rows, lambda chunk: mining.add(chunk, mining.background_index))
         outcome = _score_pass(table, target_file, settings, alpha,
                               on_rows, top, rows_on_stdout=per_example,
                               on_positions=positions.write if positions else None,
@@ -719,18 +508,6 @@ def _gate(doc, fail_above) -> ExitStatus:
                    f"above {fail_above!r}", err=True)
         return ExitStatus.GATE_FAILED
     return ExitStatus.OK
-
-
-def _row_alpha(spec: AlphaSpec, table, target_file, settings, mode, need_rows):
-    """The alpha that per-example rows are weighted with. A strategy needs
-    the class counts first: one counting pass, only when rows are asked for
-    (the summary applies alpha at the end, from the same counts)."""
-    if not spec.data_dependent:
-        return alpha_in_force(spec, table.width, mode)
-    if not need_rows:
-        return 1.0
-    counted = _score_pass(table, target_file, settings)
-    return alpha_in_force(spec, counted.n_classes, mode, counted.acc)
 
 
 def _row_sink(per_example, output, fmt, inputs):
@@ -815,14 +592,14 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
     probs = probs or table.probs
     sources["like"] = like
     temps = parse_list(temperatures, "--temperatures") if temperatures else [temperature]
-    logprob_mode = _logprob_mode(table, target_file, mode, probs, like, specs)
+    logprob_mode = engine.logprob_mode(table, target_file, mode, probs, like, specs)
     parsed = conventions.settings(mode)
     outcomes = []
     for t in temps:  # a temperature changes every logit: one pass each
         settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
                             gammas=tuple(gamma_list), **preset.settings(),
                             threads=threads, bins=bins if temperatures else 0,
-                            temperature=_temperature(t, probs, table), gradient=gradient,
+                            temperature=engine.temperature(t, probs, table), gradient=gradient,
                             logprobs=logprob_mode, **parsed)
         outcomes.append(_score_pass(table, target_file, settings))
     for spec in specs:
@@ -840,7 +617,7 @@ def sweep(predictions, targets, input_format, targets_format, class_names, targe
 
 def _grid(like, mode, normalize, reduction, gammas, alphas):
     """The preset in force, the gammas and the alpha specs of a grid."""
-    preset = _preset(like, mode, None, normalize, reduction)
+    preset = engine.preset(like, mode, None, normalize, reduction)
     gamma_list = parse_list(gammas, "--gammas", minimum=0.0)
     specs = _alpha_items(alphas, preset.mode) if alphas else [preset.alpha]
     if like:
@@ -889,8 +666,8 @@ def explore(predictions, targets, input_format, targets_format, class_names, tar
     settings = Settings(mode=mode, probs=probs, ignore_index=ignore_index,
                         gammas=tuple(gamma_list), **preset.settings(),
                         threads=threads, bins=bins,
-                        temperature=_temperature(temperature, probs, table),
-                        logprobs=_logprob_mode(table, target_file, mode, probs, like, specs),
+                        temperature=engine.temperature(temperature, probs, table),
+                        logprobs=engine.logprob_mode(table, target_file, mode, probs, like, specs),
                         pt_bins=HIST_BINS,
                         **conventions.settings(mode))
     # per class only where alphas differ between classes and the classes are few
@@ -991,7 +768,7 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
     from .reduction import Reduction
     from .report import score_summary
     from .scoring import Settings
-    preset = _preset(like, mode, alpha, normalize, reduction)
+    preset = engine.preset(like, mode, alpha, normalize, reduction)
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
     opened = dict(input_format=input_format, targets_format=targets_format,
                   target_col=target_col, id_col=id_col, class_axis=class_axis,
@@ -1010,8 +787,9 @@ def compare(baseline, candidate, targets, input_format, targets_format, class_na
         settings = Settings(mode=mode, probs=probs or table.probs, ignore_index=ignore_index,
                             gammas=(gamma,), **preset.settings(), threads=threads,
                             bins=bins, row_sums=on_rows is not None, only_ids=only,
-                            temperature=_temperature(temperature, probs or table.probs, table),
-                            logprobs=_logprob_mode(table, target_file, mode, probs, like,
+                            temperature=engine.temperature(temperature, probs or table.probs,
+                                                           table),
+                            logprobs=engine.logprob_mode(table, target_file, mode, probs, like,
                                                    [spec]),
                             **parsed)
         row_alpha = _row_alpha(spec, table, target_file, settings, mode, on_rows is not None)
