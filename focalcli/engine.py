@@ -10,7 +10,7 @@ import numpy as np
 from .alpha import AlphaSpec, alpha_in_force
 from .errors import OptionError
 from .peers import resolve
-from .request import HERE, Cluster, Conventions
+from .request import HERE, Cluster, Conventions, Reading
 
 
 class Silent:
@@ -26,43 +26,59 @@ class Silent:
         pass
 
 
-def open_inputs(predictions, targets, input_format, targets_format, target_col, id_col,
-                 class_axis=1, class_names=None, shift=False, logprobs=False,
-                 logprob_col=None, conventions: Conventions = Conventions(),
-                 cluster: Cluster = HERE, *, spool):
+def open_inputs(predictions, targets, reading: Reading = Reading(),
+                conventions: Conventions = Conventions(), cluster: Cluster = HERE, *,
+                spool, names=("<predictions>", "<targets>")):
     """Open both inputs; a standard-input spool lives as long as the command.
     Many files (a glob, a directory, @list) open their first shard here, for
-    what the command checks before the pass; the pass opens each shard."""
+    what the command checks before the pass; the pass opens each shard.
+    Arrays and frames (the Python API) are tables in memory, called ``names``
+    in messages and ``null`` in documents."""
     from .readers import Layout, open_predictions, open_targets
+    from .readers.memory import in_memory, predictions_table, targets_file
     from .shards import is_many
+    r = reading
     if predictions == "-" and targets == "-":
         raise OptionError("TARGETS", "only one of PREDICTIONS and TARGETS can be '-'")
     weight_col = conventions.weight_col
-    layout = Layout(target_col, id_col, class_axis=class_axis, shift=shift,
-                    logprob_col=logprob_col, weight_col=weight_col)
+    layout = Layout(r.target_col, r.id_col, class_axis=r.class_axis, shift=r.shift,
+                    logprob_col=r.logprob_col, weight_col=weight_col)
     shards = None
-    if is_many(predictions) or cluster.address() is not None:
-        shards = shard_list(predictions, targets, input_format, targets_format)
-        predictions, targets = shards[0]
-    table = open_predictions(predictions, input_format, layout, spool=spool)
-    if weight_col and table.fmt not in ("csv", "tsv", "parquet"):
+    if in_memory(predictions):
+        table = predictions_table(predictions, layout, names[0])
+    else:
+        predictions = str(predictions)
+        targets = targets if in_memory(targets) or targets is None else str(targets)
+        if is_many(predictions) or cluster.address() is not None:
+            if in_memory(targets):
+                raise OptionError("TARGETS", f"{predictions} is read as shards: give the "
+                                  "targets as files too")
+            shards = shard_list(predictions, targets, r.input_format, r.targets_format)
+            predictions, targets = shards[0]
+        table = open_predictions(predictions, r.input_format, layout, spool=spool)
+    if weight_col and table.fmt not in ("csv", "tsv", "parquet", "dataframe"):
         raise OptionError("--weight-col", f"is for CSV, TSV and Parquet tables; give the "
                           f"weights of {table.name} with --weights FILE")
-    table.logprobs = table.logprobs or logprobs
+    table.logprobs = table.logprobs or r.logprobs
     if table.logprobs and table.dense is not None:
         raise OptionError("--logprobs", f"is one log-probability per token; {table.name} "
                           "holds arrays of logits")
-    if shift and table.dense is None:
+    if r.shift and table.dense is None:
         raise OptionError("--shift", f"is for sequences of logits (B, T, V); {table.name} "
                           "has rows of scores")
-    if class_names:
+    if r.class_names:
         from .readers.vocab import load_class_names
-        names = load_class_names(class_names)
-        if not table.logprobs and len(names) != table.width:  # logprobs: the vocabulary
-            raise OptionError("--class-names", f"{class_names} has {len(names):,} names for "
-                              f"{table.width:,} classes")
-        table.classes = names
-    target_file = open_targets(targets, spool, targets_format) if targets else None
+        names_found = load_class_names(r.class_names) if not in_memory(r.class_names) \
+            else [str(c) for c in r.class_names]
+        if not table.logprobs and len(names_found) != table.width:  # logprobs: the vocabulary
+            raise OptionError("--class-names", f"{_said(r.class_names)} has "
+                              f"{len(names_found):,} names for {table.width:,} classes")
+        table.classes = names_found
+    target_file = None
+    if in_memory(targets):
+        target_file = targets_file(targets, names[1])
+    elif targets is not None:
+        target_file = open_targets(str(targets), spool, r.targets_format)
     if target_file is not None and table.has_targets:
         raise OptionError("TARGETS", f"{table.name} has a target column already; give "
                           "TARGETS or the column, not both")
@@ -71,15 +87,21 @@ def open_inputs(predictions, targets, input_format, targets_format, target_col, 
     for source in (table, target_file):
         for remark in getattr(source, "notes", ()):
             note(f"{source.name}: {remark}")
-    sources = {"predictions": table.name, "targets": target_file.name if target_file else None}
+    sources = {"predictions": None if in_memory(predictions) else table.name,
+               "targets": target_file.name if target_file and not in_memory(targets)
+               else None}
     if shards is not None:
         table.shards, table.cluster = shards, cluster
-        table.open_options = dict(input_format=input_format, targets_format=targets_format,
-                                  layout=layout, class_names=table.classes if class_names
-                                  else None)
+        table.open_options = dict(input_format=r.input_format,
+                                  targets_format=r.targets_format, layout=layout,
+                                  class_names=table.classes if r.class_names else None)
         sources.update(predictions=shards.spec[0], targets=shards.spec[1],
                        shards=len(shards))
     return table, target_file, sources
+
+
+def _said(value) -> str:
+    return "the list" if not isinstance(value, str) else value
 
 
 class ShardList(list):
@@ -108,12 +130,30 @@ def shard_list(predictions, targets, input_format, targets_format) -> ShardList:
 
 
 NOTES: list[str] = []
+WARNINGS: list[str] = []
 
 
 def note(text: str):
     """A remark on stderr once the command has succeeded (on bad input the
     one error line is all that is said)."""
     NOTES.append(text)
+
+
+def warn(text: str):
+    """A warning: the numbers stand, but one of them may not mean what the
+    user thinks (said after the run, as the notes are)."""
+    WARNINGS.append(text)
+
+
+def warn_absent(spec: AlphaSpec, outcome, mode: str):
+    """A class-balancing alpha weighs classes that have no example."""
+    from .report import absent_classes
+    if spec.data_dependent:
+        missing = absent_classes(outcome, mode)
+        if missing:
+            what = "positive" if mode == "sigmoid" else "example"
+            warn(f"no {what} of class {', '.join(missing[:10])}; --alpha {spec.kind} "
+                 "weighs it as if it had one")
 
 
 def preset(like, mode, alpha, normalize, reduction):

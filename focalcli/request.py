@@ -5,9 +5,45 @@ and a library caller from keywords, through the same constructors, so every
 command refuses the same bad value with the same line. No click here."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field, fields
 
 from .errors import OptionError
+
+_REQUIRED = object()
+
+
+def number(value, option: str, *, minimum: float | None = None, maximum: float | None = None,
+           integer: bool = False, open_ends: bool = False):
+    """A finite number (an int where ``integer``) in range, or the option named."""
+    kind = "an integer" if integer else "a finite number"
+    try:
+        ok = not isinstance(value, (bool, str, bytes)) and (
+            float(value) == int(value) if integer else math.isfinite(float(value)))
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise OptionError(option, f"must be {kind}, got {value!r}")
+    value = int(value) if integer else float(value)
+    low = minimum is not None and (value <= minimum if open_ends else value < minimum)
+    high = maximum is not None and (value >= maximum if open_ends else value > maximum)
+    if low or high:
+        bounds = [f"{'>' if open_ends else '>='} {minimum:g}" if minimum is not None else "",
+                  f"{'<' if open_ends else '<='} {maximum:g}" if maximum is not None else ""]
+        raise OptionError(option, f"must be {kind} {' and '.join(b for b in bounds if b)}, "
+                          f"got {value}")
+    return value
+
+
+def one_of(value, option: str, choices):
+    if value not in choices:
+        raise OptionError(option, f"{value!r} is not one of "
+                          f"{', '.join(repr(c) for c in choices if c is not None)}")
+    return value
+
+
+def _optional(value, check, *args, **kwargs):
+    return None if value is None else check(value, *args, **kwargs)
 
 
 def _weights_list(text, option: str) -> tuple[float, ...] | None:
@@ -25,11 +61,60 @@ def _weights_list(text, option: str) -> tuple[float, ...] | None:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """How the inputs are read: --input-format, --targets-format,
+    --class-names, --target-col, --id-col, --class-axis, --logprobs,
+    --logprob-col, --shift."""
+
+    input_format: str | None = None
+    targets_format: str | None = None
+    class_names: str | None = None
+    target_col: str | None = None
+    id_col: str | None = None
+    class_axis: int = 1
+    logprobs: bool = False
+    logprob_col: str | None = None
+    shift: bool = False
+
+    def __post_init__(self):
+        number(self.class_axis, "--class-axis", integer=True)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How every example is scored and reduced: --mode, --like, --probs,
+    --ignore-index, --reduction, --normalize, --bins, --temperature,
+    --threads."""
+
+    mode: str | None = None
+    like: str | None = None
+    probs: bool = False
+    ignore_index: int | None = None
+    reduction: str = "mean"
+    normalize: str = "none"
+    bins: int = 15
+    temperature: float = 1.0
+    threads: int = 0
+
+    def __post_init__(self):
+        from .peers import PEERS
+        one_of(self.mode, "--mode", (None, "softmax", "sigmoid"))
+        one_of(self.like, "--like", (None, *PEERS))
+        _optional(self.ignore_index, number, "--ignore-index", integer=True,
+                  minimum=-2 ** 63, maximum=2 ** 63 - 1)
+        one_of(self.reduction, "--reduction", ("mean", "sum"))
+        one_of(self.normalize, "--normalize", ("none", "positives"))
+        number(self.bins, "--bins", integer=True, minimum=0, maximum=1000)
+        number(self.temperature, "--temperature")
+        number(self.threads, "--threads", integer=True, minimum=0, maximum=256)
+
+
+@dataclass(frozen=True)
 class Conventions:
     """--weights, --soft-targets, --label-smoothing, --weight-col,
     --class-weight, --pos-weight."""
 
-    weights: str | float | None = None   # a file, or one number (as text or a number)
+    weights: object = None   # a file, one number (as text or a number), or an array
     soft: bool = False
     label_smoothing: float | None = None
     weight_col: str | None = None
@@ -37,15 +122,17 @@ class Conventions:
     pos_weight: tuple[float, ...] | None = None
 
     @classmethod
-    def parse(cls, weights=None, soft=False, label_smoothing=None, weight_col=None,
+    def parse(cls, weights=None, soft_targets=False, label_smoothing=None, weight_col=None,
               class_weight=None, pos_weight=None) -> "Conventions":
+        if label_smoothing is not None:
+            label_smoothing = number(label_smoothing, "--label-smoothing")
         if label_smoothing is not None and not 0 <= label_smoothing < 1:
             raise OptionError("--label-smoothing", f"must be in [0, 1), got "
                               f"{label_smoothing:g}")
         if weight_col and weights is not None:
             raise OptionError("--weight-col", "and --weights both give the sample weights: "
                               "give one")
-        return cls(weights, bool(soft), label_smoothing, weight_col,
+        return cls(weights, bool(soft_targets), label_smoothing, weight_col,
                    _weights_list(class_weight, "--class-weight"),
                    _weights_list(pos_weight, "--pos-weight"))
 
@@ -70,7 +157,7 @@ class Conventions:
                               "(sigmoid targets are 0/1 per element)")
         if self.weights is not None:
             from .readers.weights import load_weights
-            out["weights"] = load_weights(str(self.weights))
+            out["weights"] = load_weights(self.weights)
         return out
 
 
@@ -94,3 +181,161 @@ class Cluster:
 
 
 HERE = Cluster(anywhere=False)  # a command without cluster options (compare)
+
+
+def _set(request, name: str, value):
+    object.__setattr__(request, name, value)  # a frozen request keeps the checked value
+
+
+def _classes(value):
+    if value is None or value == "all":
+        return value
+    return number(value, "--classes", integer=True, minimum=1)
+
+
+def _text(value):
+    """A list option (gammas, alphas, per-class weights, ...) as the command
+    line writes it: Python lists and numbers become that text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    return ",".join(_text(v).replace(",", "/") for v in list(value))
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every scoring command reads, and how, and where it is scored."""
+
+    reading: Reading = field(default_factory=Reading)
+    scoring: Scoring = field(default_factory=Scoring)
+    conventions: Conventions = field(default_factory=Conventions)
+    cluster: Cluster = field(default_factory=Cluster)
+
+
+@dataclass(frozen=True)
+class ScoreRequest(Inputs):
+    predictions: object = _REQUIRED
+    targets: object = None
+    gamma: float = 2.0
+    alpha: str | None = None
+    per_example: bool = False
+    per_element: bool = False
+    output: str | None = None
+    top: int = 0
+    map: str | None = None
+    gradient: bool = False
+    grad: str | None = None
+    loss: tuple = ()
+    beta: float = 1.0
+    ohem: str | None = None
+    ohem_ratio: str | None = None
+    background: str | None = None
+    classes: int | str | None = None
+    plot: str | None = None
+    fail_above: float | None = None
+
+    def __post_init__(self):
+        _set(self, "gamma", number(self.gamma, "--gamma", minimum=0))
+        _set(self, "alpha", _text(self.alpha))
+        _set(self, "top", number(self.top, "--top", integer=True, minimum=0))
+        _set(self, "beta", number(self.beta, "--beta"))
+        _set(self, "loss", (self.loss,) if isinstance(self.loss, str) else tuple(self.loss))
+        _set(self, "ohem", _text(self.ohem))
+        _set(self, "classes", _classes(self.classes))
+        _set(self, "fail_above", _optional(self.fail_above, number, "--fail-above"))
+        if self.per_element and (self.top or self.ohem or self.ohem_ratio):
+            raise OptionError("--per-element", "lists elements; --top and --ohem rank "
+                              "examples: drop one of them")
+        if self.per_example and self.top:
+            raise OptionError("--top", "lists the highest-loss examples in the summary, "
+                              "which --per-example replaces; drop one of them")
+        if self.plot and self.scoring.bins == 0:
+            raise OptionError("--plot", "draws the calibration, which --bins 0 turns off")
+
+
+@dataclass(frozen=True)
+class SweepRequest(Inputs):
+    predictions: object = _REQUIRED
+    targets: object = None
+    gammas: str = "0:5:0.5"
+    alphas: str | None = None
+    output: str | None = None
+    plot: str | None = None
+    temperatures: str | None = None
+    gradient: bool = False
+
+    def __post_init__(self):
+        for name in ("gammas", "alphas", "temperatures"):
+            _set(self, name, _text(getattr(self, name)))
+
+
+@dataclass(frozen=True)
+class ExploreRequest(Inputs):
+    predictions: object = _REQUIRED
+    targets: object = None
+    gammas: str = "0:5:0.1"
+    alphas: str | None = None
+    gamma: float | None = None  # the gamma the page opens at
+    output: str = _REQUIRED
+
+    def __post_init__(self):
+        for name in ("gammas", "alphas"):
+            _set(self, name, _text(getattr(self, name)))
+        _set(self, "gamma", _optional(self.gamma, number, "--gamma", minimum=0))
+        if not str(self.output).lower().endswith(".html"):
+            raise OptionError("--output", f"{self.output}: the explorer is written as .html")
+
+
+@dataclass(frozen=True)
+class CompareRequest(Inputs):
+    baseline: object = _REQUIRED
+    candidate: object = _REQUIRED
+    targets: object = None
+    gamma: float = 2.0
+    alpha: str | None = None
+    top: int = 10
+    bootstrap: int = 1000
+    seed: int = 0
+    level: float = 0.95
+    threshold: float = 1e-3
+    ids: str = "exact"
+    max_increase: float | None = None
+    max_rel_increase: float | None = None
+    per_class: bool = False
+    metric: str = "focal"
+    significant: bool = False
+
+    def __post_init__(self):
+        _set(self, "gamma", number(self.gamma, "--gamma", minimum=0))
+        _set(self, "alpha", _text(self.alpha))
+        _set(self, "top", number(self.top, "--top", integer=True, minimum=0))
+        _set(self, "bootstrap", number(self.bootstrap, "--bootstrap", integer=True,
+                                       minimum=0, maximum=100_000))
+        _set(self, "seed", number(self.seed, "--seed", integer=True))
+        _set(self, "level", number(self.level, "--level", minimum=0, maximum=1,
+                                   open_ends=True))
+        _set(self, "threshold", number(self.threshold, "--threshold", minimum=0))
+        one_of(self.ids, "--ids", ("exact", "intersect"))
+        one_of(self.metric, "--metric", ("focal", "ce"))
+        for name in ("max_increase", "max_rel_increase"):
+            _set(self, name, _optional(getattr(self, name), number,
+                                       "--" + name.replace("_", "-")))
+
+
+@dataclass(frozen=True)
+class CurveRequest:
+    gammas: str = "0,0.5,1,2,5"
+    alpha: float = 1.0
+    pt: str = "0.1,0.5,0.9"
+    plot: str | None = None
+
+    def __post_init__(self):
+        _set(self, "gammas", _text(self.gammas))
+        _set(self, "pt", _text(self.pt))
+        _set(self, "alpha", number(self.alpha, "--alpha", minimum=0))
+
+
+def missing(request) -> list[str]:
+    """The fields a request was built without and cannot do without."""
+    return [f.name for f in fields(request) if getattr(request, f.name) is _REQUIRED]

@@ -86,6 +86,8 @@ class AtomicFile(Committed):
         self.path = path
         target = os.path.realpath(path)
         for other in refuse:
+            if not isinstance(other, (str, os.PathLike)):
+                continue  # an array or a frame in memory is nobody's file
             if other and other != "-" and os.path.exists(other) and \
                     os.path.realpath(other) == target:
                 raise OptionError("--output", f"{path} is one of the inputs; refusing to "

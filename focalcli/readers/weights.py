@@ -11,7 +11,16 @@ import numpy as np
 from ..errors import InputError, OptionError
 
 
-def load_weights(text: str):
+def load_weights(text):
+    """A number, a file's path, or (the Python API) an array of weights."""
+    if not isinstance(text, (str, int, float)) or isinstance(text, bool):
+        w = np.asarray(text)
+        if w.ndim == 0 or w.dtype.kind not in "biuf":
+            raise OptionError("--weights", "an array of weights must be numbers, one per "
+                              "example")
+        _check(w, "<weights>")
+        return w
+    text = str(text)
     try:
         value = float(text)
     except ValueError:

@@ -1,0 +1,44 @@
+"""`focal explore`: the explorer page on the user's own predictions, one
+self-contained HTML file written from one pass over the input."""
+from __future__ import annotations
+
+from .. import engine
+from ..readers import Spool
+from ..request import ExploreRequest
+from .sweep import grid
+
+
+def run(req: ExploreRequest, *, progress=None) -> dict:
+    """Writes the page to ``req.output``; returns the page's data."""
+    from ..explorer import HIST_BINS, PER_CLASS_MAX, Hardest, html, page_data
+    from ..scoring import Settings
+    from ..writers import write_text_atomic
+    sc = req.scoring
+    preset, gamma_list, specs = grid(sc, req.gammas, req.alphas)
+    mode, normalize = preset.mode, preset.normalize
+    with Spool() as spool:
+        table, target_file, sources = engine.open_inputs(
+            req.predictions, req.targets, req.reading, req.conventions, req.cluster,
+            spool=spool)
+        probs = sc.probs or table.probs
+        sources["like"] = sc.like
+        settings = Settings(mode=mode, probs=probs, ignore_index=sc.ignore_index,
+                            gammas=tuple(gamma_list), **preset.settings(),
+                            threads=sc.threads, bins=sc.bins,
+                            temperature=engine.temperature(sc.temperature, probs, table),
+                            logprobs=engine.logprob_mode(table, target_file, mode, probs,
+                                                         sc.like, specs),
+                            pt_bins=HIST_BINS, **req.conventions.settings(mode))
+        # per class only where alphas differ between classes and the classes are few
+        per_class = any(s.kind != "number" for s in specs) and not table.logprobs and \
+            (table.width or 0) <= PER_CLASS_MAX
+        hardest = Hardest(per_class)
+        outcome = engine.score_pass(table, target_file, settings, collector=hardest,
+                                    progress=progress)
+    for spec in specs:
+        engine.warn_absent(spec, outcome, mode)
+    doc = page_data(outcome, specs=specs, gammas=gamma_list, mode=mode,
+                    reduction=sc.reduction, normalize=normalize, sources=sources,
+                    hardest=hardest, default_gamma=req.gamma)
+    write_text_atomic(req.output, html(doc), (req.predictions, req.targets))
+    return doc
