@@ -1,16 +1,29 @@
 """focal: what focal loss does to a model's predictions.
 
-The public API is the core: :func:`focal_loss` for one example and
-:func:`focal_loss_batch` for arrays. The `focal` command uses the same
-functions. Names load lazily, so importing the package costs nothing, and
-`focal --version` (answered in entry.py) never imports numpy.
+The library first: :func:`score`, :func:`sweep`, :func:`compare`,
+:func:`curve` and :func:`explore` are the commands as functions, returning
+reports (``to_dict()`` is the command's JSON document); :func:`focal_loss`
+and :func:`focal_loss_batch` are the formula itself. The `focal` command
+is a shell over the same functions. Names load lazily, so importing the
+package costs nothing, and `focal --version` (answered in entry.py) never
+imports numpy.
 """
 __version__ = "0.1.0"
-__all__ = ["focal_loss", "focal_loss_batch", "FocalTerms", "__version__"]
+__all__ = ["score", "sweep", "compare", "curve", "explore", "Report", "InputError",
+           "FocalWarning", "focal_loss", "focal_loss_batch", "FocalTerms", "__version__"]
+
+_HOMES = {"focal_loss": "core", "focal_loss_batch": "core", "FocalTerms": "core",
+          "score": "api", "sweep": "api", "compare": "api", "curve": "api",
+          "explore": "api", "FocalWarning": "api", "Report": "reports",
+          "InputError": "errors"}
 
 
 def __getattr__(name):
-    if name in ("focal_loss", "focal_loss_batch", "FocalTerms"):
-        from . import core
-        return getattr(core, name)
+    if name in _HOMES:
+        import importlib
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
     raise AttributeError(f"module 'focalcli' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_HOMES))

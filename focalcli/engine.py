@@ -38,7 +38,8 @@ def open_inputs(predictions, targets, reading: Reading = Reading(),
     from .readers.memory import in_memory, predictions_table, targets_file
     from .shards import is_many
     r = reading
-    if predictions == "-" and targets == "-":
+    if isinstance(predictions, str) and predictions == "-" and isinstance(targets, str) and \
+            targets == "-":
         raise OptionError("TARGETS", "only one of PREDICTIONS and TARGETS can be '-'")
     weight_col = conventions.weight_col
     layout = Layout(r.target_col, r.id_col, class_axis=r.class_axis, shift=r.shift,

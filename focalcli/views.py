@@ -68,7 +68,7 @@ def text(doc: dict, kind: str, fmt: str) -> str:
 
 # ---------------------------------------------------------------- Markdown
 
-def _md_number(v, digits: int = 6) -> str:
+def md_number(v, digits: int = 6) -> str:
     if v is None:
         return "–"
     if isinstance(v, float):
@@ -95,12 +95,12 @@ def md_table(header: list[str], rows: list[list]) -> str:
 def score_markdown(doc: dict) -> str:
     red = "sum / positives" if doc.get("normalize") == "positives" else doc["reduction"]
     out = [f"**focal score** `{_md_cell(doc['predictions'])}`: {red} focal loss "
-           f"**{_md_number(doc['focal'])}**, cross-entropy {_md_number(doc['ce'])}, "
-           f"focal / CE {_md_number(doc['ratio'], 4)} ({doc['n']:,} {doc['unit']}s, "
+           f"**{md_number(doc['focal'])}**, cross-entropy {md_number(doc['ce'])}, "
+           f"focal / CE {md_number(doc['ratio'], 4)} ({doc['n']:,} {doc['unit']}s, "
            f"gamma {doc['gamma']:g}, alpha {doc['alpha_spec']})\n",
            md_table(["class", "count", "focal", "CE", "share of focal"],
-                    [[r["class"], f"{r['count']:,}", _md_number(r["focal"], 4),
-                      _md_number(r["ce"], 4), _md_pct(r["share"])]
+                    [[r["class"], f"{r['count']:,}", md_number(r["focal"], 4),
+                      md_number(r["ce"], 4), _md_pct(r["share"])]
                      for r in doc["per_class"]]),
            md_table(["p_t", "count", "share of CE", "share of focal"],
                     [[b["p_t"], f"{b['count']:,}", _md_pct(b["ce_share"]),
@@ -110,7 +110,7 @@ def score_markdown(doc: dict) -> str:
 
 def sweep_markdown(doc: dict) -> str:
     cells = {(c["gamma"], c["alpha_spec"]): c for c in doc["grid"]}
-    rows = [[f"{g:g}"] + [_md_number(cells[(g, a)]["focal"], 4) for a in doc["alphas"]]
+    rows = [[f"{g:g}"] + [md_number(cells[(g, a)]["focal"], 4) for a in doc["alphas"]]
             for g in doc["gammas"]]
     return (f"**focal sweep** `{_md_cell(doc['predictions'])}`: {doc['reduction']} focal loss, "
             f"rows gamma, columns alpha\n\n" + md_table(["gamma"] + doc["alphas"], rows))
@@ -123,47 +123,47 @@ def compare_markdown(doc: dict, classes: int = 10) -> str:
     iv = doc["interval"]
     if gates["active"]:
         verdict = "✅ **passed**" if gates["passed"] else "❌ **failed**: " + "; ".join(
-            f"{f['gate']} on {f['where']} ({f['metric']} {_md_number(f['value'], 4)} > "
-            f"{_md_number(f['limit'], 4)})" for f in gates["failures"])
+            f"{f['gate']} on {f['where']} ({f['metric']} {md_number(f['value'], 4)} > "
+            f"{md_number(f['limit'], 4)})" for f in gates["failures"])
     else:
         verdict = "no gates set"
     delta = d["focal"] or 0.0
-    change = f"worse by {_md_number(delta, 4)}" if delta > 0 else \
-        f"better by {_md_number(-delta, 4)}" if delta < 0 else "unchanged"
+    change = f"worse by {md_number(delta, 4)}" if delta > 0 else \
+        f"better by {md_number(-delta, 4)}" if delta < 0 else "unchanged"
     noise = "" if iv is None else (
-        f"; {int(100 * iv['level'])}% interval [{_md_number(iv['low'], 4)}, "
-        f"{_md_number(iv['high'], 4)}]" + (", more than noise" if iv["low"] > 0 or
+        f"; {int(100 * iv['level'])}% interval [{md_number(iv['low'], 4)}, "
+        f"{md_number(iv['high'], 4)}]" + (", more than noise" if iv["low"] > 0 or
                                             iv["high"] < 0 else ", within noise"))
     out = [f"### focal compare: {verdict}\n",
            f"{reduction_words(doc['baseline']).capitalize()} focal loss "
-           f"{_md_number(doc['baseline']['focal'], 6)} → "
-           f"{_md_number(doc['candidate']['focal'], 6)} ({change}{noise}).\n",
+           f"{md_number(doc['baseline']['focal'], 6)} → "
+           f"{md_number(doc['candidate']['focal'], 6)} ({change}{noise}).\n",
            md_table(["", "baseline", "candidate", "delta", "relative"],
-                    [["focal", _md_number(doc["baseline"]["focal"]),
-                      _md_number(doc["candidate"]["focal"]), _md_number(d["focal"], 4),
+                    [["focal", md_number(doc["baseline"]["focal"]),
+                      md_number(doc["candidate"]["focal"]), md_number(d["focal"], 4),
                       _md_pct(d["focal_rel"])],
-                     ["CE", _md_number(doc["baseline"]["ce"]),
-                      _md_number(doc["candidate"]["ce"]), _md_number(d["ce"], 4),
+                     ["CE", md_number(doc["baseline"]["ce"]),
+                      md_number(doc["candidate"]["ce"]), md_number(d["ce"], 4),
                       _md_pct(d["ce_rel"])]])]
     moved = sorted((r for r in doc["per_class"] if r["delta"] is not None),
                    key=lambda r: -abs(r["delta"]))[:classes]
     if moved:
         out.append(f"**Classes that moved most** (of {len(doc['per_class'])})\n")
         out.append(md_table(["class", "count", "baseline", "candidate", "delta", "interval"],
-                            [[r["class"], f"{r['count']:,}", _md_number(r["baseline"], 4),
-                              _md_number(r["candidate"], 4), _md_number(r["delta"], 4),
+                            [[r["class"], f"{r['count']:,}", md_number(r["baseline"], 4),
+                              md_number(r["candidate"], 4), md_number(r["delta"], 4),
                               "–" if r["interval"] is None else
-                              f"[{_md_number(r['interval']['low'], 3)}, "
-                              f"{_md_number(r['interval']['high'], 3)}]"] for r in moved]))
+                              f"[{md_number(r['interval']['low'], 3)}, "
+                              f"{md_number(r['interval']['high'], 3)}]"] for r in moved]))
     if doc.get("worse"):
         out.append(f"**Examples that got worse most** (of {doc['movement']['harder']:,} "
                    f"harder, {doc['movement']['easier']:,} easier)\n")
         keys = [k for k in ("index", "id", "class") if k in doc["worse"][0]]
         out.append(md_table(keys + ["p_t before", "p_t after", "focal before", "focal after"],
-                            [[r[k] for k in keys] + [_md_number(r["p_t_baseline"], 4),
-                                                     _md_number(r["p_t_candidate"], 4),
-                                                     _md_number(r["focal_baseline"], 4),
-                                                     _md_number(r["focal_candidate"], 4)]
+                            [[r[k] for k in keys] + [md_number(r["p_t_baseline"], 4),
+                                                     md_number(r["p_t_candidate"], 4),
+                                                     md_number(r["focal_baseline"], 4),
+                                                     md_number(r["focal_candidate"], 4)]
                              for r in doc["worse"]]))
     return "\n".join(out)
 

@@ -32,9 +32,12 @@ def _run(req: CompareRequest, progress, spool) -> dict:
     sc = req.scoring
     preset = engine.preset(sc.like, sc.mode, req.alpha, sc.normalize, sc.reduction)
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
-    base_name = name_of(req.baseline, "<baseline>")
+    base_name = name_of(req.baseline, "<baseline>") if not isinstance(req.baseline, dict) \
+        else str(req.baseline.get("predictions") or "<baseline>")
     cand_name = name_of(req.candidate, "<candidate>")
-    saved = cmp.saved_summary(req.baseline) if isinstance(req.baseline, str) else None
+    # a summary: saved by `focal score --format json`, or (the Python API) a score report's dict
+    saved = req.baseline if isinstance(req.baseline, dict) else \
+        cmp.saved_summary(req.baseline) if isinstance(req.baseline, str) else None
     parsed = req.conventions.settings(mode)
 
     def side(path, name, on_rows, only=None, reserve=None, classes=None):
