@@ -60,7 +60,7 @@ if __name__ == "__main__":
     kind, zpath, tpath = sys.argv[1:4]
     if kind == "focal":  # as the focal CLI runs: BLAS on one thread, focal's pool on both
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        from focalcli.entry import keep_freed_memory
+        from focalcli.runtime import keep_freed_memory
         keep_freed_memory()
     repeat = int(sys.argv[4]) if len(sys.argv) > 4 else 7
     import numpy as np

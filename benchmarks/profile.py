@@ -10,7 +10,7 @@ import sys
 import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-from focalcli.entry import keep_freed_memory  # noqa: E402
+from focalcli.runtime import keep_freed_memory  # noqa: E402
 
 keep_freed_memory()
 import numpy as np  # noqa: E402

@@ -15,7 +15,7 @@ from importlib import resources
 import numpy as np
 
 from . import __version__, core
-from .report import _cell, _counts, outcome_alpha
+from .report import cell_figures, count_fields, outcome_alpha
 
 HIST_BINS = 50          # bars of the p_t histogram under the curve
 SHOWN_CLASSES = 20      # per-class rows a cell lists; the rest are summed into one
@@ -157,7 +157,7 @@ def page_data(outcome, *, specs, gammas, mode: str, reduction: str, normalize,
     for gi, gamma in enumerate(gammas):
         row = []
         for spec, alpha in zip(specs, alphas):
-            fig = _cell(outcome, gi, alpha, reduction, normalize, listed)
+            fig = cell_figures(outcome, gi, alpha, reduction, normalize, listed)
             examples, exact = hardest.listing(gamma, alpha)
             row.append({
                 "focal": _num_or_none(fig.focal), "ce": _num_or_none(fig.ce),
@@ -172,7 +172,7 @@ def page_data(outcome, *, specs, gammas, mode: str, reduction: str, normalize,
             })
         cells.append(row)
     hist = outcome.acc.pt_hist
-    counts = _counts(outcome, mode)
+    counts = count_fields(outcome, mode)
     counts.pop("class_names", None)
     doc = {**sources, **counts, "version": __version__,
            "unit": "position" if outcome.dense is not None else

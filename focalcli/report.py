@@ -27,7 +27,7 @@ def absent_classes(outcome: Outcome, mode: str) -> list[str]:
     return [outcome.classes[i] for i in np.flatnonzero(counts == 0)]
 
 
-def _cell(outcome: Outcome, gamma_index: int, alpha, reduction, normalize,
+def cell_figures(outcome: Outcome, gamma_index: int, alpha, reduction, normalize,
           classes: str = "all"):
     try:
         return figures(outcome.acc, gamma_index, alpha, reduction=reduction,
@@ -36,7 +36,7 @@ def _cell(outcome: Outcome, gamma_index: int, alpha, reduction, normalize,
         raise InputError(f"scores too large: {err}", outcome.source) from None
 
 
-def _counts(outcome: Outcome, mode: str) -> dict:
+def count_fields(outcome: Outcome, mode: str) -> dict:
     acc = outcome.acc
     out = {"n": acc.examples - acc.ignored, "ignored": acc.ignored,
            "classes": outcome.n_classes, "class_names": outcome.classes, "mode": mode}
@@ -109,11 +109,11 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
     alpha = outcome_alpha(spec, outcome, mode)
     listed = "all" if classes == "all" or outcome.n_classes <= FULL_JSON_CLASSES \
         else "present"
-    fig = _cell(outcome, 0, alpha, reduction, normalize, listed)
+    fig = cell_figures(outcome, 0, alpha, reduction, normalize, listed)
     for row in fig.per_class:
         row["class"] = outcome.classes[row["index"]]
     present = int(np.count_nonzero(outcome.acc.class_counts()))
-    doc = {**sources, **_counts(outcome, mode),
+    doc = {**sources, **count_fields(outcome, mode),
            "unit": "position" if outcome.dense is not None else
                    "token" if outcome.tokens else
                    "element" if mode == "sigmoid" else "example",
@@ -163,7 +163,7 @@ def sweep_grid(outcomes, *, specs: list[AlphaSpec], gammas, mode: str,
         grid += _cells(outcome, specs, gammas, mode, reduction, normalize, temperature,
                        calibration)
     outcome = outcomes[0]
-    doc = {**sources, **_counts(outcome, mode), "reduction": reduction,
+    doc = {**sources, **count_fields(outcome, mode), "reduction": reduction,
            "normalize": normalize, "gammas": list(gammas),
            "alphas": [s.label() for s in specs], "grid": grid}
     if len(temperatures) > 1 or temperatures[0] != 1.0:
@@ -176,7 +176,7 @@ def _cells(outcome, specs, gammas, mode, reduction, normalize, temperature, cali
     for gi, gamma in enumerate(gammas):
         for spec in specs:
             alpha = outcome_alpha(spec, outcome, mode)
-            fig = _cell(outcome, gi, alpha, reduction, normalize, "none")
+            fig = cell_figures(outcome, gi, alpha, reduction, normalize, "none")
             gradient = gradient_figures(outcome.acc, alpha, gi)
             cell = {}
             if temperature != 1.0 or calibration is not None:

@@ -176,7 +176,7 @@ def _worker_settings(settings):
         return settings
     # as the `focal` command does for itself; dask's nanny sets
     # MALLOC_TRIM_THRESHOLD_=65536, under which a shard takes ~1.4 x as long
-    from .entry import keep_freed_memory
+    from .runtime import keep_freed_memory
     keep_freed_memory()
     import dataclasses
     return dataclasses.replace(settings, threads=nthreads)

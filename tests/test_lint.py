@@ -1,5 +1,7 @@
-"""ruff over the whole tree, as part of `make test` (its rules in pyproject.toml)."""
+"""ruff over the whole tree, the import layers, and the size of a module,
+as part of `make test` (their rules in pyproject.toml)."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -11,3 +13,11 @@ def test_ruff_finds_nothing():
                           "peers_tests", "benchmarks", "sample_data"],
                          cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_import_layers_hold():
+    lint = shutil.which("lint-imports", path=os.path.dirname(sys.executable))
+    assert lint, "import-linter is in the dev extra"
+    run = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+

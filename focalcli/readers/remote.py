@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from ..errors import InputError, OptionError
+from .npyformat import check_dtype, numpy_format_errors
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
@@ -94,7 +95,6 @@ class RangedArray:
     def __init__(self, url: str, name: str):
         self.fs, self.path = filesystem(url)
         self.name = name
-        from .arrays import check_dtype, numpy_format_errors
         with remote_errors(name), numpy_format_errors(name, ".npy"), \
                 self.fs.open(self.path, "rb") as f:
             version = np.lib.format.read_magic(f)
