@@ -340,3 +340,8 @@ def compare_table(doc: dict, stream=None, classes: int = 10):
         out.print()
         out.print("[bold]gates passed[/bold]" if gates["passed"] else
                   f"[bold red]{len(gates['failures'])} gate(s) failed[/bold red]")
+
+
+# the table of each kind of document: an explicit registry, not a lookup by name
+TABLES = {"score": score_table, "sweep": sweep_table, "curve": curve_table,
+          "compare": compare_table}
