@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 __all__ = ["score", "sweep", "compare", "curve", "explore", "Report", "InputError",
            "FocalWarning", "focal_loss", "focal_loss_batch", "FocalTerms", "__version__"]
 
-_HOMES = {"focal_loss": "core", "focal_loss_batch": "core", "FocalTerms": "core",
+_HOMES = {"focal_loss": "formula", "focal_loss_batch": "formula", "FocalTerms": "formula",
           "score": "api", "sweep": "api", "compare": "api", "curve": "api",
           "explore": "api", "FocalWarning": "api", "Report": "reports",
           "InputError": "errors"}

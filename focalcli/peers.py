@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .alpha import AlphaSpec, parse_alpha
 from .errors import OptionError
 
@@ -98,3 +100,12 @@ def resolve(like: str | None, mode: str | None, alpha_text: str | None,
     mode = mode or "softmax"
     default = "0.25" if mode == "softmax" else "-1"  # binary: no class balancing
     return Preset(mode, parse_alpha(alpha_text or default, mode), normalize, "keras")
+
+
+def smp_logits(p: np.ndarray, multiclass: bool) -> np.ndarray:
+    """smp 0.6's FocalLoss(from_logits=False): probabilities clamped to
+    [1e-7, 1 - 1e-7] in their own precision, then ``log p`` taken as the
+    sigmoid logit in multiclass mode (one-vs-rest on softmax outputs), the
+    log-odds in multilabel mode."""
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.log(p) if multiclass else np.log(p / (1 - p))

@@ -8,161 +8,26 @@ is the same whatever the batch size or thread count.
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import itertools
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
 from . import core, variants
+from .blocks import LOGPROB_UNIT, aligned, block_rows_for, unit_blocks_for
 from .errors import InputError, OptionError
+from .peers import smp_logits
 from .readers import Batch, Table, TargetFile
+from .rows import RowEmitter
+from .settings import Outcome, Settings
 from .summary import Accumulator
-from .targets import (GrowingClasses, Where, is_soft_matrix, sigmoid_targets, soft_targets,
-                      softmax_targets)
+from .targets import (GrowingClasses, Where, check_class_names, is_soft_matrix, sigmoid_targets,
+                      soft_targets, softmax_targets)
 
-MAX_BLOCK_ROWS = 4096
-UNIT_BLOCKS = 16  # blocks accumulated together: fewer, larger numpy calls
-BLOCK_ELEMENTS = 1 << 19  # ~2 MB of float32: fits a core's cache beside its buffer
-UNIT_ELEMENTS = 6 << 20  # a unit's scores: at most 24 MB of float32, however wide the rows
-
-
-#: the row columns (Settings.row_sums) that sum when rows fold into examples
-SUM_COLUMNS = ("counted", "positives", "cells", "ce_sum", "focal_sum")
-
-LOGPROB_UNIT = 1 << 18  # tokens per unit when the scores are log-probabilities
-
-
-def block_rows_for(k: int) -> int:
-    """Rows per block for K classes: a power of two (so blocks tile batches),
-    fixed for a given K so results never depend on threads or batch sizes."""
-    rows = MAX_BLOCK_ROWS
-    while rows > 1 and rows * k > BLOCK_ELEMENTS:
-        rows //= 2
-    return rows
-
-
-def unit_blocks_for(block_rows: int, k: int) -> int:
-    """Blocks per unit: UNIT_BLOCKS, fewer when rows are so wide (a language
-    model's vocabulary) that a unit would pass UNIT_ELEMENTS."""
-    blocks = max(1, min(UNIT_BLOCKS, UNIT_ELEMENTS // max(1, block_rows * k)))
-    return 1 << (blocks.bit_length() - 1)  # a power of two, as batches are
-
-
-@dataclass
-class Settings:
-    mode: str = "softmax"
-    probs: bool = False
-    ignore_index: int | None = None
-    gammas: tuple[float, ...] = (2.0,)
-    arithmetic: str = "exact"  # or "keras": Keras' float32, clipped probabilities
-    threads: int = 0           # 0: every core
-    block_rows: int | None = None  # None: block_rows_for(K)
-    logprobs: bool = False     # the one score per row is the target's log-probability
-    bins: int = 15             # calibration bins (0: no calibration)
-    gradient: bool = False     # gradient norms of CE and focal loss (--gradient)
-    losses: tuple = ()         # (name, parameter) of relatives reported beside focal
-    temperature: float = 1.0   # logits are divided by it before everything
-    pt_bins: int = 0           # a histogram of p_t over this many equal bins (explore)
-    per_element: bool = False  # sigmoid rows: one per (example, class) element
-    weights: object = None     # --weights: a number, or one per scored unit (an array)
-    soft: bool = False         # --soft-targets: TARGETS are (N, K) distributions
-    label_smoothing: float = 0.0  # targets become (1 - eps) y + eps / K (softmax)
-    class_weight: tuple | None = None  # --class-weight: each class's loss times w_c
-    pos_weight: tuple | None = None    # --pos-weight: sigmoid positives of class k times p_k
-    row_sums: bool = False     # rows carry what they add to each reduction (compare)
-    only_ids: object = None    # a set of ids: rows with other ids are left out, unseen
-    scale_mean: bool = False   # sigmoid 'mean' over the summed class weights (smp)
-    probs_to_logits: str | None = None  # "smp": --probs turned into logits smp's way
-
-
-@dataclass
-class Outcome:
-    acc: Accumulator
-    n_classes: int
-    classes: list[str]
-    top: list[dict] = field(default_factory=list)
-    source: str | None = None
-    dense: object = None  # readers.dense.Dense: rows were positions of N examples
-    tokens: bool = False  # rows were tokens given by their log-probability
-
-
-def smp_logits(p: np.ndarray, multiclass: bool) -> np.ndarray:
-    """smp 0.6's FocalLoss(from_logits=False): probabilities clamped to
-    [1e-7, 1 - 1e-7] in their own precision, then ``log p`` taken as the
-    sigmoid logit in multiclass mode (one-vs-rest on softmax outputs), the
-    log-odds in multilabel mode."""
-    p = np.clip(p, 1e-7, 1 - 1e-7)
-    return np.log(p) if multiclass else np.log(p / (1 - p))
-
-
-def check_class_names(classes: list[str], name: str, stated_ids: bool = False):
-    """Class names must be unique, and a name that is a whole number must be
-    its own 0-based position: targets are matched to names first and read as
-    indices otherwise, and '2' must not mean one class as a name and another
-    as an index (headers of 1-based labels or 1-5 ratings). A ``{name: id}``
-    map (``stated_ids``) says each name's id itself: the rule is not for it."""
-    seen = set()
-    for i, c in enumerate(classes):
-        if c in seen:
-            raise InputError(f"class name {c!r} appears twice", name)
-        seen.add(c)
-        if stated_ids:
-            continue
-        try:
-            number = int(c)
-        except ValueError:
-            continue
-        if number != i:
-            raise InputError(f"class name {c!r} is a number but not its position {i} "
-                             f"(0-based): a target {c} could mean either; rename the "
-                             f"classes (e.g. 'c{c}')", name)
-
-
-def aligned(batches: Iterator[Batch], block: int) -> Iterator[Batch]:
-    """Re-cut batches so each starts on a multiple of ``block`` rows; only the
-    rows that complete a block are ever copied."""
-    carry: Batch | None = None
-    for b in batches:
-        if carry is not None:
-            need = block - len(carry.scores)
-            carry = _concat(carry, _slice(b, 0, min(need, len(b.scores))))
-            b = _slice(b, min(need, len(b.scores)), len(b.scores))
-            if len(carry.scores) < block:
-                continue
-            yield carry
-            carry = None
-        cut = len(b.scores) - (len(b.scores) % block)
-        if cut:
-            yield _slice(b, 0, cut)
-        if cut < len(b.scores):
-            carry = _slice(b, cut, len(b.scores))
-    if carry is not None:
-        yield carry
-
-
-def _slice(b: Batch, lo: int, hi: int) -> Batch:
-    pick = lambda a: None if a is None else a[lo:hi]  # noqa: E731
-    return Batch(b.start + lo, b.scores[lo:hi], pick(b.targets), pick(b.ids), pick(b.lines),
-                 pick(b.groups), pick(b.weights))
-
-
-def _concat(a: Batch, b: Batch) -> Batch:
-    def join(x, y):
-        return None if x is None or y is None else np.concatenate([x, y])
-    if a.scores.shape[1:] != b.scores.shape[1:]:
-        raise InputError(f"rows have {b.scores.shape[1:]} scores after rows with "
-                         f"{a.scores.shape[1:]}")
-    return Batch(a.start, np.concatenate([a.scores, b.scores]), join(a.targets, b.targets),
-                 join(a.ids, b.ids), join(a.lines, b.lines), join(a.groups, b.groups),
-                 join(a.weights, b.weights))
-
-
-class Scorer:
+class Scorer(RowEmitter):
     """Scores a Table: ``run()`` returns an Outcome; per-example rows go to
     ``on_rows`` as they are made (a dict of equal-length columns)."""
 
@@ -562,36 +427,6 @@ class Scorer:
                 cols.update(self._gradient_columns(y, m, extra))
         return acc, cols
 
-    def _gradient_columns(self, y, m, extra):
-        """Per example: the L2 norms of the CE and focal gradients (alpha applied)."""
-        g_ce, g_f = extra["grad_ce"], extra["grad_focal:0"]
-        scale = self.unit_scale(y)
-        if scale is not None:
-            g_ce, g_f = g_ce * scale, g_f * scale
-        if self.s.mode == "softmax":
-            a = np.asarray(self.alpha, dtype=np.float64)
-            g_f = g_f * (a[y] if a.ndim else float(a))
-            return {"grad_ce": np.where(m, g_ce, np.nan), "grad_focal": np.where(m, g_f, np.nan)}
-        g_f = g_f * core.sigmoid_alpha_t(y, self.alpha)
-        if self.s.per_element:  # |d loss / d x| of each element
-            return {"grad_ce": np.where(m, g_ce, np.nan), "grad_focal": np.where(m, g_f, np.nan)}
-        scored = m.any(axis=1)
-        return {"grad_ce": np.where(scored, np.sqrt((g_ce * g_ce * m).sum(axis=1)), np.nan),
-                "grad_focal": np.where(scored, np.sqrt((g_f * g_f * m).sum(axis=1)), np.nan)}
-
-    def _full_gradient(self, start, grad, ce, q, y, m, weights=None):
-        """--grad: each row's focal gradient, alpha applied, 0 where ignored
-        (called on a worker thread: the sink writes rows at their offset)."""
-        h = core.focal_gradient_factor(ce, q, self.s.gammas[0])
-        a = np.asarray(self.alpha, dtype=np.float64)
-        h = h * (a[y] if a.ndim else float(a))
-        scale = self.unit_scale(y)
-        if scale is not None:
-            h = h * scale
-        if weights is not None:
-            h = h * weights
-        self.on_gradient(start, np.where(m[:, None], h[:, None] * grad, 0.0))
-
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""
         if self.s.logprobs:
@@ -634,123 +469,3 @@ class Scorer:
                 what = "do not sum to 1" if self.s.mode == "softmax" else "are not in [0, 1]"
                 raise where.error(f"probabilities {what} (are these logits? drop --probs)",
                                   lo + i)
-
-    def _row_values(self, y, m, ce, q, pt, focal=None, weights=None):
-        focal = core.modulate(ce, q, self.s.gammas[0]) if focal is None else focal.copy()
-        scale = self.unit_scale(y)
-        if scale is not None:  # as PyTorch's reduction='none' with weight=
-            ce, focal = ce * scale, focal * scale
-        if self.s.mode == "softmax":
-            a = np.asarray(self.alpha, dtype=np.float64)
-            focal *= a[y] if a.ndim else float(a)
-        else:
-            focal *= core.sigmoid_alpha_t(y, self.alpha)
-        if self.s.mode == "softmax" or self.s.per_element:
-            cols = {"p_t": np.where(m, pt, np.nan), "ce": np.where(m, ce, np.nan),
-                    "focal": np.where(m, focal, np.nan)}
-            if self.s.row_sums:
-                cols.update(self._row_sums(y, m, scale, weights, rows=False))
-            return cols
-        scored = m.any(axis=1)
-        cols = {"ce": np.where(scored, (ce * m).sum(axis=1), np.nan),
-                "focal": np.where(scored, (focal * m).sum(axis=1), np.nan)}
-        if self.s.row_sums:
-            cols.update(self._row_sums(y, m, scale, weights, rows=True))
-        if self.s.arithmetic == "keras":
-            # Keras' binary reduction=None is the mean over the classes, not the sum
-            if self.s.row_sums:
-                cols["ce_sum"], cols["focal_sum"] = cols["ce"], cols["focal"]
-            elements = np.maximum(m.sum(axis=1), 1)
-            cols["ce"], cols["focal"] = cols["ce"] / elements, cols["focal"] / elements
-        if self.dense is not None:
-            cols["class_focal"] = np.where(m, focal, np.nan)
-        return cols
-
-    def _row_sums(self, y, m, scale, weights, rows: bool) -> dict:
-        """What each row adds to the parts of a reduction's denominator
-        (reduction.Reduction): its counted weight, its positive labels and
-        its (example, class) cells, ignored ones included."""
-        counted = np.where(m, self.acc.unit_counted(scale, weights), 0.0)
-        if self.s.mode == "softmax":
-            return {"counted": counted, "cells": np.full(len(y), float(self.k))}
-        positives = (m & (y > 0)).astype(float)
-        if not rows:  # --per-element: each element is its own row
-            return {"counted": counted, "positives": positives, "cells": np.ones(y.shape)}
-        return {"counted": counted.sum(axis=1), "positives": positives.sum(axis=1),
-                "cells": np.full(len(y), float(self.k))}
-
-    def _emit(self, batch: Batch, lo: int, hi: int, labels, keep, cols: dict):
-        if self.dense is not None:
-            return self._emit_positions(batch, lo, hi, labels, cols)
-        if self.examples is not None and batch.groups is not None:  # per sequence
-            return self.examples.add(batch.groups[lo:hi], cols["ce"], cols["focal"],
-                                     labels[lo:hi], cols.get("counted"))
-        out = {"index": np.arange(batch.start + lo, batch.start + hi)}
-        if batch.ids is not None:
-            out["id"] = batch.ids[lo:hi]
-        y, m = labels[lo:hi], keep[lo:hi]
-        if self.s.per_element:
-            return self._emit_elements(out, y, cols)
-        if self.s.mode == "softmax":
-            out["target"] = np.where(m, y, self.s.ignore_index if self.s.ignore_index
-                                     is not None else -1)
-            out["class"] = np.where(m, np.asarray(self.classes, dtype=object)[y], None)
-        elif self.k == 1:
-            out["target"] = np.where(m[:, 0], y[:, 0].astype(np.int64),
-                                     self.s.ignore_index if self.s.ignore_index is not None
-                                     else -1)
-        else:
-            out["target"] = np.array(["|".join(map(str, np.flatnonzero(r))) for r in y],
-                                     dtype=object)
-        out.update(cols)
-        self._emit_rows(out)
-
-    def _emit_elements(self, out: dict, y, cols: dict):
-        """--per-element: the (N, K) elements as rows, example by example (the
-        order of torchvision's reduction='none' matrix, read row-major)."""
-        n, k = y.shape
-        rows = {"index": np.repeat(out["index"], k)}
-        if "id" in out:
-            rows["id"] = np.repeat(out["id"], k)
-        rows["class"] = np.tile(np.asarray(self.classes, dtype=object), n)
-        rows["target"] = y.reshape(-1).astype(np.int64)
-        rows.update({name: v.reshape(-1) for name, v in cols.items()})  # (n, K) each
-        self._emit_rows(rows)
-
-    def _emit_positions(self, batch: Batch, lo: int, hi: int, labels, cols: dict):
-        """Dense: per-position values to --map, and into per-example rows."""
-        index = np.arange(batch.start + lo, batch.start + hi)
-        if self.on_positions is not None:
-            self.on_positions({"index": index, "ce": cols["ce"], "focal": cols["focal"]})
-        if self.examples is not None:
-            per_class = cols.get("class_focal", labels[lo:hi])
-            self.examples.add(index, cols["ce"], cols["focal"], per_class,
-                              {k: cols[k] for k in SUM_COLUMNS if k in cols})
-
-    def _emit_rows(self, out: dict):
-        if self.on_rows is not None:
-            self.on_rows(out)
-        if self.top_n:
-            self._keep_top(out)
-
-    def _keep_top(self, out: dict):
-        """A bounded min-heap of (focal, -index): ties keep the earlier row."""
-        focal = out["focal"]
-        order = np.argsort(-np.nan_to_num(focal, nan=-np.inf), kind="stable")[:self.top_n]
-        for i in order:
-            if np.isnan(focal[i]):
-                break
-            entry = (float(focal[i]), -int(out["index"][i]))
-            if len(self._top) == self.top_n and entry <= self._top[0][:2]:
-                break
-            row = {k: _plain(v[i]) for k, v in out.items()}
-            if len(self._top) < self.top_n:
-                heapq.heappush(self._top, entry + (row,))
-            else:
-                heapq.heapreplace(self._top, entry + (row,))
-
-
-def _plain(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    return v

@@ -259,3 +259,26 @@ class GrowingClasses:
         if ignore_index is not None:
             keep = np.asarray([str(v) != str(ignore_index) for v in uniques])[codes]
         return np.where(keep, lookup[codes], 0), keep
+
+
+def check_class_names(classes: list[str], name: str, stated_ids: bool = False):
+    """Class names must be unique, and a name that is a whole number must be
+    its own 0-based position: targets are matched to names first and read as
+    indices otherwise, and '2' must not mean one class as a name and another
+    as an index (headers of 1-based labels or 1-5 ratings). A ``{name: id}``
+    map (``stated_ids``) says each name's id itself: the rule is not for it."""
+    seen = set()
+    for i, c in enumerate(classes):
+        if c in seen:
+            raise InputError(f"class name {c!r} appears twice", name)
+        seen.add(c)
+        if stated_ids:
+            continue
+        try:
+            number = int(c)
+        except ValueError:
+            continue
+        if number != i:
+            raise InputError(f"class name {c!r} is a number but not its position {i} "
+                             f"(0-based): a target {c} could mean either; rename the "
+                             f"classes (e.g. 'c{c}')", name)

@@ -2,8 +2,10 @@
 import doctest
 
 import focalcli.core
+import focalcli.formula
 
 
-def test_core_doctests():
-    result = doctest.testmod(focalcli.core)
-    assert result.attempted >= 1 and result.failed == 0, result
+def test_formula_doctests():
+    results = [doctest.testmod(m) for m in (focalcli.core, focalcli.formula)]
+    assert sum(r.attempted for r in results) >= 1, results
+    assert all(r.failed == 0 for r in results), results

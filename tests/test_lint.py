@@ -1,5 +1,6 @@
 """ruff over the whole tree, the import layers, and the size of a module,
 as part of `make test` (their rules in pyproject.toml)."""
+import glob
 import os
 import shutil
 import subprocess
@@ -21,3 +22,10 @@ def test_the_import_layers_hold():
     run = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
 
+
+
+def test_no_module_is_past_500_lines():
+    sizes = {path: sum(1 for _ in open(path, encoding="utf-8"))
+             for path in glob.glob(os.path.join(ROOT, "focalcli", "**", "*.py"),
+                                   recursive=True)}
+    assert {os.path.relpath(p, ROOT): n for p, n in sizes.items() if n > 500} == {}

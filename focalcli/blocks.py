@@ -1,0 +1,72 @@
+"""How a pass cuts its input: blocks of a power of two rows (sized to a
+core's cache and fixed for a given K, so no sum depends on threads or batch
+sizes), units of blocks scored together, batches re-cut on block bounds."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from .errors import InputError
+from .readers import Batch
+
+MAX_BLOCK_ROWS = 4096
+UNIT_BLOCKS = 16  # blocks accumulated together: fewer, larger numpy calls
+BLOCK_ELEMENTS = 1 << 19  # ~2 MB of float32: fits a core's cache beside its buffer
+UNIT_ELEMENTS = 6 << 20  # a unit's scores: at most 24 MB of float32, however wide the rows
+LOGPROB_UNIT = 1 << 18  # tokens per unit when the scores are log-probabilities
+
+
+def block_rows_for(k: int) -> int:
+    """Rows per block for K classes: a power of two (so blocks tile batches),
+    fixed for a given K so results never depend on threads or batch sizes."""
+    rows = MAX_BLOCK_ROWS
+    while rows > 1 and rows * k > BLOCK_ELEMENTS:
+        rows //= 2
+    return rows
+
+
+def unit_blocks_for(block_rows: int, k: int) -> int:
+    """Blocks per unit: UNIT_BLOCKS, fewer when rows are so wide (a language
+    model's vocabulary) that a unit would pass UNIT_ELEMENTS."""
+    blocks = max(1, min(UNIT_BLOCKS, UNIT_ELEMENTS // max(1, block_rows * k)))
+    return 1 << (blocks.bit_length() - 1)  # a power of two, as batches are
+
+
+def aligned(batches: Iterator[Batch], block: int) -> Iterator[Batch]:
+    """Re-cut batches so each starts on a multiple of ``block`` rows; only the
+    rows that complete a block are ever copied."""
+    carry: Batch | None = None
+    for b in batches:
+        if carry is not None:
+            need = block - len(carry.scores)
+            carry = _concat(carry, _slice(b, 0, min(need, len(b.scores))))
+            b = _slice(b, min(need, len(b.scores)), len(b.scores))
+            if len(carry.scores) < block:
+                continue
+            yield carry
+            carry = None
+        cut = len(b.scores) - (len(b.scores) % block)
+        if cut:
+            yield _slice(b, 0, cut)
+        if cut < len(b.scores):
+            carry = _slice(b, cut, len(b.scores))
+    if carry is not None:
+        yield carry
+
+
+def _slice(b: Batch, lo: int, hi: int) -> Batch:
+    pick = lambda a: None if a is None else a[lo:hi]  # noqa: E731
+    return Batch(b.start + lo, b.scores[lo:hi], pick(b.targets), pick(b.ids), pick(b.lines),
+                 pick(b.groups), pick(b.weights))
+
+
+def _concat(a: Batch, b: Batch) -> Batch:
+    def join(x, y):
+        return None if x is None or y is None else np.concatenate([x, y])
+    if a.scores.shape[1:] != b.scores.shape[1:]:
+        raise InputError(f"rows have {b.scores.shape[1:]} scores after rows with "
+                         f"{a.scores.shape[1:]}")
+    return Batch(a.start, np.concatenate([a.scores, b.scores]), join(a.targets, b.targets),
+                 join(a.ids, b.ids), join(a.lines, b.lines), join(a.groups, b.groups),
+                 join(a.weights, b.weights))
