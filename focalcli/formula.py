@@ -54,33 +54,8 @@ def focal_loss_batch(logits, targets, gamma: float = 2.0, alpha=1.0, *,
     number for no weighting), weights finite and >= 0 of the right length.
     """
     from .targets import Where, sigmoid_targets, softmax_targets
-    gamma = float(gamma)
-    if not (math.isfinite(gamma) and gamma >= 0):
-        raise ValueError(f"gamma must be a finite number >= 0, got {gamma}")
-    if mode not in ("softmax", "sigmoid"):
-        raise ValueError(f"unknown mode {mode!r}")
-    scores = as_float(np.asarray(logits))
-    t = np.asarray(targets)
+    gamma, scores, t = _checked_inputs(logits, targets, gamma, mode, probs, label_smoothing)
     where = Where("targets", 0)
-    if mode == "softmax":
-        if scores.ndim != 2 or scores.shape[1] < 2:
-            raise ValueError(f"softmax logits must be (N, K) with K >= 2, got shape "
-                             f"{scores.shape}")
-        if t.shape not in (scores.shape[:1], scores.shape):
-            raise ValueError(f"targets must have shape {scores.shape[:1]} (class indices) "
-                             f"or {scores.shape} (distributions), got {t.shape}")
-    elif label_smoothing:
-        raise ValueError("label_smoothing is for softmax targets")
-    elif t.shape != scores.shape:
-        raise ValueError(f"sigmoid targets must have the logits' shape {scores.shape}, "
-                         f"got {t.shape}")
-    bad = first_nonfinite(scores.reshape(len(scores), -1)) if scores.size else None
-    if bad is not None:
-        raise ValueError(f"logits row {bad[0]}, column {bad[1]} is not finite")
-    if probs and scores.size:
-        row = first_bad_probability_row(scores, mode == "softmax")
-        if row is not None:
-            raise ValueError(f"row {row} is not a probability distribution")
     k = scores.shape[1] if scores.ndim == 2 else 1
     a = _checked_alpha(alpha, k, mode)
     if mode == "sigmoid":
@@ -111,6 +86,37 @@ def focal_loss_batch(logits, targets, gamma: float = 2.0, alpha=1.0, *,
     for arr in (focal, ce, pt):
         arr[~keep] = np.nan
     return FocalTerms(focal, ce, pt)
+
+
+def _checked_inputs(logits, targets, gamma, mode: str, probs: bool, label_smoothing):
+    """(gamma, scores, targets) once they are what focal_loss_batch takes."""
+    gamma = float(gamma)
+    if not (math.isfinite(gamma) and gamma >= 0):
+        raise ValueError(f"gamma must be a finite number >= 0, got {gamma}")
+    if mode not in ("softmax", "sigmoid"):
+        raise ValueError(f"unknown mode {mode!r}")
+    scores = as_float(np.asarray(logits))
+    t = np.asarray(targets)
+    if mode == "softmax":
+        if scores.ndim != 2 or scores.shape[1] < 2:
+            raise ValueError(f"softmax logits must be (N, K) with K >= 2, got shape "
+                             f"{scores.shape}")
+        if t.shape not in (scores.shape[:1], scores.shape):
+            raise ValueError(f"targets must have shape {scores.shape[:1]} (class indices) "
+                             f"or {scores.shape} (distributions), got {t.shape}")
+    elif label_smoothing:
+        raise ValueError("label_smoothing is for softmax targets")
+    elif t.shape != scores.shape:
+        raise ValueError(f"sigmoid targets must have the logits' shape {scores.shape}, "
+                         f"got {t.shape}")
+    bad = first_nonfinite(scores.reshape(len(scores), -1)) if scores.size else None
+    if bad is not None:
+        raise ValueError(f"logits row {bad[0]}, column {bad[1]} is not finite")
+    if probs and scores.size:
+        row = first_bad_probability_row(scores, mode == "softmax")
+        if row is not None:
+            raise ValueError(f"row {row} is not a probability distribution")
+    return gamma, scores, t
 
 
 def _weights_of(labels, k: int, mode: str, weight, pos_weight, sample_weight, shape):

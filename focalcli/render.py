@@ -116,6 +116,12 @@ def score_table(doc: dict, stream=None, classes=None):
         table.add_row(b["p_t"], f"{b['count']:,}", _pct(b["ce_share"]),
                       _pct(b["focal_share"]))
     _show(out, table)
+    _score_extras(out, doc)
+
+
+def _score_extras(out, doc: dict):
+    """The optional blocks of a score table: relatives, OHEM, gradient,
+    calibration, the top examples."""
     if doc.get("losses"):
         out.print()
         out.print("[bold]Relatives[/bold]  " + "   ".join(

@@ -19,6 +19,20 @@ SUM_COLUMNS = ("counted", "positives", "cells", "ce_sum", "focal_sum")
 class RowEmitter:
     """Mixed into scoring.Scorer."""
 
+    def _unit_rows(self, y, m, ce, q, pt, exact_ce, soft_focal, weights, gradient):
+        """A unit's row columns, when anything takes rows (None otherwise).
+        ``exact_ce``: CE before sample weights, for softmax's exact p_t;
+        ``gradient``: the unit's gradient sums, when asked for."""
+        if self.on_rows is None and not self.top_n and self.on_positions is None:
+            return None
+        exact_pt = np.exp(-exact_ce) if self.s.mode == "softmax" and not self.s.probs and \
+            soft_focal is None and self.s.arithmetic == "exact" else pt
+        cols = self._row_values(y, m, ce, q, exact_pt,
+                                None if soft_focal is None else soft_focal[0], weights)
+        if gradient is not None:
+            cols.update(self._gradient_columns(y, m, gradient))
+        return cols
+
     def _gradient_columns(self, y, m, extra):
         """Per example: the L2 norms of the CE and focal gradients (alpha applied)."""
         g_ce, g_f = extra["grad_ce"], extra["grad_focal:0"]

@@ -386,20 +386,8 @@ class Scorer(RowEmitter):
         pt = 1.0 - q
         # --weights: every loss, gradient and relative of a unit times its weight
         w = 1.0 if weights is None else weights
-        extra = None
-        if gradient:
-            if not softmax:
-                grad_norm = q  # |d BCE / dx| per element
-            g_ce = grad_norm * w
-            extra = {"grad_ce": g_ce, "grad_ce2": g_ce * g_ce}
-            for i, gamma in enumerate(self.s.gammas):  # a sweep: each gamma's gradient
-                g_focal = core.focal_gradient_factor(ce, q, gamma) * grad_norm * w
-                extra[f"grad_focal:{i}"] = g_focal
-                extra[f"grad_focal2:{i}"] = g_focal * g_focal
-        for name, param in self.s.losses:
-            extra = extra or {}
-            extra["loss:" + variants.label(name, param)] = w * variants.terms(
-                name, param, ce, q, self.s.gammas[0], max_other if dual else None)
+        extra = self._extras(ce, q, w, (grad_norm if softmax else q) if gradient else None,
+                             max_other if dual else None)
         exact_ce = ce
         if weights is not None:
             ce = ce * weights
@@ -417,15 +405,26 @@ class Scorer(RowEmitter):
             acc.calibration = self.acc.calibration.part(confidence[m], correct[m])
         if self.s.pt_bins:
             acc.pt_hist = core.pt_histogram(pt[m], self.s.pt_bins)
-        cols = None
-        if self.on_rows is not None or self.top_n or self.on_positions is not None:
-            exact_pt = np.exp(-exact_ce) if softmax and not self.s.probs and soft is None \
-                and self.s.arithmetic == "exact" else pt
-            cols = self._row_values(y, m, ce, q, exact_pt,
-                                    None if soft_focal is None else soft_focal[0], weights)
-            if gradient:
-                cols.update(self._gradient_columns(y, m, extra))
-        return acc, cols
+        return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights,
+                                    extra if gradient else None)
+
+    def _extras(self, ce, q, w, grad_norm=None, max_other=None) -> dict | None:
+        """The unit's sums beyond CE and focal loss: each gamma's gradient norms
+        (``grad_norm``: softmax's per row, or |d BCE / dx| per element) and the
+        relatives (--loss), every one times the sample weights ``w``."""
+        extra = None
+        if grad_norm is not None:
+            g_ce = grad_norm * w
+            extra = {"grad_ce": g_ce, "grad_ce2": g_ce * g_ce}
+            for i, gamma in enumerate(self.s.gammas):  # a sweep: each gamma's gradient
+                g_focal = core.focal_gradient_factor(ce, q, gamma) * grad_norm * w
+                extra[f"grad_focal:{i}"] = g_focal
+                extra[f"grad_focal2:{i}"] = g_focal * g_focal
+        for name, param in self.s.losses:
+            extra = extra or {}
+            extra["loss:" + variants.label(name, param)] = w * variants.terms(
+                name, param, ce, q, self.s.gammas[0], max_other)
+        return extra
 
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""

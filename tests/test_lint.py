@@ -29,3 +29,16 @@ def test_no_module_is_past_500_lines():
              for path in glob.glob(os.path.join(ROOT, "focalcli", "**", "*.py"),
                                    recursive=True)}
     assert {os.path.relpath(p, ROOT): n for p, n in sizes.items() if n > 500} == {}
+
+
+def test_no_function_is_past_80_lines():
+    import ast
+    long = []
+    for path in glob.glob(os.path.join(ROOT, "focalcli", "**", "*.py"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        long += [f"{os.path.relpath(path, ROOT)}:{n.name} ({n.end_lineno - n.lineno + 1})"
+                 for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef,
+                                                           ast.AsyncFunctionDef))
+                 and n.end_lineno - n.lineno + 1 > 80]
+    assert long == []

@@ -70,6 +70,40 @@ def _pieces(raw, name: str, size: int = PIECE_BYTES) -> Iterator[bytes]:
             yield piece
 
 
+def _header(src: Source, sep: str) -> tuple[list[str], bool, list[str]]:
+    """(the column names, whether the first line is a header, notes): a
+    headerless file's columns are named by position; pandas' unnamed index
+    column is named so and noted."""
+    name = src.name
+    with read_errors(src), open_text(src) as f:
+        first = read_line(f, name, 1).rstrip("\r\n")
+    if not first.strip():
+        raise InputError("is empty", name)
+    fields = [c.strip() for c in split_header(first, sep, name)]
+    if not is_header(fields):
+        return [str(i) for i in range(len(fields))], False, []
+    columns, notes = fields, []
+    if len(set(columns)) != len(columns):
+        dup = next(c for c in columns if columns.count(c) > 1)
+        raise InputError(f"column {dup!r} appears twice in the header", name, row=1,
+                         line=True)
+    if columns[0] == "" and len(columns) > 1:
+        columns[0] = ROW_INDEX
+        notes.append(INDEX_NOTE)
+    return columns, True, notes
+
+
+def _parse_options(pd, sep: str, columns: list[str], ident: str | None) -> dict:
+    """pandas' read_csv options for every piece: exact floats, our NA words,
+    ids as text, pandas' own index column left out."""
+    options = dict(sep=sep, header=None, names=columns, engine="c", encoding="utf-8",
+                   dtype={ident: object} if ident else None, keep_default_na=False,
+                   na_values=NA_VALUES, **_exact_floats(pd))
+    if ROW_INDEX in columns:
+        options["usecols"] = [c for c in columns if c != ROW_INDEX]
+    return options
+
+
 def read_csv(src: Source, layout: Layout) -> Table:
     """CSV/TSV in newline-aligned pieces of PIECE_BYTES parsed two at a time
     (pandas' C tokenizer releases the GIL). Batches are pieces, whatever the
@@ -81,33 +115,12 @@ def read_csv(src: Source, layout: Layout) -> Table:
     warnings.filterwarnings("ignore", category=pd.errors.DtypeWarning)
     name, fmt = src.name, src.fmt
     sep = "\t" if fmt == "tsv" else ","
-    with read_errors(src), open_text(src) as f:
-        first = read_line(f, name, 1).rstrip("\r\n")
-    if not first.strip():
-        raise InputError("is empty", name)
-    fields = [c.strip() for c in split_header(first, sep, name)]
-    has_header = is_header(fields)
-    notes = []
-    if has_header:
-        columns = fields
-        if len(set(columns)) != len(columns):
-            dup = next(c for c in columns if columns.count(c) > 1)
-            raise InputError(f"column {dup!r} appears twice in the header", name, row=1,
-                             line=True)
-        if columns[0] == "" and len(columns) > 1:
-            columns[0] = ROW_INDEX
-            notes.append(INDEX_NOTE)
-    else:
-        columns = [str(i) for i in range(len(fields))]
+    columns, has_header, notes = _header(src, sep)
     target, ident, scores = split_columns([c for c in columns if c != ROW_INDEX], layout,
                                           name)
     _, group = logprob_layout(columns, scores, layout)
     first_line = 2 if has_header else 1
-    options = dict(sep=sep, header=None, names=columns, engine="c", encoding="utf-8",
-                   dtype={ident: object} if ident else None, keep_default_na=False,
-                   na_values=NA_VALUES, **_exact_floats(pd))
-    if ROW_INDEX in columns:
-        options["usecols"] = [c for c in columns if c != ROW_INDEX]
+    options = _parse_options(pd, sep, columns, ident)
 
     wide = _wide_parser(columns, target, ident, scores, sep, options) \
         if len(scores) >= WIDE_COLUMNS and not layout.weight_col else None
