@@ -25,8 +25,10 @@ demo: $(VENV)/.runtime
 	$(BIN)/focal explore sample_data/digits.npy sample_data/digits_targets.npy --alphas 1,0.25,balanced -o digits-explorer.html
 	@echo "the digits explorer: file://$(CURDIR)/digits-explorer.html (open it in a browser; it needs no network)"
 
+# both cores (pytest-xdist); `make test PYTEST_ARGS=-n0` runs in one process
+PYTEST_ARGS ?= -n 2
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-peers .pytest_cache .hypothesis build *.egg-info bench-data digits-explorer.html

@@ -192,3 +192,16 @@ def test_output_replaces_existing_file_whole(tmp_path):
     assert focal("score", *DIGITS, "-o", out).code == ExitStatus.OK
     assert out.read_text().startswith("index,target,class,p_t,ce,focal\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]
+
+
+def test_a_command_that_scores_does_not_load_the_help_formatter():
+    # rich-click (and rich) cost a start ~25 ms: only --help and tables load them
+    code = ("import sys\nfrom focalcli.cli import cli\n"
+            f"cli.main(['score', {DIGITS[0]!r}, {DIGITS[1]!r}, '--format', 'json'], "
+            "standalone_mode=False)\n"
+            "assert 'rich_click' not in sys.modules and 'rich' not in sys.modules, "
+            "sorted(m for m in sys.modules if m.startswith('rich'))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    help_run = focal("score", "--help")
+    assert "Input:" in help_run.out and "Conventions:" in help_run.out

@@ -6,20 +6,22 @@ from __future__ import annotations
 import contextlib
 import sys
 
-import rich_click as click
+import click
 
 from .. import __version__, engine
 from ..errors import ExitStatus, FocalError, Terminated, printable, terminating_signals
 from ..streams import guarded_stdout, silence_stdout
-from .options import HELP
+from .help import Command, RichHelp
 
 class PipeClosed(Exception):
     """The reader of our standard output went away."""
 
 
-class FocalGroup(click.RichGroup):
+class FocalGroup(RichHelp, click.Group):
     """Maps every outcome to one exit code and at most one line on stderr
     (click's own handling would print usage blocks and tracebacks)."""
+
+    command_class = Command
 
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
         args = sys.argv[1:] if args is None else list(args)
@@ -46,7 +48,7 @@ class FocalGroup(click.RichGroup):
             # a terminal or locale that cannot show a class name gets \xe9, not a crash
             with contextlib.suppress(AttributeError, ValueError):
                 stream.reconfigure(errors="backslashreplace")
-        if not args:  # bare `focal`: its help, exit 0 (rich-click would exit 2)
+        if not args:  # bare `focal`: its help, exit 0
             args = ["--help"]
         try:
             with terminating_signals(), guarded_stdout():
@@ -92,7 +94,6 @@ class FocalGroup(click.RichGroup):
 
 @click.group(cls=FocalGroup, context_settings={"help_option_names": ["-h", "--help"],
                                                "max_content_width": 100})
-@click.rich_config(help_config=HELP)
 @click.version_option(__version__, "--version", prog_name="focal")
 @click.option("--traceback", is_flag=True, help="Show the traceback of an internal error.")
 def cli(traceback):

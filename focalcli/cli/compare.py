@@ -1,7 +1,7 @@
 """`focal compare`."""
 from __future__ import annotations
 
-import rich_click as click
+import click
 
 from ..errors import ExitStatus, printable
 from ..request import CompareRequest

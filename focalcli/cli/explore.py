@@ -1,7 +1,7 @@
 """`focal explore`."""
 from __future__ import annotations
 
-import rich_click as click
+import click
 
 from ..errors import ExitStatus
 from ..request import ExploreRequest

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-import rich_click as click
+import click
 
 from ..errors import OptionError
 from ..peers import PEERS
@@ -189,33 +189,3 @@ def cluster_options(f):
     ]
     return _decorated(f, decorators)
 
-
-# --help in panels a person can scan; an option not in a command is skipped
-PANELS = [
-    {"name": "Input", "options": [
-        "--input-format", "--targets-format", "--class-names", "--target-col", "--id-col",
-        "--class-axis", "--logprobs", "--logprob-col", "--shift"]},
-    {"name": "Scoring", "options": [
-        "--gamma", "--alpha", "--gammas", "--alphas", "--pt", "--mode", "--probs",
-        "--ignore-index", "--reduction", "--normalize", "--temperature", "--temperatures",
-        "--loss", "--beta"]},
-    {"name": "Conventions", "options": [
-        "--like", "--weights", "--soft-targets", "--label-smoothing", "--weight-col",
-        "--class-weight", "--pos-weight"]},
-    {"name": "Analysis", "options": [
-        "--bins", "--top", "--classes", "--gradient", "--grad", "--map", "--ohem",
-        "--ohem-ratio", "--background", "--bootstrap", "--seed", "--level", "--threshold",
-        "--ids", "--metric"]},
-    {"name": "Gates", "options": [
-        "--fail-above", "--max-increase", "--max-rel-increase", "--per-class",
-        "--significant"]},
-    {"name": "Output", "options": [
-        "--format", "--per-example", "--per-element", "--output", "--plot"]},
-    {"name": "Scale", "options": ["--workers", "--scheduler", "--timeout", "--threads"]},
-]
-HELP = click.RichHelpConfiguration(option_groups={"*": PANELS}, width=100, max_width=100,
-                                   options_table_column_types=["opt_all", "metavar_short",
-                                                               "help"],
-                                   text_markup="ansi",
-                                   padding_usage=(0, 0, 1, 0), padding_helptext=(0, 0, 0, 1),
-                                   panel_title_string="{}:")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-import rich_click as click
+import click
 
 from ..errors import ExitStatus
 from ..request import ScoreRequest
