@@ -49,7 +49,7 @@ $(PEERS)/.installed: pyproject.toml
 
 test-peers: $(PEERS)/.installed
 	KERAS_BACKEND=torch $(PEERS)/bin/python -m pytest -q -p no:cacheprovider peers_tests tests/test_torch.py
-	$(PEERS)/bin/python -m pytest -q -p no:cacheprovider -m torch tests/test_dense.py tests/test_lm.py tests/test_gradient.py
+	$(PEERS)/bin/python -m pytest -q -p no:cacheprovider -m torch tests/test_dense.py tests/test_lm.py tests/test_gradient.py tests/test_api.py
 
 bench: $(VENV)/.dev $(PEERS)/.installed
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)

@@ -368,8 +368,8 @@ class Scorer(RowEmitter):
             else:
                 ce[rows], q[rows] = parts(zb, y[rows])
             if calibrate and softmax:
-                confidence[rows], correct[rows] = core.top_label(zb, y[rows], ce[rows], q[rows],
-                                                                 self.s.probs)
+                confidence[rows], correct[rows] = self._top_label(zb, y[rows], ce[rows],
+                                                                  q[rows], soft is not None)
             if dual:
                 max_other[rows] = variants.max_other_probability(zb, y[rows], ce[rows])
             if gradient and softmax and not fused_gradient:
@@ -407,6 +407,14 @@ class Scorer(RowEmitter):
             acc.pt_hist = core.pt_histogram(pt[m], self.s.pt_bins)
         return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights,
                                     extra if gradient else None)
+
+    def _top_label(self, z, y, ce, q, soft: bool):
+        """Calibration's top label and its confidence. Soft targets' CE and
+        1 - p_t are the distribution's, not the top label's: the target's own
+        (the most likely class) are taken for them."""
+        if soft:
+            ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
+        return core.top_label(z, y, ce, q, self.s.probs)
 
     def _extras(self, ce, q, w, grad_norm=None, max_other=None) -> dict | None:
         """The unit's sums beyond CE and focal loss: each gamma's gradient norms

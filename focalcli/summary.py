@@ -312,15 +312,15 @@ def gradient_figures(acc: Accumulator, alpha, gamma_index: int = 0) -> dict | No
     g_f = w * acc.extra[f"grad_focal:{gamma_index}"]
     g_f2 = (w * w) * acc.extra[f"grad_focal2:{gamma_index}"]
     total_ce, total_f = float(g_ce.sum()), float(g_f.sum())
-    buckets = [{"p_t": label, "ce_share": _ratio(float(g_ce[:, b].sum()), total_ce),
-                "focal_share": _ratio(float(g_f[:, b].sum()), total_f)}
+    buckets = [{"p_t": label, "ce_share": _share(float(g_ce[:, b].sum()), total_ce),
+                "focal_share": _share(float(g_f[:, b].sum()), total_f)}
                for b, label in enumerate(core.BUCKET_LABELS)]
     by_ce, by_f = acc.by_class(g_ce), acc.by_class(g_f)
-    per_class = [{"index": c, "ce_share": _ratio(float(by_ce[c]), total_ce),
-                  "focal_share": _ratio(float(by_f[c]), total_f)}
+    per_class = [{"index": c, "ce_share": _share(float(by_ce[c]), total_ce),
+                  "focal_share": _share(float(by_f[c]), total_f)}
                  for c in np.flatnonzero(acc.class_counts()).tolist()]
-    return {"easy_share_ce": _ratio(float(g_ce[:, core.EASY_BUCKET:].sum()), total_ce),
-            "easy_share_focal": _ratio(float(g_f[:, core.EASY_BUCKET:].sum()), total_f),
+    return {"easy_share_ce": _share(float(g_ce[:, core.EASY_BUCKET:].sum()), total_ce),
+            "easy_share_focal": _share(float(g_f[:, core.EASY_BUCKET:].sum()), total_f),
             "effective_examples_ce": _effective(total_ce, float(g_ce2.sum())),
             "effective_examples_focal": _effective(total_f, float(g_f2.sum())),
             "norm_ce": total_ce, "norm_focal": total_f,
@@ -329,6 +329,14 @@ def gradient_figures(acc: Accumulator, alpha, gamma_index: int = 0) -> dict | No
 
 def _ratio(a: float, b: float):
     return a / b if b else None
+
+
+def _share(part: float, total: float):
+    """A part's share of a total, in [0, 1]: the part and the total are sums
+    taken in different orders, so a whole can come out an ulp above 1."""
+    if not total:
+        return None
+    return min(max(part / total, 0.0), 1.0)
 
 
 def _effective(total: float, squares: float):
@@ -362,8 +370,8 @@ def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean
     by_bucket = [
         {"p_t": label, "low": low, "high": high,
          "count": int(acc.count[:, b].sum()),
-         "ce_share": _ratio(float(ce_w[:, b].sum()), ce_sum),
-         "focal_share": _ratio(float(f[:, b].sum()), focal_sum)}
+         "ce_share": _share(float(ce_w[:, b].sum()), ce_sum),
+         "focal_share": _share(float(f[:, b].sum()), focal_sum)}
         for b, (label, low, high) in enumerate(zip(
             core.BUCKET_LABELS, (0.0,) + core.BUCKET_EDGES, core.BUCKET_EDGES + (1.0,)))
     ]
@@ -380,14 +388,14 @@ def figures(acc: Accumulator, gamma_index: int, alpha, *, reduction: str = "mean
         row = {"index": c, "count": int(n_c), "denominator": div,
                "focal": float(class_focal[c] / div) if div else None,
                "ce": float(class_ce[c] / div) if div else None,
-               "share": _ratio(float(class_focal[c]), focal_sum)}
+               "share": _share(float(class_focal[c]), focal_sum)}
         if positives is not None:
             row["positives"] = int(positives[c])
         per_class.append(row)
     return Figures(
         focal=focal, ce=ce, ratio=_ratio(focal_sum, ce_sum),
         focal_sum=focal_sum, ce_sum=ce_sum, denominator=denominator,
-        easy_share=_ratio(float(f[:, core.EASY_BUCKET:].sum()), focal_sum),
+        easy_share=_share(float(f[:, core.EASY_BUCKET:].sum()), focal_sum),
         effective_focal=_effective(focal_sum, float(f2.sum())),
         effective_ce=_effective(ce_sum, float(ce2_w.sum())),
         per_class=per_class, buckets=by_bucket,

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from focalcli.cli import cli
+from focalcli.schemas import KINDS, schema
 
 SAMPLE = os.path.join(os.path.dirname(__file__), "..", "sample_data")
 
@@ -15,14 +16,21 @@ def sample(name: str) -> str:
 
 
 class Run:
-    def __init__(self, result):
+    def __init__(self, result, args=()):
         self.code = result.exit_code
         self.out = result.stdout
         self.err = result.stderr
         self.exception = result.exception
+        self.args = list(args)
 
     def json(self):
-        return json.loads(self.out)
+        """The document on stdout, checked against its command's JSON Schema
+        (every summary the suite makes is validated this way)."""
+        doc = json.loads(self.out)
+        if self.args and self.args[0] in KINDS and not \
+                {"--per-example", "--per-element"} & set(self.args):
+            validate_document(doc, self.args[0])
+        return doc
 
     def __repr__(self):
         return f"<exit {self.code}: out={self.out[:200]!r} err={self.err[:300]!r}>"
@@ -31,7 +39,13 @@ class Run:
 def focal(*args, input=None) -> Run:
     """Run the CLI in-process, as click's CliRunner does, stdout and stderr apart."""
     runner = CliRunner()
-    return Run(runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False))
+    args = [str(a) for a in args]
+    return Run(runner.invoke(cli, args, input=input, catch_exceptions=False), args)
+
+
+def validate_document(doc, kind: str):
+    import jsonschema
+    jsonschema.Draft202012Validator(schema(kind)).validate(doc)
 
 
 @pytest.fixture

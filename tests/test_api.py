@@ -90,6 +90,7 @@ def test_dataframes_series_lists_and_array_likes(digits):
     assert focalcli.score(Tensorish(z), Tensorish(t))["focal"] == expected
 
 
+@pytest.mark.torch
 def test_torch_tensors(digits):
     torch = pytest.importorskip("torch")
     z, t = digits

@@ -154,3 +154,24 @@ def test_reliability_plot(tmp_path):
     for bad in (["--plot", tmp_path / "r.txt"], ["--plot", png, "--bins", "0"]):
         r = focal("score", *DIGITS, *bad)
         assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --plot:")
+
+
+@pytest.mark.parametrize("extra", [["--soft-targets"], ["--label-smoothing", "0.2"]])
+def test_soft_and_smoothed_targets_calibrate_the_top_label(tmp_path, rng, extra):
+    """Calibration is of the top label, whatever the targets: its confidence
+    is the largest softmax probability, and it is right when it is the most
+    likely target class (soft CE is not the top label's -log p)."""
+    z = rng.normal(scale=2, size=(300, 4))
+    y = rng.dirichlet(np.ones(4), 300)
+    if extra[0] == "--label-smoothing":
+        y = np.eye(4)[y.argmax(axis=1)]
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "y.npy", y)
+    doc = focal("score", tmp_path / "z.npy", tmp_path / "y.npy", *extra,
+                "--format", "json").json()
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    cal = doc["calibration"]
+    assert cal["confidence"] == pytest.approx(p.max(axis=1).mean(), rel=1e-12)
+    assert cal["accuracy"] == pytest.approx((p.argmax(axis=1) == y.argmax(axis=1)).mean())
+    assert 0 <= cal["ece"] <= 1
