@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test bench bench-shards fuzz test-peers clean
+.PHONY: demo test docs bench bench-shards fuzz test-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,17 @@ PYTEST_ARGS ?= -n 2
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+$(VENV)/.docs: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[docs]'
+	touch $@
+
+# the site into site/ (git-ignored); --strict: a warning (a broken link) fails the build
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "the site: file://$(CURDIR)/site/index.html"
+
 clean:
-	rm -rf $(VENV) .venv-peers .pytest_cache .hypothesis build *.egg-info bench-data digits-explorer.html
+	rm -rf $(VENV) site .venv-peers .pytest_cache .hypothesis build *.egg-info bench-data digits-explorer.html
 
 # PyTorch, Keras (torch backend) and Kornia in their own venv: torch==2.13.0 is
 # the CPU wheel on this machine's disk; pinning it keeps pip from pulling a

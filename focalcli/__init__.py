@@ -8,7 +8,7 @@ is a shell over the same functions. Names load lazily, so importing the
 package costs nothing, and `focal --version` (answered in entry.py) never
 imports numpy.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["score", "sweep", "compare", "curve", "explore", "Report", "InputError",
            "FocalWarning", "focal_loss", "focal_loss_batch", "FocalTerms", "__version__"]
 

@@ -205,16 +205,3 @@ def test_the_library_runs_without_click_and_rich(tmp_path):
     lines = out.stdout.split()
     assert float(lines[0]) == float(lines[1]) and float(lines[2]) == 0.0
 
-
-def test_the_readme_example_runs(tmp_path, monkeypatch):
-    import os
-    import re
-    root = os.path.join(os.path.dirname(__file__), "..")
-    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
-        readme = f.read()
-    section = readme[readme.index("## Python API"):]
-    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    monkeypatch.chdir(root)
-    scope = {}
-    exec(block.replace('"explorer.html"', repr(str(tmp_path / "explorer.html"))), scope)
-    assert scope["verdict"].passed and (tmp_path / "explorer.html").exists()
