@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test docs bench bench-shards fuzz test-peers clean
+.PHONY: demo test docs pictures bench bench-shards fuzz test-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ $(VENV)/.docs: pyproject.toml | $(BIN)/python
 docs: $(VENV)/.docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	@echo "the site: file://$(CURDIR)/site/index.html"
+
+# the docs' pictures, from the sample data by the commands the pages show
+pictures: $(VENV)/.dev
+	$(BIN)/python docs/make_pictures.py
 
 clean:
 	rm -rf $(VENV) site .venv-peers .pytest_cache .hypothesis build *.egg-info bench-data digits-explorer.html
