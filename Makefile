@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test docs pictures bench bench-shards fuzz test-peers clean
+.PHONY: demo test docs pictures bench bench-formats bench-shards fuzz test-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,11 +62,15 @@ $(PEERS)/.installed: pyproject.toml
 
 test-peers: $(PEERS)/.installed
 	KERAS_BACKEND=torch $(PEERS)/bin/python -m pytest -q -p no:cacheprovider peers_tests tests/test_torch.py
-	$(PEERS)/bin/python -m pytest -q -p no:cacheprovider -m torch tests/test_dense.py tests/test_lm.py tests/test_gradient.py tests/test_api.py
+	$(PEERS)/bin/python -m pytest -q -p no:cacheprovider -m torch tests/test_dense.py tests/test_lm.py tests/test_gradient.py tests/test_api.py tests/test_formats.py
 
 bench: $(VENV)/.dev $(PEERS)/.installed
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/shards.py
+
+# .safetensors against .npy (1M x 80 float32; a 1 GB bfloat16 LM): medians, ratios, memory
+bench-formats: $(VENV)/.dev
+	$(BIN)/python benchmarks/formats.py $(BENCH_ARGS)
 
 # only the shards: in-process, --workers 2 and --scheduler on 64 shards
 bench-shards: $(VENV)/.dev

@@ -43,7 +43,7 @@ def open_inputs(predictions, targets, reading: Reading = Reading(),
         raise OptionError("TARGETS", "only one of PREDICTIONS and TARGETS can be '-'")
     weight_col = conventions.weight_col
     layout = Layout(r.target_col, r.id_col, class_axis=r.class_axis, shift=r.shift,
-                    logprob_col=r.logprob_col, weight_col=weight_col)
+                    logprob_col=r.logprob_col, weight_col=weight_col, key=r.key)
     shards = None
     if in_memory(predictions):
         table = predictions_table(predictions, layout, names[0])

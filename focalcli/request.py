@@ -64,7 +64,7 @@ def _weights_list(text, option: str) -> tuple[float, ...] | None:
 class Reading:
     """How the inputs are read: --input-format, --targets-format,
     --class-names, --target-col, --id-col, --class-axis, --logprobs,
-    --logprob-col, --shift."""
+    --logprob-col, --shift, --key."""
 
     input_format: str | None = None
     targets_format: str | None = None
@@ -75,6 +75,7 @@ class Reading:
     logprobs: bool = False
     logprob_col: str | None = None
     shift: bool = False
+    key: str | None = None  # .safetensors, .pt: the tensor of predictions
 
     def __post_init__(self):
         number(self.class_axis, "--class-axis", integer=True)

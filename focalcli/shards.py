@@ -67,6 +67,8 @@ def expand(spec: str, what: str, fmt: str | None = None, targets: bool = False) 
 
 
 def _format_of(path: str) -> str | None:
+    if path.lower().endswith(".nii.gz"):
+        return "nifti"
     stem = path[:-3] if path.lower().endswith(".gz") else path
     return EXTENSIONS.get(os.path.splitext(stem)[1].lower())
 

@@ -268,6 +268,38 @@ def test_s3_shards_read_by_workers(s3, shards):
     assert r.returncode == ExitStatus.BAD_INPUT and "matches no prediction files" in r.stderr
 
 
+def test_s3_safetensors_shards_read_by_byte_range(s3, shards, tmp_path):
+    """.safetensors in object storage are read as .npy are: by byte range,
+    shard by shard, here and on workers (written by the safetensors library;
+    bfloat16 widened exactly)."""
+    import boto3
+    import ml_dtypes
+    from safetensors.numpy import save_file
+    client = boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"],
+                          aws_access_key_id="testing", aws_secret_access_key="testing",
+                          region_name="us-east-1")
+    client.create_bucket(Bucket="evals")
+    (tmp_path / "wide").mkdir()
+    for f in sorted(shards[0].iterdir()):
+        half = np.load(f).astype(ml_dtypes.bfloat16)
+        local = tmp_path / f.name.replace(".npy", ".safetensors")
+        save_file({"logits": half}, str(local))
+        np.save(tmp_path / "wide" / f.name, half.astype(np.float32))
+        client.put_object(Bucket="evals", Key=f"st/p/{local.name}", Body=local.read_bytes())
+    for f in sorted(shards[1].iterdir()):
+        client.put_object(Bucket="evals", Key=f"st/t/{f.name}", Body=f.read_bytes())
+    here = doc("score", tmp_path / "wide", shards[1], "--top", "3")
+    for extra in ([], ["--workers", "2"]):
+        r = subprocess.run([os.path.join(BIN, "focal"), "score", "s3://evals/st/p/*.safetensors",
+                            "s3://evals/st/t/", "--top", "3", "--format", "json", *extra],
+                           env=s3, capture_output=True, text=True, timeout=180)
+        assert r.returncode == 0, r.stderr
+        there = json.loads(r.stdout)
+        assert there["focal"] == here["focal"]
+        assert [{**row, "shard": row["shard"].replace(".safetensors", ".npy")}
+                for row in there["top"]] == here["top"]
+
+
 def test_unreachable_storage_is_one_line(tmp_path):
     pytest.importorskip("s3fs")
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="not-printed",

@@ -100,8 +100,8 @@ def test_unknown_extension(tmp_path):
     path = tmp_path / "p.xyz"
     path.write_text("1,2")
     one_line_error(focal("score", path), f"Error: {path}: unknown file extension '.xyz'; "
-                   "use one of .csv, .json, .jsonl, .ndjson, .npy, .npz, .parquet, .tsv, "
-                   ".txt or --input-format")
+                   "use one of .arrow, .csv, .feather, .json, .jsonl, .ndjson, .nii, .npy, "
+                   ".npz, .parquet, .pt, .pth, .safetensors, .tsv, .txt or --input-format")
 
 
 def test_missing_file(tmp_path):

@@ -10,7 +10,7 @@ import click
 PANELS = [
     {"name": "Input", "options": [
         "--input-format", "--targets-format", "--class-names", "--target-col", "--id-col",
-        "--class-axis", "--logprobs", "--logprob-col", "--shift"]},
+        "--class-axis", "--key", "--logprobs", "--logprob-col", "--shift"]},
     {"name": "Scoring", "options": [
         "--gamma", "--alpha", "--gammas", "--alphas", "--pt", "--mode", "--probs",
         "--ignore-index", "--reduction", "--normalize", "--temperature", "--temperatures",

@@ -78,11 +78,88 @@ def _collected(f, names: tuple[str, ...], into: str, build):
 
 
 READING = ("input_format", "targets_format", "class_names", "target_col", "id_col",
-           "class_axis", "logprobs", "logprob_col", "shift")
+           "class_axis", "logprobs", "logprob_col", "shift", "key")
 SCORING = ("mode", "like", "probs", "ignore_index", "reduction", "normalize", "bins",
            "temperature", "threads")
 CONVENTIONS = ("weights", "soft_targets", "label_smoothing", "weight_col", "class_weight",
                "pos_weight")
+
+
+#: the options of every scoring command, first on top (as if stacked with @)
+SCORING_OPTIONS = [
+    click.option("--input-format", metavar="FMT",
+                 help="Format of PREDICTIONS (npy, npz, csv, tsv, json, jsonl, parquet, "
+                      "arrow, safetensors, pt, nifti; add .gz for compressed text); "
+                      "default: from the extension, or sniffed on stdin."),
+    click.option("--targets-format", metavar="FMT",
+                 help="Format of TARGETS (npy, csv, tsv, txt, json; add .gz for "
+                      "compressed text); default: from the extension, or sniffed."),
+    click.option("--class-names", metavar="FILE",
+                 help="Names of the classes: a text file, one per line, or JSON (a list, "
+                      "or {name: id} as a tokenizer's vocab.json)."),
+    click.option("--target-col", metavar="NAME",
+                 help="Column holding the targets (default: 'target' or 'label')."),
+    click.option("--id-col", metavar="NAME",
+                 help="Column carried into per-example rows (default: 'id')."),
+    click.option("--class-axis", type=int, default=1, show_default=True, metavar="INT",
+                 help="Dense arrays (N, C, d1, ...): the axis of the classes; -1 for "
+                      "channel-last (N, d1, ..., C). 2-D inputs are (N, K) rows."),
+    click.option("--key", metavar="NAME",
+                 help="The tensor holding the predictions in a .safetensors or .pt "
+                      "file (default: 'logits')."),
+    click.option("--logprobs", is_flag=True,
+                 help="The scores are the target's log-probability, one per token "
+                      "(a column named 'logprob' is taken as such by itself)."),
+    click.option("--logprob-col", metavar="NAME",
+                 help="The column holding the log-probabilities (default 'logprob')."),
+    click.option("--shift", is_flag=True,
+                 help="Causal language models: the logits at position t are scored "
+                      "against the label at t + 1 (B, T, V logits, B, T labels)."),
+    click.option("--mode", type=click.Choice(["softmax", "sigmoid"]), default=None,
+                 help="softmax (default): one class per example. sigmoid: a binary "
+                      "decision per class (binary, multi-label, dense detectors)."),
+    click.option("--like", type=click.Choice(PEERS),
+                 help="Reproduce a library's number: its mode, alpha, reduction and "
+                      "arithmetic (see the README)."),
+    click.option("--probs", is_flag=True,
+                 help="The scores are probabilities, not logits."),
+    click.option("--ignore-index", type=click.IntRange(-2 ** 63, 2 ** 63 - 1),
+                 metavar="INT",
+                 help="Leave targets equal to INT out of every reduction."),
+    click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean",
+                 show_default=True,
+                 help="mean: over the scored examples (sigmoid: elements); sum: the sum."),
+    click.option("--normalize", type=click.Choice(["none", "positives"]), default="none",
+                 show_default=True,
+                 help="sigmoid: divide the summed loss by the number of positive "
+                      "labels (RetinaNet) instead of the N*K elements."),
+    click.option("--bins", type=click.IntRange(0, 1000), default=15, show_default=True,
+                 metavar="N", help="Calibration bins of equal width (0: no calibration)."),
+    click.option("--temperature", type=FINITE, default=1.0, show_default=True,
+                 metavar="T", help="Divide the logits by T before everything."),
+    click.option("--weights", "weights", metavar="FILE|NUMBER",
+          help="Sample weights: one per example (.npy, or .txt/.csv, one per "
+               "line), per position for dense inputs, or one number (Keras' "
+               "sample_weight); 'mean' divides by their sum."),
+    click.option("--soft-targets", "soft_targets", is_flag=True,
+          help="TARGETS are (N, K) probability rows (soft labels); taken so by "
+               "themselves in softmax mode when TARGETS has one column per class."),
+    click.option("--label-smoothing", "label_smoothing", type=FINITE, metavar="EPS",
+          help="Smooth the targets to (1 - EPS) y + EPS / K, as Keras and "
+               "PyTorch do (softmax; EPS in [0, 1))."),
+    click.option("--weight-col", "weight_col", metavar="NAME",
+          help="The column of PREDICTIONS (CSV, TSV, Parquet) holding each row's "
+               "sample weight, as --weights."),
+    click.option("--class-weight", "class_weight", metavar="LIST",
+          help="One weight per class multiplying its loss, CE and focal alike "
+               "(PyTorch's weight=); softmax 'mean' divides by the summed weights."),
+    click.option("--pos-weight", "pos_weight", metavar="LIST",
+          help="Sigmoid: one weight per class multiplying its positive elements' "
+               "loss (BCEWithLogitsLoss' pos_weight)."),
+    click.option("--threads", type=click.IntRange(0, 256), default=0, metavar="N",
+                 help="Threads for the arithmetic (default 0: every core)."),
+    click.option("--traceback", is_flag=True, hidden=True),
+]
 
 
 def scoring_options(f):
@@ -91,78 +168,7 @@ def scoring_options(f):
     f = _collected(f, CONVENTIONS, "conventions", Conventions.parse)
     f = _collected(f, SCORING, "scoring", Scoring)
     f = _collected(f, READING, "reading", Reading)
-    decorators = [
-        click.option("--input-format", metavar="FMT",
-                     help="Format of PREDICTIONS (npy, npz, csv, tsv, json, jsonl, parquet; "
-                          "add .gz for compressed text); default: from the extension, or "
-                          "sniffed on stdin."),
-        click.option("--targets-format", metavar="FMT",
-                     help="Format of TARGETS (npy, csv, tsv, txt, json; add .gz for "
-                          "compressed text); default: from the extension, or sniffed."),
-        click.option("--class-names", metavar="FILE",
-                     help="Names of the classes: a text file, one per line, or JSON (a list, "
-                          "or {name: id} as a tokenizer's vocab.json)."),
-        click.option("--target-col", metavar="NAME",
-                     help="Column holding the targets (default: 'target' or 'label')."),
-        click.option("--id-col", metavar="NAME",
-                     help="Column carried into per-example rows (default: 'id')."),
-        click.option("--class-axis", type=int, default=1, show_default=True, metavar="INT",
-                     help="Dense arrays (N, C, d1, ...): the axis of the classes; -1 for "
-                          "channel-last (N, d1, ..., C). 2-D inputs are (N, K) rows."),
-        click.option("--logprobs", is_flag=True,
-                     help="The scores are the target's log-probability, one per token "
-                          "(a column named 'logprob' is taken as such by itself)."),
-        click.option("--logprob-col", metavar="NAME",
-                     help="The column holding the log-probabilities (default 'logprob')."),
-        click.option("--shift", is_flag=True,
-                     help="Causal language models: the logits at position t are scored "
-                          "against the label at t + 1 (B, T, V logits, B, T labels)."),
-        click.option("--mode", type=click.Choice(["softmax", "sigmoid"]), default=None,
-                     help="softmax (default): one class per example. sigmoid: a binary "
-                          "decision per class (binary, multi-label, dense detectors)."),
-        click.option("--like", type=click.Choice(PEERS),
-                     help="Reproduce a library's number: its mode, alpha, reduction and "
-                          "arithmetic (see the README)."),
-        click.option("--probs", is_flag=True,
-                     help="The scores are probabilities, not logits."),
-        click.option("--ignore-index", type=click.IntRange(-2 ** 63, 2 ** 63 - 1),
-                     metavar="INT",
-                     help="Leave targets equal to INT out of every reduction."),
-        click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean",
-                     show_default=True,
-                     help="mean: over the scored examples (sigmoid: elements); sum: the sum."),
-        click.option("--normalize", type=click.Choice(["none", "positives"]), default="none",
-                     show_default=True,
-                     help="sigmoid: divide the summed loss by the number of positive "
-                          "labels (RetinaNet) instead of the N*K elements."),
-        click.option("--bins", type=click.IntRange(0, 1000), default=15, show_default=True,
-                     metavar="N", help="Calibration bins of equal width (0: no calibration)."),
-        click.option("--temperature", type=FINITE, default=1.0, show_default=True,
-                     metavar="T", help="Divide the logits by T before everything."),
-        click.option("--weights", "weights", metavar="FILE|NUMBER",
-              help="Sample weights: one per example (.npy, or .txt/.csv, one per "
-                   "line), per position for dense inputs, or one number (Keras' "
-                   "sample_weight); 'mean' divides by their sum."),
-        click.option("--soft-targets", "soft_targets", is_flag=True,
-              help="TARGETS are (N, K) probability rows (soft labels); taken so by "
-                   "themselves in softmax mode when TARGETS has one column per class."),
-        click.option("--label-smoothing", "label_smoothing", type=FINITE, metavar="EPS",
-              help="Smooth the targets to (1 - EPS) y + EPS / K, as Keras and "
-                   "PyTorch do (softmax; EPS in [0, 1))."),
-        click.option("--weight-col", "weight_col", metavar="NAME",
-              help="The column of PREDICTIONS (CSV, TSV, Parquet) holding each row's "
-                   "sample weight, as --weights."),
-        click.option("--class-weight", "class_weight", metavar="LIST",
-              help="One weight per class multiplying its loss, CE and focal alike "
-                   "(PyTorch's weight=); softmax 'mean' divides by the summed weights."),
-        click.option("--pos-weight", "pos_weight", metavar="LIST",
-              help="Sigmoid: one weight per class multiplying its positive elements' "
-                   "loss (BCEWithLogitsLoss' pos_weight)."),
-        click.option("--threads", type=click.IntRange(0, 256), default=0, metavar="N",
-                     help="Threads for the arithmetic (default 0: every core)."),
-        click.option("--traceback", is_flag=True, hidden=True),
-    ]
-    return _decorated(f, decorators)
+    return _decorated(f, SCORING_OPTIONS)
 
 
 def _decorated(f, decorators):

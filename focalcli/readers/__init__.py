@@ -10,13 +10,18 @@ from __future__ import annotations
 from .arrays import array_table, read_npy, read_npz
 from .delimited import read_csv
 from .jsonfmt import read_json, read_jsonl
-from .parquet import read_parquet
+from .parquet import read_arrow, read_parquet
+from .nifti import read_nifti
+from .safetensors import read_safetensors
+from .torchfile import read_pt
 from .source import BATCH_ROWS, PREDICTION_FORMATS, Source, Spool, display_name, locate
 from .table import Batch, Layout, Table
 from .target_files import TargetFile, open_targets
 
 READERS = {"npy": read_npy, "npz": read_npz, "csv": read_csv, "tsv": read_csv,
-           "json": read_json, "jsonl": read_jsonl, "parquet": read_parquet}
+           "json": read_json, "jsonl": read_jsonl, "parquet": read_parquet,
+           "safetensors": read_safetensors, "arrow": read_arrow, "pt": read_pt,
+           "nifti": read_nifti}
 
 __all__ = ["Batch", "Layout", "Table", "Source", "Spool", "TargetFile", "READERS",
            "array_table", "display_name", "open_predictions", "open_targets"]

@@ -13,7 +13,7 @@ from ..errors import InputError
 from .npyformat import check_dtype, numpy_format_errors
 from .source import BATCH_ROWS, Source
 from .dense import dense_table
-from .table import BATCH_BYTES, Batch, Layout, Table, power_of_two_below
+from .table import BATCH_BYTES, CONVERTED_BATCH_BYTES, Batch, Layout, Table, power_of_two_below
 
 
 def load_npy(path: str, name: str, kinds: str = "biuf") -> np.ndarray:
@@ -42,7 +42,7 @@ def load_npy(path: str, name: str, kinds: str = "biuf") -> np.ndarray:
                      order="F" if fortran else "C")
 
 
-def _release(arr: np.ndarray, upto_row: int):
+def release_pages(arr: np.ndarray, upto_row: int):
     """Drop mapped pages we are done with, so resident memory stays bounded
     on files larger than RAM (the page cache keeps them if memory allows).
     C order: the rows before ``upto_row`` are one range; Fortran order: they
@@ -68,7 +68,9 @@ def _release(arr: np.ndarray, upto_row: int):
 
 
 def array_table(scores: np.ndarray, targets, name: str, fmt: str,
-                classes=None, release=False, batch_rows=BATCH_ROWS) -> Table:
+                classes=None, release=False, batch_rows=BATCH_ROWS, convert=None) -> Table:
+    """A Table over an (N, K) or (N,) array read in batches; ``convert``
+    turns each batch's stored values into numbers (bfloat16 bits)."""
     if scores.ndim not in (1, 2):
         raise InputError(f"expected a 1-D or 2-D array of scores, got {scores.ndim}-D "
                          f"with shape {scores.shape}", name)
@@ -82,15 +84,17 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
         raise InputError(f"has {n} rows of scores but {len(targets)} targets", name)
 
     row_bytes = scores.itemsize * (scores.shape[1] if scores.ndim == 2 else 1)
-    step = power_of_two_below(min(batch_rows, BATCH_BYTES // max(1, row_bytes)))
+    budget = BATCH_BYTES if convert is None else CONVERTED_BATCH_BYTES
+    step = power_of_two_below(min(batch_rows, budget // max(1, row_bytes)))
 
     def batches():
         for start in range(0, n, step):
             stop = min(start + step, n)
-            yield Batch(start, np.asarray(scores[start:stop]),
+            part = np.asarray(scores[start:stop])
+            yield Batch(start, part if convert is None else convert(part),
                         None if targets is None else np.asarray(targets[start:stop]))
             if release:
-                _release(scores, stop)
+                release_pages(scores, stop)
     width = 1 if scores.ndim == 1 else scores.shape[1]
     table = Table(name, fmt, batches, width, classes, targets is not None, n)
     table.dtype = scores.dtype
@@ -104,7 +108,7 @@ def read_npy(src: Source, layout: Layout) -> Table:
                            batch_rows=src.batch_rows)
     arr = load_npy(src.real, src.name)
     if arr.ndim >= 3:
-        return dense_table(arr, src.name, "npy", layout.class_axis, release=_release,
+        return dense_table(arr, src.name, "npy", layout.class_axis, release=release_pages,
                            shift=layout.shift)
     return array_table(arr, None, src.name, "npy", release=True, batch_rows=src.batch_rows)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .table import BATCH_BYTES, Batch, Table, power_of_two_below
+from .table import BATCH_BYTES, CONVERTED_BATCH_BYTES, Batch, Table, power_of_two_below
 
 
 
@@ -68,7 +68,9 @@ def example_rows(array: np.ndarray, i: int, axis: int) -> np.ndarray:
 
 
 def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
-                classes=None, release=None, shift: bool = False) -> Table:
+                classes=None, release=None, shift: bool = False, convert=None) -> Table:
+    """A Table over ``(N, C, d1, ...)`` scores, one example's positions at a
+    time; ``convert`` turns each batch's stored values into numbers."""
     dense = geometry(scores.shape, class_axis, name)
     if shift:
         if not dense.sequences:
@@ -80,14 +82,16 @@ def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
     k = scores.shape[dense.class_axis]
     if k == 0 or dense.positions == 0:
         raise InputError(f"has nothing to score (shape {scores.shape})", name)
-    step = power_of_two_below(BATCH_BYTES // (k * scores.itemsize))
+    step = power_of_two_below(BATCH_BYTES // (k * scores.itemsize)) if convert is None else \
+        power_of_two_below(CONVERTED_BATCH_BYTES // (k * 4))
 
     def batches():
         p = dense.positions
         for i in range(dense.examples):
             rows = example_rows(scores, i, dense.class_axis)[:p]  # shift: not the last
             for lo in range(0, p, step):
-                yield Batch(i * p + lo, np.asarray(rows[lo:lo + step]), None)
+                part = np.asarray(rows[lo:lo + step])
+                yield Batch(i * p + lo, part if convert is None else convert(part), None)
             if release is not None:
                 release(scores, i + 1)
     table = Table(name, fmt, batches, k, classes, False, dense.examples * dense.positions)

@@ -1,4 +1,5 @@
-"""Parquet, read by row groups (needs pyarrow: the ``arrow`` extra)."""
+"""Parquet (by row groups) and Arrow IPC / Feather (by record batches), through
+pyarrow (the ``arrow`` extra): both become the same table of columns."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,16 +12,65 @@ from .table import (BATCH_BYTES, Batch, Layout, Table, frame_batch, logprob_layo
 
 def read_parquet(src: Source, layout: Layout) -> Table:
     name = src.name
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise InputError("reading Parquet needs pyarrow: pip install 'focalcli[arrow]'",
-                         name) from None
+    pq = _pyarrow(name, "Parquet", "parquet")
     try:
         pf = pq.ParquetFile(src.real)
     except Exception as err:  # pyarrow raises its own ArrowInvalid/OSError kinds
         raise InputError(f"not a valid Parquet file ({_said(err)})", name) from None
-    columns = list(pf.schema_arrow.names)
+    return arrow_table(src, layout, "parquet", list(pf.schema_arrow.names),
+                       pf.metadata.num_rows,
+                       lambda rows, needed: _record_batches(pf, rows, needed))
+
+
+def read_arrow(src: Source, layout: Layout) -> Table:
+    """Arrow IPC files (``.arrow``, Feather v2 ``.feather``), memory-mapped and
+    read record batch by record batch; the IPC stream format too."""
+    name = src.name
+    pa = _pyarrow(name, "Arrow IPC", "")
+    import pyarrow.ipc as ipc
+
+    def opened():
+        source = pa.memory_map(src.real, "r")
+        try:
+            return ipc.open_file(source)
+        except pa.ArrowInvalid:
+            return ipc.open_stream(pa.memory_map(src.real, "r"))
+    try:
+        reader = opened()
+        schema = reader.schema
+        n_rows = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches)) \
+            if hasattr(reader, "num_record_batches") else None
+    except Exception as err:
+        raise InputError(f"not a valid Arrow IPC file ({_said(err)})", name) from None
+
+    def record_batches(rows, needed):
+        r = opened()
+        parts = (r.get_batch(i) for i in range(r.num_record_batches)) \
+            if hasattr(r, "num_record_batches") else iter(r)
+        for rb in parts:
+            rb = rb.select(needed)
+            for lo in range(0, rb.num_rows, rows):
+                yield rb.slice(lo, rows)
+    return arrow_table(src, layout, "arrow", list(schema.names), n_rows, record_batches)
+
+
+def _pyarrow(name: str, what: str, module: str):
+    try:
+        import pyarrow as pa
+        if module:
+            import pyarrow.parquet as pq
+            return pq
+        return pa
+    except ImportError:
+        raise InputError(f"reading {what} needs pyarrow: pip install 'focalcli[arrow]'",
+                         name) from None
+
+
+def arrow_table(src: Source, layout: Layout, fmt: str, columns: list[str], n_rows,
+                record_batches) -> Table:
+    """A Table over an Arrow source: ``record_batches(rows, columns)`` yields
+    record batches of at most ``rows`` rows holding ``columns``."""
+    name = src.name
     target, ident, scores = split_columns(columns, layout, name)
     logprobs, group = logprob_layout(columns, scores, layout)
 
@@ -30,11 +80,12 @@ def read_parquet(src: Source, layout: Layout) -> Table:
               or c in scores]
     cap = src.batch_rows if not logprobs else 1 << 20
     rows = max(1, min(cap, BATCH_BYTES // (8 * max(1, len(needed)))))
+    what = "Parquet" if fmt == "parquet" else "Arrow IPC"
 
     def batches():
         start = 0
         try:
-            for rb in _record_batches(pf, rows, needed):
+            for rb in record_batches(rows, needed):
                 if logprobs:
                     batch = _logprob_batch(rb, start, target, ident, scores[0], group, name)
                     if layout.weight_col:
@@ -51,9 +102,9 @@ def read_parquet(src: Source, layout: Layout) -> Table:
         except InputError:
             raise
         except Exception as err:
-            raise InputError(f"corrupt Parquet data ({_said(err)})", name) from None
-    table = Table(name, "parquet", batches, len(scores), None if logprobs else scores,
-                  target is not None, pf.metadata.num_rows)
+            raise InputError(f"corrupt {what} data ({_said(err)})", name) from None
+    table = Table(name, fmt, batches, len(scores), None if logprobs else scores,
+                  target is not None, n_rows)
     return mark_logprobs(table, columns, scores, layout)
 
 

@@ -92,9 +92,16 @@ class RangedArray:
     ``a[lo:hi]`` fetches just those rows. Enough of the ndarray interface
     for :func:`readers.arrays.array_table`."""
 
-    def __init__(self, url: str, name: str):
+    def __init__(self, url: str, name: str, layout: tuple | None = None):
+        """``layout``: (offset, shape, dtype) of rows known from another
+        header (a safetensors tensor); None reads the ``.npy`` header."""
         self.fs, self.path = filesystem(url)
         self.name = name
+        if layout is not None:
+            self.offset, shape, self.dtype = layout
+            self.shape = tuple(shape)
+            self.row_bytes = self.dtype.itemsize * math.prod(self.shape[1:])
+            return
         with remote_errors(name), numpy_format_errors(name, ".npy"), \
                 self.fs.open(self.path, "rb") as f:
             version = np.lib.format.read_magic(f)
@@ -129,3 +136,16 @@ class RangedArray:
             data = self.fs.cat_file(self.path, start=start,
                                     end=start + (hi - lo) * self.row_bytes)
         return np.frombuffer(data, self.dtype).reshape((hi - lo,) + tuple(self.shape[1:]))
+
+
+def read_bytes(url: str, name: str, start: int, end: int) -> bytes:
+    """Bytes ``start .. end`` of a remote file (one ranged request)."""
+    fs, path = filesystem(url)
+    with remote_errors(name):
+        return fs.cat_file(path, start=start, end=end)
+
+
+def remote_size(url: str, name: str) -> int:
+    fs, path = filesystem(url)
+    with remote_errors(name):
+        return fs.size(path)

@@ -25,10 +25,13 @@ BATCH_ROWS = 65536
 MAX_LINE = 64 << 20  # longer lines are refused: memory stays bounded on hostile input
 EXTENSIONS = {".npy": "npy", ".npz": "npz", ".csv": "csv", ".tsv": "tsv",
               ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
-              ".parquet": "parquet", ".txt": "txt"}
+              ".parquet": "parquet", ".txt": "txt", ".safetensors": "safetensors",
+              ".arrow": "arrow", ".feather": "arrow", ".pt": "pt", ".pth": "pt",
+              ".nii": "nifti"}
 TEXT_FORMATS = ("csv", "tsv", "json", "jsonl", "txt")
-PREDICTION_FORMATS = ("npy", "npz", "csv", "tsv", "json", "jsonl", "parquet")
-TARGET_FORMATS = ("npy", "csv", "tsv", "txt", "json")
+PREDICTION_FORMATS = ("npy", "npz", "csv", "tsv", "json", "jsonl", "parquet", "safetensors",
+                      "arrow", "pt", "nifti")
+TARGET_FORMATS = ("npy", "csv", "tsv", "txt", "json", "nifti")
 
 
 def display_name(path: str) -> str:
@@ -102,7 +105,7 @@ def locate(path: str, spool: Spool | None, explicit: str | None, allowed,
         require_file(path, name)  # before its extension is judged, or its header
         with read_errors(name):
             fmt, compressed = detect_format(path, path, explicit, allowed)
-            if ranged and fmt == "npy":
+            if ranged and fmt in ("npy", "safetensors"):
                 return Source(path, path, fmt, compressed, batch_rows, ranged=True)
             real = (spool or Spool()).fetch(path)
             if os.path.getsize(real) == 0:
@@ -129,7 +132,7 @@ def detect_format(path: str, real_path: str, explicit: str | None,
     """(format, gzip-compressed) from ``--input-format``, the extension, or,
     for standard input, the first bytes."""
     name = display_name(path)
-    compressed = path.lower().endswith(".gz")
+    compressed = path.lower().endswith(".gz") and not path.lower().endswith(".nii.gz")
     if explicit:
         fmt = explicit.lower().lstrip(".")
         if fmt.endswith(".gz"):
@@ -137,7 +140,7 @@ def detect_format(path: str, real_path: str, explicit: str | None,
     elif path == "-" or (real_path != path and not os.path.splitext(path)[1]):
         fmt, compressed = sniff(real_path, name)  # stdin, or a pipe with no extension
     else:
-        stem = path[:-3] if compressed else path
+        stem = path[:-3] if compressed or path.lower().endswith(".nii.gz") else path
         ext = os.path.splitext(stem)[1].lower()
         if ext not in EXTENSIONS:
             raise InputError(f"unknown file extension {ext or '(none)'!r}; use one of "

@@ -11,6 +11,9 @@ import numpy as np
 from ..errors import InputError
 
 BATCH_BYTES = 64 << 20  # a batch of array rows: 65,536 of 80 float32, fewer when wider
+#: a batch converted on reading (bfloat16 widened) is new memory: at 16 MB,
+#: malloc reuses freed blocks instead of faulting fresh pages in each time
+CONVERTED_BATCH_BYTES = 16 << 20
 TARGET_NAMES = ("target", "label")
 ID_NAMES = ("id",)
 LOGPROB_NAMES = ("logprob",)
@@ -61,6 +64,7 @@ class Layout:
     logprob_col: str | None = None  # log-probability input: the column holding them
     weight_col: str | None = None   # --weight-col: a column of sample weights
     shift: bool = False      # sequences: score position t against the label at t + 1
+    key: str | None = None   # safetensors, .pt: the tensor holding the predictions
 
 
 def split_columns(columns: list[str], layout: Layout, name: str):

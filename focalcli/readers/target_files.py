@@ -34,6 +34,7 @@ class TargetFile:
         """Fit the targets to the predictions once both are open: dense
         predictions read array targets position by position."""
         if table.dense is not None:
+            self.affine = getattr(table, "affine", None)  # NIfTI: the predictions' grid
             self.fit_dense(table.dense)
         elif self.array is not None and self.array.ndim > 2:
             raise InputError(f"targets of shape {self.array.shape} need dense predictions "
@@ -143,6 +144,9 @@ class TargetCursor:
 def open_targets(path: str, spool: Spool | None = None,
                  fmt: str | None = None) -> TargetFile:
     """TARGETS: ``(N,)`` class indices or names, or an ``(N, K)`` 0/1 matrix."""
+    from .nifti import is_volume_source, open_volumes
+    if fmt in (None, "nifti") and is_volume_source(path):
+        return open_volumes(path)
     if is_mask_source(path, fmt):
         return open_masks(path)
     src = locate(path, spool, fmt, TARGET_FORMATS)
