@@ -45,6 +45,12 @@ class Scorer(RowEmitter):
         self.on_positions = on_positions  # dense: per-position ce and focal (--map)
         self.on_gradient = on_gradient    # --grad: rows of the full gradient, by offset
         self.dense = table.dense
+        # stored values converted on reading (bfloat16): widened block by block on
+        # the scoring threads, in cache, unless something reads the whole batch first
+        self.convert = table.convert if table.convert is not None and \
+            settings.temperature == 1.0 and not self.smp_probs and not settings.logprobs \
+            else None
+        table.raw_batches = self.convert is not None
         self.on_progress = on_progress
         self._top: list = []
         self.k = None
@@ -216,7 +222,7 @@ class Scorer(RowEmitter):
             raise Where(self.table.name, batch.start, batch.lines).error(
                 f"has {scores.shape[1:]} scores where earlier rows have {k}", 0)
         where = Where(self.table.name, batch.start, batch.lines, self.dense)
-        if not np.issubdtype(scores.dtype, np.floating):
+        if self.convert is None and not np.issubdtype(scores.dtype, np.floating):
             scores = scores.astype(np.float64)
         if self.s.temperature != 1.0:
             scores = self._cooled(scores, where)
@@ -353,7 +359,8 @@ class Scorer(RowEmitter):
             max_other = np.empty(y.shape)
         for b in range(0, hi - lo, block):
             # one contiguous copy of a strided block (dense maps), shared by every pass
-            zb = np.ascontiguousarray(z[b:b + block])
+            zb = np.ascontiguousarray(z[b:b + block]) if self.convert is None else \
+                self.convert(z[b:b + block])
             self._check(zb, where, lo + b)
             rows = slice(b, b + block)
             if soft is not None:

@@ -91,13 +91,13 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
         for start in range(0, n, step):
             stop = min(start + step, n)
             part = np.asarray(scores[start:stop])
-            yield Batch(start, part if convert is None else convert(part),
+            yield Batch(start, part if convert is None or table.raw_batches else convert(part),
                         None if targets is None else np.asarray(targets[start:stop]))
             if release:
                 release_pages(scores, stop)
     width = 1 if scores.ndim == 1 else scores.shape[1]
     table = Table(name, fmt, batches, width, classes, targets is not None, n)
-    table.dtype = scores.dtype
+    table.dtype, table.convert = scores.dtype, convert
     return table
 
 

@@ -82,18 +82,20 @@ def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
     k = scores.shape[dense.class_axis]
     if k == 0 or dense.positions == 0:
         raise InputError(f"has nothing to score (shape {scores.shape})", name)
-    step = power_of_two_below(BATCH_BYTES // (k * scores.itemsize)) if convert is None else \
-        power_of_two_below(CONVERTED_BATCH_BYTES // (k * 4))
-
     def batches():
+        # batches of stored values; converted here, their float32 is new memory
+        step = power_of_two_below(BATCH_BYTES // (k * scores.itemsize)) \
+            if convert is None or table.raw_batches else \
+            power_of_two_below(CONVERTED_BATCH_BYTES // (k * 4))
         p = dense.positions
         for i in range(dense.examples):
             rows = example_rows(scores, i, dense.class_axis)[:p]  # shift: not the last
             for lo in range(0, p, step):
                 part = np.asarray(rows[lo:lo + step])
-                yield Batch(i * p + lo, part if convert is None else convert(part), None)
+                yield Batch(i * p + lo, part if convert is None or table.raw_batches
+                            else convert(part), None)
             if release is not None:
                 release(scores, i + 1)
     table = Table(name, fmt, batches, k, classes, False, dense.examples * dense.positions)
-    table.dense = dense
+    table.dense, table.convert = dense, convert
     return table

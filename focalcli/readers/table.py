@@ -52,6 +52,8 @@ class Table:
     logprobs: bool = False   # the score is the target's log-probability (a 'logprob' column)
     group_col: str | None = None  # the column of sequences, for per-sequence rows
     dtype: object = None     # arrays: the scores' dtype
+    convert: object = None   # stored values to numbers (bfloat16 bits to float32)
+    raw_batches: bool = False  # the scorer converts each block itself (``convert``)
 
 
 @dataclass
