@@ -92,6 +92,12 @@ def test_bad_safetensors_files(tmp_path, digits):
         (tmp_path / name).write_bytes(content)
         line = error(tmp_path / name, DIGITS[1])
         assert line.startswith(f"Error: {tmp_path / name}: ") and words in line, line
+    import json
+    header = json.dumps({"logits": {"dtype": "STR", "shape": [2], "data_offsets": [0, 2]}})
+    (tmp_path / "text.safetensors").write_bytes(len(header).to_bytes(8, "little")
+                                                + header.encode() + b"ab")
+    assert "tensor 'logits' has dtype STR; expected numbers" in \
+        error(tmp_path / "text.safetensors", DIGITS[1])
     save_file({"other": z, "more": z}, str(tmp_path / "nologits.safetensors"))
     assert "has no tensor 'logits' (tensors: more, other): name one with --key" in \
         error(tmp_path / "nologits.safetensors", DIGITS[1])
