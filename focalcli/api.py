@@ -27,6 +27,11 @@ _CLI_ONLY = {"per_example": "the rows go to a file here: output='rows.csv'",
              "format": "a report has to_dict(), to_json(), to_markdown() and to_frame()"}
 
 
+class UnknownOption(InputError, TypeError):
+    """A keyword that is no option of the command: an InputError as every
+    refusal is, and the TypeError Python raises for an unexpected keyword."""
+
+
 class FocalWarning(UserWarning):
     """What the CLI says on stderr after a run (a class-balancing alpha for an
     absent class, an index column taken for one)."""
@@ -54,7 +59,7 @@ def _request(cls, options: dict, **given):
     cluster) gathered from their own keywords, the rest the request's."""
     for name, why in _CLI_ONLY.items():
         if name in options:
-            raise TypeError(f"{name}= is a command-line option; {why}")
+            raise UnknownOption(f"{name}= is a command-line option; {why}")
     own = {f.name for f in fields(cls)} - {"reading", "scoring", "conventions", "cluster"}
     parts = {"reading": {f.name for f in fields(Reading)},
              "scoring": {f.name for f in fields(Scoring)},
@@ -63,7 +68,7 @@ def _request(cls, options: dict, **given):
     unknown = sorted(set(options) - known)
     if unknown:
         close = difflib.get_close_matches(unknown[0], sorted(known), 1)
-        raise TypeError(f"unknown option {unknown[0]!r}"
+        raise UnknownOption(f"unknown option {unknown[0]!r}"
                         + (f"; did you mean {close[0]!r}?" if close else ""))
     args = {k: v for k, v in options.items() if k in own}
     if cls is not CurveRequest:

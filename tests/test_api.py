@@ -163,6 +163,8 @@ def test_bad_input_names_the_array(digits):
         focalcli.score(bad, t)
     with pytest.raises(TypeError, match="did you mean 'gamma'"):
         focalcli.score(z, t, gamm=2)
+    with pytest.raises(focalcli.InputError, match="unknown option 'gamm'"):
+        focalcli.score(z, t, gamm=2)
 
 
 def test_warnings_are_python_warnings(digits):
