@@ -17,8 +17,8 @@ from dataclasses import fields
 from . import engine
 from .errors import FocalError, InputError
 from .reports import Report
-from .request import (Cluster, CompareRequest, Conventions, CurveRequest, ExploreRequest,
-                      Reading, ScoreRequest, Scoring, SweepRequest)
+from .request import (Cluster, CompareRequest, Conventions, ConventionsRequest, CurveRequest,
+                      ExploreRequest, Reading, ScoreRequest, Scoring, SweepRequest)
 
 _CONVENTIONS = ("weights", "soft_targets", "label_smoothing", "weight_col", "class_weight",
                 "pos_weight")
@@ -136,3 +136,13 @@ def explore(predictions, targets=None, output=None, **options) -> Report:
         req = _request(ExploreRequest, options, predictions=_path(predictions),
                        targets=_path(targets), output=os.fspath(output))
         return Report("explore", job.run(req))
+
+
+def conventions(predictions, targets=None, **options) -> Report:
+    """The same predictions under focal's convention and every ``like`` preset
+    that takes them (``focal conventions``); ``to_frame()`` has a row each."""
+    from .runs import conventions as job
+    with _library_call():
+        req = _request(ConventionsRequest, options, predictions=_path(predictions),
+                       targets=_path(targets))
+        return Report("conventions", job.run(req))

@@ -348,6 +348,22 @@ def compare_table(doc: dict, stream=None, classes: int = 10):
                   f"[bold red]{len(gates['failures'])} gate(s) failed[/bold red]")
 
 
+def conventions_table(doc: dict, stream=None):
+    out = console(stream)
+    out.print(f"[bold]focal conventions[/bold]  {_safe(doc['predictions'] or '')}"
+              f"   {doc['n']:,} examples   gamma {_fmt(doc['gamma'])}")
+    table = _table("The same predictions under each library's convention",
+                   ["like", "focal", "CE", "reduction", "what sets it apart"])
+    for column in table.columns[3:]:  # words read from the left
+        column.justify = "left"
+    for r in doc["conventions"]:
+        table.add_row(_safe(r["like"] or "focal"), _fmt(r["focal"], 6), _fmt(r["ce"], 6),
+                      _safe(r["reduction"]), _safe(r["differs"]))
+    _show(out, table)
+    for r in doc["refused"]:
+        out.print(f"--like {_safe(r['like'])} does not take this input: {_safe(r['why'])}")
+
+
 # the table of each kind of document: an explicit registry, not a lookup by name
 TABLES = {"score": score_table, "sweep": sweep_table, "curve": curve_table,
-          "compare": compare_table}
+          "compare": compare_table, "conventions": conventions_table}

@@ -24,7 +24,7 @@ class Report:
 
     def to_markdown(self) -> str:
         from .views import md_number, md_table, text
-        if self.kind in ("score", "sweep", "compare"):
+        if self.kind in ("score", "sweep", "compare", "conventions"):
             return text(self._doc, self.kind, "markdown")
         frame = self.to_frame()
         return f"**focal {self.kind}**: {self.headline()}\n\n" + md_table(
@@ -41,7 +41,7 @@ class Report:
                                  for g, row in zip(doc["gammas"], doc["cells"])
                                  for a, cell in zip(doc["alphas"], row)])
         key = {"score": "per_class", "compare": "per_class", "sweep": "grid",
-               "curve": "rows"}[self.kind]
+               "curve": "rows", "conventions": "conventions"}[self.kind]
         return pd.DataFrame([_flat(row) for row in doc[key]])
 
     @property
@@ -62,6 +62,9 @@ class Report:
             return (f"focal loss {_num(d['baseline']['focal'])} -> "
                     f"{_num(d['candidate']['focal'])}, delta {_num(d['delta']['focal'])}; "
                     f"gates {'passed' if self.passed else 'failed'}")
+        if self.kind == "conventions":
+            return ", ".join(f"{r['like'] or 'focal'} {_num(r['focal'])}"
+                             for r in d["conventions"])
         if self.kind in ("sweep", "explore"):
             return (f"{len(d['gammas'])} gammas x {len(d['alphas'])} alphas over "
                     f"{d.get('n', 0):,} {d.get('unit', 'example')}s")

@@ -325,6 +325,20 @@ class CompareRequest(Inputs):
 
 
 @dataclass(frozen=True)
+class ConventionsRequest(Inputs):
+    """focal conventions: the score options every preset shares."""
+
+    predictions: object = _REQUIRED
+    targets: object = None
+    gamma: float = 2.0
+    alpha: str | None = None
+
+    def __post_init__(self):
+        _set(self, "gamma", number(self.gamma, "--gamma", minimum=0))
+        _set(self, "alpha", _text(self.alpha))
+
+
+@dataclass(frozen=True)
 class CurveRequest:
     gammas: str = "0,0.5,1,2,5"
     alpha: float = 1.0

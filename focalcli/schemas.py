@@ -8,7 +8,7 @@ makes against its schema."""
 from __future__ import annotations
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-KINDS = ("score", "sweep", "compare", "curve")
+KINDS = ("score", "sweep", "compare", "curve", "conventions")
 
 # -- building blocks
 INT0 = {"type": "integer", "minimum": 0}
@@ -134,8 +134,21 @@ def compare() -> dict:
          "worse": array({"type": "object", "required": ["index", "delta"]})})
 
 
+def conventions() -> dict:
+    row = obj({"like": {"enum": [None, "torchvision", "kornia", "keras", "smp", "monai"]},
+               "focal": nullable(NUM0), "ce": nullable(NUM0),
+               "reduction": {"type": "string"}, "differs": {"type": "string"}},
+              {"mode": MODE, "alpha_spec": {"type": "string"}, "unit": {"type": "string"},
+               "n": INT0})
+    return obj({"predictions": TEXT_OR_NULL, "targets": TEXT_OR_NULL, "n": INT0,
+                "gamma": NUM0, "conventions": array(row, minItems=1),
+                "refused": array(obj({"like": {"type": "string"},
+                                      "why": {"type": "string"}}))})
+
+
 def schema(kind: str) -> dict:
     """The schema of ``focal KIND --format json``."""
-    build = {"score": score, "sweep": sweep, "compare": compare, "curve": curve}[kind]
+    build = {"score": score, "sweep": sweep, "compare": compare, "curve": curve,
+             "conventions": conventions}[kind]
     return {"$schema": DRAFT, "$id": f"https://focalcli.dev/schemas/{kind}.json",
             "title": f"focal {kind} --format json", **build()}

@@ -13,6 +13,7 @@ GRID_COLUMNS = ["gamma", "alpha_spec", "alpha", "focal", "ce", "ratio", "easy_sh
                 "effective_examples", "effective_examples_ce"]
 CURVE_COLUMNS = ["p_t", "gamma", "ce", "focal", "factor"]
 SCORE_COLUMNS = ["class", "count", "focal", "ce", "share"]
+CONVENTION_COLUMNS = ["like", "focal", "ce", "reduction", "mode", "alpha_spec", "differs"]
 
 
 def dumps(doc: dict) -> str:
@@ -60,7 +61,9 @@ def text(doc: dict, kind: str, fmt: str) -> str:
              ("compare", "csv"): compare_csv,
              ("score", "markdown"): score_markdown,
              ("sweep", "markdown"): sweep_markdown,
-             ("compare", "markdown"): compare_markdown}
+             ("compare", "markdown"): compare_markdown,
+             ("conventions", "markdown"): conventions_markdown,
+             ("conventions", "csv"): lambda d: csv_text(d["conventions"], CONVENTION_COLUMNS)}
     if (kind, fmt) not in views:
         raise ValueError(f"no {fmt} view of a {kind} document")
     return views[(kind, fmt)](doc)
@@ -180,3 +183,15 @@ def compare_csv(doc: dict) -> str:
                  "delta": doc["delta"]["focal"], "delta_rel": doc["delta"]["focal_rel"],
                  "low": iv["low"] if iv else None, "high": iv["high"] if iv else None})
     return csv_text(rows, cols)
+
+
+def conventions_markdown(doc: dict) -> str:
+    out = [f"**focal conventions** `{_md_cell(doc['predictions'])}`: the same predictions "
+           f"under each library's convention (gamma {doc['gamma']:g})\n",
+           md_table(["like", "focal", "CE", "reduction", "what sets it apart"],
+                    [[r["like"] or "focal", md_number(r["focal"]), md_number(r["ce"]),
+                      r["reduction"], r["differs"]] for r in doc["conventions"]])]
+    if doc["refused"]:
+        out.append("Not taking this input: " + "; ".join(
+            f"`--like {r['like']}` ({_md_cell(r['why'])})" for r in doc["refused"]) + "\n")
+    return "\n".join(out)
