@@ -101,6 +101,16 @@ def open_inputs(predictions, targets, reading: Reading = Reading(),
     return table, target_file, sources
 
 
+def open_request(req, *, spool):
+    """A request's inputs opened (``open_inputs``), with whether its scores are
+    probabilities (the option, or the format saying so) and its sources
+    naming the --like in force: (table, targets, sources, probs)."""
+    table, target_file, sources = open_inputs(req.predictions, req.targets, req.reading,
+                                              req.conventions, req.cluster, spool=spool)
+    sources["like"] = req.scoring.like
+    return table, target_file, sources, req.scoring.probs or table.probs
+
+
 def _said(value) -> str:
     return "the list" if not isinstance(value, str) else value
 

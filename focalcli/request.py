@@ -188,6 +188,12 @@ def _set(request, name: str, value):
     object.__setattr__(request, name, value)  # a frozen request keeps the checked value
 
 
+def _focal_values(request):
+    """--gamma and --alpha, as every command that scores at one setting takes them."""
+    _set(request, "gamma", number(request.gamma, "--gamma", minimum=0))
+    _set(request, "alpha", _text(request.alpha))
+
+
 def _classes(value):
     if value is None or value == "all":
         return value
@@ -237,8 +243,7 @@ class ScoreRequest(Inputs):
     fail_above: float | None = None
 
     def __post_init__(self):
-        _set(self, "gamma", number(self.gamma, "--gamma", minimum=0))
-        _set(self, "alpha", _text(self.alpha))
+        _focal_values(self)
         _set(self, "top", number(self.top, "--top", integer=True, minimum=0))
         _set(self, "beta", number(self.beta, "--beta"))
         _set(self, "loss", (self.loss,) if isinstance(self.loss, str) else tuple(self.loss))
@@ -308,8 +313,7 @@ class CompareRequest(Inputs):
     significant: bool = False
 
     def __post_init__(self):
-        _set(self, "gamma", number(self.gamma, "--gamma", minimum=0))
-        _set(self, "alpha", _text(self.alpha))
+        _focal_values(self)
         _set(self, "top", number(self.top, "--top", integer=True, minimum=0))
         _set(self, "bootstrap", number(self.bootstrap, "--bootstrap", integer=True,
                                        minimum=0, maximum=100_000))
@@ -334,8 +338,7 @@ class ConventionsRequest(Inputs):
     alpha: str | None = None
 
     def __post_init__(self):
-        _set(self, "gamma", number(self.gamma, "--gamma", minimum=0))
-        _set(self, "alpha", _text(self.alpha))
+        _focal_values(self)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import click
 from ..errors import ExitStatus, printable
 from ..request import CompareRequest
 from .app import cli, print_doc, say_warnings
-from .options import FINITE, FORMATS, GAMMA, scoring_options
+from .options import FINITE, focal_options, format_option, scoring_options
 
 
 @cli.command()
@@ -14,12 +14,8 @@ from .options import FINITE, FORMATS, GAMMA, scoring_options
 @click.argument("candidate", type=click.Path(allow_dash=True))
 @click.argument("targets", required=False, type=click.Path(allow_dash=True))
 @scoring_options
-@click.option("--gamma", type=GAMMA, default=2.0, show_default=True,
-              help="Focusing parameter, >= 0.")
-@click.option("--alpha", metavar="VALUE",
-              help="As in score: a number, one weight per class, or a strategy.")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
-              help="table, json, csv (per class), or markdown (a pull-request comment).")
+@focal_options
+@format_option("table, json, csv (per class), or markdown (a pull-request comment).")
 @click.option("--top", type=click.IntRange(0), default=10, show_default=True, metavar="N",
               help="The N examples that got worse most.")
 @click.option("--bootstrap", "bootstrap", type=click.IntRange(0, 100_000), default=1000,

@@ -1,23 +1,18 @@
 """`focal conventions`."""
 from __future__ import annotations
 
-import click
 
 from ..errors import ExitStatus
 from ..request import ConventionsRequest
 from .app import cli, print_doc, say_warnings
-from .options import FORMATS, GAMMA, cluster_options, input_options
+from .options import cluster_options, focal_options, format_option, input_options
 
 
 @cli.command()
 @input_options
 @cluster_options
-@click.option("--gamma", type=GAMMA, default=2.0, show_default=True,
-              help="Focusing parameter, >= 0, for every convention.")
-@click.option("--alpha", metavar="VALUE",
-              help="As in score; each preset reads it its own way (default: each one's).")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
-              help="table, json, csv (a row per convention), or markdown.")
+@focal_options
+@format_option("table, json, csv (a row per convention), or markdown.")
 def conventions(fmt, traceback, **options):
     """The same predictions under focal's convention and every library's.
 

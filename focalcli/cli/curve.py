@@ -6,7 +6,7 @@ import click
 from ..errors import ExitStatus
 from ..request import CurveRequest
 from .app import cli, print_doc
-from .options import FINITE, FORMATS
+from .options import FINITE, format_option
 
 
 @cli.command()
@@ -16,8 +16,7 @@ from .options import FINITE, FORMATS
               help="Weight of the loss (a number >= 0).")
 @click.option("--pt", "pt", default="0.1,0.5,0.9", show_default=True, metavar="LIST",
               help="Values of p_t, in (0, 1].")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
-              help="The rows on stdout: a table, JSON or CSV.")
+@format_option("The rows on stdout: a table, JSON or CSV.")
 @click.option("--plot", metavar="FILE",
               help="Draw loss against p_t, one line per gamma (.png or .svg), as in "
                    "Figure 1 of Lin et al. 2017.")

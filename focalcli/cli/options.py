@@ -195,3 +195,21 @@ def cluster_options(f):
     ]
     return _decorated(f, decorators)
 
+
+def focal_options(f):
+    """--gamma and --alpha of the commands that score at one setting (score,
+    compare, conventions): one type, one check, one help."""
+    return _decorated(f, [
+        click.option("--gamma", type=GAMMA, default=2.0, show_default=True,
+                     help="Focusing parameter, >= 0 (0 gives cross-entropy)."),
+        click.option("--alpha", metavar="VALUE",
+                     help="A number; one weight per class (comma list); balanced; "
+                          "inverse-freq; effective[:BETA]. Default 1 (softmax), 0.25 "
+                          "(sigmoid); a --like preset reads it its own way."),
+    ])
+
+
+def format_option(what: str):
+    """--format of a command, saying what it prints."""
+    return click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+                        help=what)

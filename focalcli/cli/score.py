@@ -8,19 +8,15 @@ import click
 from ..errors import ExitStatus
 from ..request import ScoreRequest
 from .app import cli, print_doc, say_warnings
-from .options import CLASSES, FINITE, FORMATS, GAMMA, cluster_options, input_options
+from .options import (CLASSES, FINITE, cluster_options, focal_options, format_option,
+                      input_options)
 
 
 @cli.command()
 @input_options
 @cluster_options
-@click.option("--gamma", type=GAMMA, default=2.0, show_default=True,
-              help="Focusing parameter, >= 0 (0 gives cross-entropy).")
-@click.option("--alpha", metavar="VALUE",
-              help="A number; one weight per class (comma list); balanced; inverse-freq; "
-                   "effective[:BETA]. Default 1 (softmax), 0.25 (sigmoid).")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
-              help="Summary format on stdout (also of --per-example rows).")
+@focal_options
+@format_option("Summary format on stdout (also of --per-example rows).")
 @click.option("--per-example", is_flag=True, help="Print one row per example instead.")
 @click.option("--per-element", is_flag=True,
               help="Sigmoid: rows per (example, class) element instead of per example "

@@ -6,7 +6,7 @@ import click
 from ..errors import ExitStatus
 from ..request import SweepRequest
 from .app import cli, print_doc, say_warnings
-from .options import FORMATS, cluster_options, input_options
+from .options import cluster_options, format_option, input_options
 
 
 @cli.command()
@@ -18,8 +18,7 @@ from .options import FORMATS, cluster_options, input_options
               help="Alphas: numbers, ranges, balanced, inverse-freq, effective[:BETA]; "
                    "a per-class list as one item with '/' between weights. "
                    "Default 1 (softmax), 0.25 (sigmoid).")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
-              help="The grid on stdout: a table, JSON or CSV.")
+@format_option("The grid on stdout: a table, JSON or CSV.")
 @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write the grid to FILE (.json or .csv).")
 @click.option("--plot", metavar="FILE", help="Draw the grid to FILE (.png or .svg).")

@@ -21,12 +21,12 @@ def pillow(name: str):
     return Image
 
 
-def mask_files(path: str) -> list[str]:
-    """The masks of ``path`` (a .png, a directory, or a glob), in sorted
-    file-name order: the order they are matched to the predictions."""
+def example_files(path: str, accepts, what: str) -> list[str]:
+    """One file per example: ``path`` itself, a directory's files that
+    ``accepts`` takes, or a glob's files, in sorted file-name order (the
+    order they are matched to the predictions)."""
     if os.path.isdir(path):
-        files = [os.path.join(path, f) for f in os.listdir(path)
-                 if f.lower().endswith(".png")]
+        files = [os.path.join(path, f) for f in os.listdir(path) if accepts(f)]
     elif any(c in path for c in "*?["):
         files = [f for f in glob.glob(path) if os.path.isfile(f)]
     elif os.path.exists(path):
@@ -34,8 +34,13 @@ def mask_files(path: str) -> list[str]:
     else:
         raise InputError("no such file", path)
     if not files:
-        raise InputError("holds no .png masks", path)
+        raise InputError(f"holds no {what}", path)
     return sorted(files, key=os.path.basename)
+
+
+def mask_files(path: str) -> list[str]:
+    """The PNG masks of ``path`` (a .png, a directory, or a glob)."""
+    return example_files(path, lambda f: f.lower().endswith(".png"), ".png masks")
 
 
 def read_mask(path: str) -> np.ndarray:

@@ -8,7 +8,6 @@ grid would be scored against the wrong voxels. Needs nibabel (the
 ``medical`` extra); a ``.nii`` is memory-mapped."""
 from __future__ import annotations
 
-import glob
 import os
 
 import numpy as np
@@ -61,17 +60,8 @@ def read_nifti(src, layout: Layout) -> Table:
 
 
 def volume_files(path: str) -> list[str]:
-    if os.path.isdir(path):
-        files = [os.path.join(path, f) for f in os.listdir(path) if is_nifti(f)]
-    elif any(c in path for c in "*?["):
-        files = [f for f in glob.glob(path) if os.path.isfile(f)]
-    elif os.path.exists(path):
-        files = [path]
-    else:
-        raise InputError("no such file", path)
-    if not files:
-        raise InputError("holds no NIfTI volumes (.nii, .nii.gz)", path)
-    return sorted(files, key=os.path.basename)
+    from .images import example_files
+    return example_files(path, is_nifti, "NIfTI volumes (.nii, .nii.gz)")
 
 
 def is_volume_source(path: str) -> bool:

@@ -17,11 +17,7 @@ def run(req: ExploreRequest, *, progress=None) -> dict:
     preset, gamma_list, specs = grid(sc, req.gammas, req.alphas)
     mode, normalize = preset.mode, preset.normalize
     with Spool() as spool:
-        table, target_file, sources = engine.open_inputs(
-            req.predictions, req.targets, req.reading, req.conventions, req.cluster,
-            spool=spool)
-        probs = sc.probs or table.probs
-        sources["like"] = sc.like
+        table, target_file, sources, probs = engine.open_request(req, spool=spool)
         settings = Settings(mode=mode, probs=probs, ignore_index=sc.ignore_index,
                             gammas=tuple(gamma_list), **preset.settings(),
                             threads=sc.threads, bins=sc.bins,

@@ -29,10 +29,7 @@ def _run(req: ScoreRequest, stdout_rows, progress, spool) -> dict:
         require_matplotlib()  # before the pass, not after it
     preset = engine.preset(sc.like, sc.mode, req.alpha, sc.normalize, sc.reduction)
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
-    table, target_file, sources = engine.open_inputs(req.predictions, req.targets, req.reading,
-                                                     req.conventions, req.cluster, spool=spool)
-    probs = sc.probs or table.probs
-    sources["like"] = sc.like
+    table, target_file, sources, probs = engine.open_request(req, spool=spool)
     settings = Settings(mode=mode, probs=probs, ignore_index=sc.ignore_index, gammas=(req.gamma,),
                         **preset.settings(), threads=sc.threads, bins=sc.bins,
                         temperature=engine.temperature(sc.temperature, probs, table),

@@ -25,11 +25,7 @@ def run(req: SweepRequest, *, progress=None) -> dict:
         plot_format(req.plot)
         require_matplotlib()  # before the pass, not after it
     with Spool() as spool:
-        table, target_file, sources = engine.open_inputs(
-            req.predictions, req.targets, req.reading, req.conventions, req.cluster,
-            spool=spool)
-        probs = sc.probs or table.probs
-        sources["like"] = sc.like
+        table, target_file, sources, probs = engine.open_request(req, spool=spool)
         temps = parse_list(req.temperatures, "--temperatures") if req.temperatures \
             else [sc.temperature]
         logprobs = engine.logprob_mode(table, target_file, mode, probs, sc.like, specs)
