@@ -8,7 +8,7 @@ makes against its schema."""
 from __future__ import annotations
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-KINDS = ("score", "sweep", "compare", "curve", "conventions")
+KINDS = ("score", "sweep", "compare", "curve", "conventions", "track")
 
 # -- building blocks
 INT0 = {"type": "integer", "minimum": 0}
@@ -146,9 +146,22 @@ def conventions() -> dict:
                                       "why": {"type": "string"}}))})
 
 
+def track() -> dict:
+    """`focal track` (the contract's document; the command itself is to come):
+    one object per checkpoint, and the examples' learning events."""
+    checkpoint = obj({
+        "name": {"type": "string"}, "step": {"type": "integer"}, "gamma": NUM0,
+        "n": INT0, "focal": nullable(NUM0), "ce": nullable(NUM0), "ratio": nullable(NUM0),
+        "easy_share": nullable(SHARE), "hard_easy_ratio": nullable(NUM0),
+        "accuracy": nullable(SHARE), "ece": nullable(SHARE), "per_class": array(PER_CLASS)})
+    return obj({"checkpoints": array(checkpoint, minItems=1),
+                "examples": obj({"learned": INT0, "forgotten": INT0,
+                                 "never_learned": INT0})})
+
+
 def schema(kind: str) -> dict:
     """The schema of ``focal KIND --format json``."""
     build = {"score": score, "sweep": sweep, "compare": compare, "curve": curve,
-             "conventions": conventions}[kind]
+             "conventions": conventions, "track": track}[kind]
     return {"$schema": DRAFT, "$id": f"https://focalcli.dev/schemas/{kind}.json",
             "title": f"focal {kind} --format json", **build()}

@@ -14,7 +14,8 @@ DIGITS = [sample("digits.npy"), sample("digits_targets.npy")]
 DETECT = [sample("detect.npy"), sample("detect_targets.npy")]
 
 
-@pytest.mark.parametrize("kind", ["score", "sweep", "compare", "curve"])
+@pytest.mark.parametrize("kind", ["score", "sweep", "compare", "curve", "conventions",
+                                  "track"])
 def test_the_schema_is_a_draft_2020_12_schema(kind):
     run = focal("schema", kind)
     assert run.code == 0
@@ -76,3 +77,17 @@ def test_the_python_api_documents_validate():
     z, t = np.load(DIGITS[0]), np.load(DIGITS[1])
     validate_document(focalcli.score(z, t).to_dict(), "score")
     validate_document(focalcli.compare(z, z + 0.1, t, bootstrap=50).to_dict(), "compare")
+
+
+def test_the_track_schema_is_the_contracts_document():
+    """`focal track` is to come; its schema is the contract's document, so a
+    document shaped as the contract says validates and one missing a key fails."""
+    checkpoint = {"name": "epoch_1.npy", "step": 1, "gamma": 2.0, "n": 579, "focal": 0.2,
+                  "ce": 0.4, "ratio": 0.5, "easy_share": 0.1, "hard_easy_ratio": None,
+                  "accuracy": 0.9, "ece": 0.05, "per_class": []}
+    doc = {"checkpoints": [checkpoint],
+           "examples": {"learned": 500, "forgotten": 12, "never_learned": 67}}
+    validate_document(doc, "track")
+    del doc["examples"]["forgotten"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate_document(doc, "track")
