@@ -18,7 +18,8 @@ from . import engine
 from .errors import FocalError, InputError
 from .reports import Report
 from .request import (Cluster, CompareRequest, Conventions, ConventionsRequest, CurveRequest,
-                      ExploreRequest, Reading, ScoreRequest, Scoring, SweepRequest)
+                      ExploreRequest, Reading, ScoreRequest, Scoring, SweepRequest,
+                      TrackRequest)
 
 _CONVENTIONS = ("weights", "soft_targets", "label_smoothing", "weight_col", "class_weight",
                 "pos_weight")
@@ -146,3 +147,14 @@ def conventions(predictions, targets=None, **options) -> Report:
         req = _request(ConventionsRequest, options, predictions=_path(predictions),
                        targets=_path(targets))
         return Report("conventions", job.run(req))
+
+
+def track(checkpoints, targets=None, **options) -> Report:
+    """Training dynamics across checkpoints (``focal track``): a glob, a
+    directory or ``@list`` of prediction files; ``to_frame()`` has a row per
+    checkpoint; ``output=`` writes the per-example dynamics."""
+    from .runs import track as job
+    with _library_call():
+        req = _request(TrackRequest, options, checkpoints=_path(checkpoints),
+                       targets=_path(targets))
+        return Report("track", job.run(req))

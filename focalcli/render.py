@@ -364,6 +364,39 @@ def conventions_table(doc: dict, stream=None):
         out.print(f"--like {_safe(r['like'])} does not take this input: {_safe(r['why'])}")
 
 
+def _spark(values) -> str:
+    """A series as a line of block characters (None: a gap)."""
+    marks = "▁▂▃▄▅▆▇█"
+    real = [v for v in values if v is not None]
+    if not real:
+        return ""
+    lo, hi = min(real), max(real)
+    return "".join(" " if v is None else marks[0 if hi == lo else
+                                               int((v - lo) / (hi - lo) * (len(marks) - 1))]
+                   for v in values)
+
+
+def track_table(doc: dict, stream=None):
+    out = console(stream)
+    points = doc["checkpoints"]
+    out.print(f"[bold]focal track[/bold]  {_safe(doc['predictions'])}   "
+              f"{len(points)} checkpoints   easy: p_t > {_fmt(doc['easy_threshold'])}")
+    table = _table("Per checkpoint", ["step", "checkpoint", "gamma", "focal", "CE",
+                                      "easy share", "hard/easy", "accuracy", "ECE"])
+    for c in points:
+        table.add_row(str(c["step"]), _safe(c["name"]), _fmt(c["gamma"]), _fmt(c["focal"]),
+                      _fmt(c["ce"]), _pct(c["easy_share"]), _fmt(c["hard_easy_ratio"], 3),
+                      _pct(c["accuracy"]), _fmt(c["ece"]))
+    _show(out, table)
+    if out.encoding.lower().startswith("utf") and len(points) > 1:
+        for key, label in (("focal", "focal"), ("accuracy", "accuracy"), ("ece", "ECE")):
+            out.print(f"{label:>9}  {_spark([c[key] for c in points])}")
+    e = doc["examples"]
+    out.print(f"examples: {e['learned']:,} learned (right from some checkpoint on), "
+              f"{e['forgotten']:,} forgotten at least once, {e['never_learned']:,} never "
+              "learned")
+
+
 # the table of each kind of document: an explicit registry, not a lookup by name
 TABLES = {"score": score_table, "sweep": sweep_table, "curve": curve_table,
-          "compare": compare_table, "conventions": conventions_table}
+          "compare": compare_table, "conventions": conventions_table, "track": track_table}

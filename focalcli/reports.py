@@ -24,7 +24,7 @@ class Report:
 
     def to_markdown(self) -> str:
         from .views import md_number, md_table, text
-        if self.kind in ("score", "sweep", "compare", "conventions"):
+        if self.kind in ("score", "sweep", "compare", "conventions", "track"):
             return text(self._doc, self.kind, "markdown")
         frame = self.to_frame()
         return f"**focal {self.kind}**: {self.headline()}\n\n" + md_table(
@@ -41,7 +41,8 @@ class Report:
                                  for g, row in zip(doc["gammas"], doc["cells"])
                                  for a, cell in zip(doc["alphas"], row)])
         key = {"score": "per_class", "compare": "per_class", "sweep": "grid",
-               "curve": "rows", "conventions": "conventions"}[self.kind]
+               "curve": "rows", "conventions": "conventions",
+               "track": "checkpoints"}[self.kind]
         return pd.DataFrame([_flat(row) for row in doc[key]])
 
     @property
@@ -62,6 +63,9 @@ class Report:
             return (f"focal loss {_num(d['baseline']['focal'])} -> "
                     f"{_num(d['candidate']['focal'])}, delta {_num(d['delta']['focal'])}; "
                     f"gates {'passed' if self.passed else 'failed'}")
+        if self.kind == "track":
+            return (f"{len(d['checkpoints'])} checkpoints, focal "
+                    + " -> ".join(_num(c["focal"]) for c in d["checkpoints"][:6]))
         if self.kind == "conventions":
             return ", ".join(f"{r['like'] or 'focal'} {_num(r['focal'])}"
                              for r in d["conventions"])

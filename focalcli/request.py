@@ -342,6 +342,39 @@ class ConventionsRequest(Inputs):
 
 
 @dataclass(frozen=True)
+class TrackRequest(Inputs):
+    """focal track: one prediction file per checkpoint."""
+
+    checkpoints: object = _REQUIRED
+    targets: object = None
+    gamma: float = 2.0
+    alpha: str | None = None
+    easy_threshold: float = 0.7
+    gamma_schedule: str | None = None
+    output: str | None = None
+
+    def __post_init__(self):
+        _focal_values(self)
+        _set(self, "easy_threshold", number(self.easy_threshold, "--easy-threshold",
+                                            minimum=0, maximum=1))
+        if self.gamma_schedule is not None:
+            schedule(self.gamma_schedule, 2)  # checked now, applied per checkpoint
+
+
+def schedule(text: str, n: int) -> list[float]:
+    """--gamma-schedule linear:G0:G1: checkpoint i of n at G0 + (G1 - G0) i / (n - 1)."""
+    parts = str(text).split(":")
+    try:
+        if parts[0] != "linear" or len(parts) != 3:
+            raise ValueError
+        g0, g1 = (number(float(v), "--gamma-schedule", minimum=0) for v in parts[1:])
+    except ValueError:
+        raise OptionError("--gamma-schedule", f"{text!r}: give linear:G0:G1 (gammas >= 0)") \
+            from None
+    return [g0 + (g1 - g0) * i / (n - 1) if n > 1 else g0 for i in range(n)]
+
+
+@dataclass(frozen=True)
 class CurveRequest:
     gammas: str = "0,0.5,1,2,5"
     alpha: float = 1.0

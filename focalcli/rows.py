@@ -19,10 +19,12 @@ SUM_COLUMNS = ("counted", "positives", "cells", "ce_sum", "focal_sum")
 class RowEmitter:
     """Mixed into scoring.Scorer."""
 
-    def _unit_rows(self, y, m, ce, q, pt, exact_ce, soft_focal, weights, gradient):
+    def _unit_rows(self, y, m, ce, q, pt, exact_ce, soft_focal, weights, gradient,
+                   correct=None):
         """A unit's row columns, when anything takes rows (None otherwise).
         ``exact_ce``: CE before sample weights, for softmax's exact p_t;
-        ``gradient``: the unit's gradient sums, when asked for."""
+        ``gradient``: the unit's gradient sums, when asked for; ``correct``:
+        whether each top label is the target (rows carry it for track)."""
         if self.on_rows is None and not self.top_n and self.on_positions is None:
             return None
         exact_pt = np.exp(-exact_ce) if self.s.mode == "softmax" and not self.s.probs and \
@@ -31,6 +33,8 @@ class RowEmitter:
                                 None if soft_focal is None else soft_focal[0], weights)
         if gradient is not None:
             cols.update(self._gradient_columns(y, m, gradient))
+        if correct is not None and self.s.row_correct:
+            cols["correct"] = np.where(m, correct, False)
         return cols
 
     def _gradient_columns(self, y, m, extra):

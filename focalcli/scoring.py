@@ -342,8 +342,7 @@ class Scorer(RowEmitter):
         z, y, m = scores[lo:hi], labels[lo:hi], keep[lo:hi]
         softmax = self.s.mode == "softmax"
         parts = self._parts()
-        ce = np.empty(y.shape)
-        q = np.empty(y.shape)
+        ce, q = np.empty(y.shape), np.empty(y.shape)
         calibrate = self.acc.calibration is not None
         if calibrate:
             confidence, correct = np.empty(y.shape), np.empty(y.shape, bool)
@@ -413,7 +412,8 @@ class Scorer(RowEmitter):
         if self.s.pt_bins:
             acc.pt_hist = core.pt_histogram(pt[m], self.s.pt_bins)
         return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights,
-                                    extra if gradient else None)
+                                    extra if gradient else None,
+                                    correct if calibrate and softmax else None)
 
     def _top_label(self, z, y, ce, q, soft: bool):
         """Calibration's top label and its confidence. Soft targets' CE and

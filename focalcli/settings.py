@@ -28,6 +28,7 @@ class Settings:
     class_weight: tuple | None = None  # --class-weight: each class's loss times w_c
     pos_weight: tuple | None = None    # --pos-weight: sigmoid positives of class k times p_k
     row_sums: bool = False     # rows carry what they add to each reduction (compare)
+    row_correct: bool = False  # softmax rows carry whether the top label is the target (track)
     only_ids: object = None    # a set of ids: rows with other ids are left out, unseen
     scale_mean: bool = False   # sigmoid 'mean' over the summed class weights (smp)
     probs_to_logits: str | None = None  # "smp": --probs turned into logits smp's way

@@ -13,6 +13,8 @@ GRID_COLUMNS = ["gamma", "alpha_spec", "alpha", "focal", "ce", "ratio", "easy_sh
                 "effective_examples", "effective_examples_ce"]
 CURVE_COLUMNS = ["p_t", "gamma", "ce", "focal", "factor"]
 SCORE_COLUMNS = ["class", "count", "focal", "ce", "share"]
+TRACK_COLUMNS = ["step", "name", "gamma", "n", "focal", "ce", "ratio", "easy_share",
+                 "hard_easy_ratio", "accuracy", "ece"]
 CONVENTION_COLUMNS = ["like", "focal", "ce", "reduction", "mode", "alpha_spec", "differs"]
 
 
@@ -63,7 +65,9 @@ def text(doc: dict, kind: str, fmt: str) -> str:
              ("sweep", "markdown"): sweep_markdown,
              ("compare", "markdown"): compare_markdown,
              ("conventions", "markdown"): conventions_markdown,
-             ("conventions", "csv"): lambda d: csv_text(d["conventions"], CONVENTION_COLUMNS)}
+             ("conventions", "csv"): lambda d: csv_text(d["conventions"], CONVENTION_COLUMNS),
+             ("track", "csv"): lambda d: csv_text(d["checkpoints"], TRACK_COLUMNS),
+             ("track", "markdown"): track_markdown}
     if (kind, fmt) not in views:
         raise ValueError(f"no {fmt} view of a {kind} document")
     return views[(kind, fmt)](doc)
@@ -195,3 +199,17 @@ def conventions_markdown(doc: dict) -> str:
         out.append("Not taking this input: " + "; ".join(
             f"`--like {r['like']}` ({_md_cell(r['why'])})" for r in doc["refused"]) + "\n")
     return "\n".join(out)
+
+
+def track_markdown(doc: dict) -> str:
+    e = doc["examples"]
+    return (f"**focal track** `{_md_cell(doc['predictions'])}`: {len(doc['checkpoints'])} "
+            f"checkpoints\n\n"
+            + md_table(["step", "checkpoint", "gamma", "focal", "CE", "easy share",
+                        "hard/easy", "accuracy", "ECE"],
+                       [[c["step"], c["name"], md_number(c["gamma"]), md_number(c["focal"]),
+                         md_number(c["ce"]), _md_pct(c["easy_share"]),
+                         md_number(c["hard_easy_ratio"], 3), _md_pct(c["accuracy"]),
+                         md_number(c["ece"], 4)] for c in doc["checkpoints"]])
+            + f"\nExamples: {e['learned']:,} learned, {e['forgotten']:,} forgotten at least "
+              f"once, {e['never_learned']:,} never learned.\n")

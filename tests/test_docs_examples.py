@@ -65,6 +65,9 @@ def sandbox(tmp_path_factory):
     labels[1, 9:] = -100
     np.save(box / "lm_labels.npy", labels)
     (box / "vocab.json").write_text(json.dumps({f"tok{i}": i for i in range(40)}))
+    (box / "ckpt").mkdir()  # checkpoints of a training run (focal track)
+    for epoch, scale in [(1, 0.2), (2, 0.5), (10, 1.0)]:
+        np.save(box / "ckpt" / f"epoch_{epoch}.npy", z * scale + rng.normal(0, 1, z.shape))
     # the model behind `python predict.py | focal score - ...`
     (box / "predict.py").write_text(
         "import sys\n"

@@ -12,14 +12,16 @@ from ..readers import Spool
 from ..request import ScoreRequest
 
 
-def run(req: ScoreRequest, *, stdout_rows=None, progress=None) -> dict:
+def run(req: ScoreRequest, *, stdout_rows=None, progress=None, passes=None) -> dict:
     """The summary document. ``stdout_rows``: a sink for per-example rows on
-    the caller's screen (the CLI's --per-example); ``progress``: a bar."""
+    the caller's screen (the CLI's --per-example, or another run's collector);
+    ``progress``: a bar; ``passes``: Settings fields another run asks of the
+    pass (track: each row's top-label correctness)."""
     with Spool() as spool:
-        return _run(req, stdout_rows, progress, spool)
+        return _run(req, stdout_rows, progress, spool, passes or {})
 
 
-def _run(req: ScoreRequest, stdout_rows, progress, spool) -> dict:
+def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict) -> dict:
     from ..report import score_summary
     from ..scoring import Settings
     sc = req.scoring
@@ -38,7 +40,7 @@ def _run(req: ScoreRequest, stdout_rows, progress, spool) -> dict:
                         logprobs=engine.logprob_mode(table, target_file, mode, probs, sc.like,
                                                      [spec]),
                         per_element=req.per_element,
-                        **req.conventions.settings(mode))
+                        **req.conventions.settings(mode), **passes)
     if req.per_element and (mode != "sigmoid" or table.dense is not None):
         raise OptionError("--per-element", "is for sigmoid rows (N, K): softmax rows are "
                           "per example already, and dense inputs have --map")

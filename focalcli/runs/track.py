@@ -1,0 +1,168 @@
+"""`focal track`: training dynamics across checkpoints. Each checkpoint's
+predictions are scored as `focal score` scores them (at the scheduled gamma);
+per example, a few float64 accumulate over the checkpoints, whatever their
+number (never a checkpoint matrix): the mean and spread of p_t (dataset
+cartography, Swayamdipta et al. 2020), how often the top label is right,
+forgetting events (Toneva et al. 2019) and the checkpoint from which the
+example stays learned."""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from ..errors import InputError, OptionError
+from ..request import HERE, ScoreRequest, TrackRequest, schedule
+from . import score
+
+
+def checkpoint_files(spec) -> list[str]:
+    """The checkpoints' files, ordered by the number in each name (epoch_2
+    before epoch_10); a list file keeps its order."""
+    from ..shards import expand, is_many
+    spec = str(spec)
+    if not is_many(spec):
+        return [spec]
+    files = expand(spec, "checkpoint")
+    if spec.startswith("@"):
+        return files
+    return sorted(files, key=lambda f: (_number(f) is None, _number(f) or 0,
+                                        os.path.basename(f)))
+
+
+def _number(path: str) -> int | None:
+    found = re.findall(r"\d+", os.path.basename(path))
+    return int(found[-1]) if found else None
+
+
+class Dynamics:
+    """The per-example state across checkpoints, fed one checkpoint's rows at a
+    time (a row sink of the score run), and each checkpoint's hard/easy sums."""
+
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+        self.n = 0
+        self.state = {k: np.zeros(0) for k in ("seen", "mean", "m2", "right", "forgot")}
+        self.prev = np.zeros(0, bool)
+        self.streak = np.zeros(0, np.int64)   # the checkpoint the current run of right began
+        self.ever = np.zeros(0, bool)
+        self.target = np.zeros(0, np.int64)
+        self.checkpoint = 0
+
+    def begin(self, i: int):
+        self.checkpoint, self.sums = i, np.zeros(4)  # hard focal, hard n, easy focal, easy n
+
+    def _grow(self, n: int):
+        if n <= self.n:
+            return
+        more = n - self.n
+        for k, v in self.state.items():
+            self.state[k] = np.concatenate([v, np.zeros(more)])
+        self.prev = np.concatenate([self.prev, np.zeros(more, bool)])
+        self.ever = np.concatenate([self.ever, np.zeros(more, bool)])
+        self.streak = np.concatenate([self.streak, np.full(more, -1, np.int64)])
+        self.target = np.concatenate([self.target, np.full(more, -1, np.int64)])
+        self.n = n
+
+    def write(self, chunk: dict):
+        if "correct" not in chunk or "p_t" not in chunk:
+            raise OptionError("track", "follows the examples of softmax (N, K) rows; these "
+                              "predictions are scored per element or per position")
+        index, pt, focal = chunk["index"], chunk["p_t"], chunk["focal"]
+        self._grow(int(index.max()) + 1 if len(index) else 0)
+        scored = ~np.isnan(pt)
+        idx, pt, focal = index[scored], pt[scored], focal[scored]
+        right = np.asarray(chunk["correct"], bool)[scored]
+        self.target[idx] = chunk["target"][scored]
+        s = self.state
+        s["seen"][idx] += 1  # Welford's running mean and sum of squares of p_t
+        delta = pt - s["mean"][idx]
+        s["mean"][idx] += delta / s["seen"][idx]
+        s["m2"][idx] += delta * (pt - s["mean"][idx])
+        s["right"][idx] += right
+        s["forgot"][idx] += self.prev[idx] & ~right
+        self.streak[idx] = np.where(right, np.where(self.prev[idx], self.streak[idx],
+                                                    self.checkpoint), -1)
+        self.prev[idx], self.ever[idx] = right, self.ever[idx] | right
+        hard = pt <= self.threshold
+        self.sums += [focal[hard].sum(), hard.sum(), focal[~hard].sum(), (~hard).sum()]
+
+    def close(self):
+        pass
+
+    def hard_easy_ratio(self):
+        """Mean focal loss of the hard examples over that of the easy ones."""
+        hard_f, hard_n, easy_f, easy_n = self.sums
+        if not hard_n or not easy_n or not easy_f:
+            return None
+        return float((hard_f / hard_n) / (easy_f / easy_n))
+
+    def rows(self) -> dict:
+        s = self.state
+        seen = s["seen"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {"index": np.arange(self.n), "target": self.target,
+                    "confidence": np.where(seen > 0, s["mean"], np.nan),
+                    "variability": np.where(seen > 0, np.sqrt(s["m2"] / seen), np.nan),
+                    "correctness": np.where(seen > 0, s["right"] / seen, np.nan),
+                    "forgetting": s["forgot"].astype(np.int64),
+                    "first_learned": np.where(self.prev, self.streak, -1)}
+
+    def counts(self) -> dict:
+        return {"learned": int(self.prev.sum()), "forgotten": int((self.state["forgot"] > 0)
+                                                                  .sum()),
+                "never_learned": int((~self.ever & (self.state["seen"] > 0)).sum())}
+
+
+def run(req: TrackRequest, *, progress=None) -> dict:
+    if req.scoring.bins == 0:
+        raise OptionError("--bins", "track follows each example's top label, which "
+                          "calibration finds: drop --bins 0")
+    files = checkpoint_files(req.checkpoints)
+    gammas = schedule(req.gamma_schedule, len(files)) if req.gamma_schedule else \
+        [req.gamma] * len(files)
+    dynamics = Dynamics(req.easy_threshold)
+    checkpoints = []
+    for i, (path, gamma) in enumerate(zip(files, gammas)):
+        dynamics.begin(i)
+        one = ScoreRequest(predictions=path, targets=req.targets, reading=req.reading,
+                           scoring=req.scoring, conventions=req.conventions, cluster=HERE,
+                           gamma=gamma, alpha=req.alpha)
+        doc = score.run(one, stdout_rows=dynamics, progress=progress,
+                        passes={"row_correct": True})
+        if doc["mode"] != "softmax" or doc["unit"] != "example":
+            raise InputError("track follows examples of (N, K) softmax rows; this is "
+                             f"{doc['mode']} with rows per {doc['unit']}", path)
+        if i and doc["n"] + doc["ignored"] != checkpoints[0]["n"] + checkpoints[0]["ignored"]:
+            raise InputError(f"has {doc['n'] + doc['ignored']:,} examples where the first "
+                             f"checkpoint has {checkpoints[0]['n'] + checkpoints[0]['ignored']:,}",
+                             path)
+        checkpoints.append(_checkpoint(doc, path, i, gamma, dynamics))
+    if req.output:
+        from ..writers import OutputFile
+        with OutputFile(req.output, refuse=tuple(files)) as out:
+            out.write(_plain_rows(dynamics.rows()))
+    return {"predictions": str(req.checkpoints),
+            "targets": None if req.targets is None else str(req.targets),
+            "easy_threshold": req.easy_threshold, "gamma_schedule": req.gamma_schedule,
+            "checkpoints": checkpoints, "examples": dynamics.counts()}
+
+
+def _checkpoint(doc: dict, path: str, i: int, gamma: float, dynamics: Dynamics) -> dict:
+    cal = doc.get("calibration") or {}
+    return {"name": os.path.basename(path), "step": _number(path) if _number(path) is not None
+            else i, "gamma": gamma, "n": doc["n"], "ignored": doc["ignored"],
+            "focal": doc["focal"], "ce": doc["ce"], "ratio": doc["ratio"],
+            "easy_share": doc["easy_share"], "hard_easy_ratio": dynamics.hard_easy_ratio(),
+            "accuracy": cal.get("accuracy"), "ece": cal.get("ece"),
+            "per_class": doc["per_class"]}
+
+
+def _plain_rows(rows: dict) -> dict:
+    """first_learned: null where the example is not learned at the end."""
+    out = dict(rows)
+    out["first_learned"] = np.array([None if v < 0 else int(v) for v in rows["first_learned"]],
+                                    dtype=object)
+    return out
+

@@ -1,0 +1,107 @@
+"""`focal track`: per-checkpoint figures equal `focal score` at the
+scheduled gamma, and the per-example dynamics equal the formulas written
+out here over the whole checkpoint matrix (which track itself never holds)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import focalcli
+from conftest import focal, sample
+
+TARGETS = sample("digits_targets.npy")
+SCALES = {1: 0.2, 2: 0.5, 3: 0.8, 10: 1.0}  # epoch number -> how sharp the logits are
+
+
+@pytest.fixture
+def checkpoints(tmp_path):
+    z = np.load(sample("digits.npy"))
+    rng = np.random.default_rng(4)
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    logits = {}
+    for epoch, scale in SCALES.items():
+        logits[epoch] = z * scale + rng.normal(0, 1.0, z.shape)
+        np.save(folder / f"epoch_{epoch}.npy", logits[epoch])
+    return folder, [logits[e] for e in sorted(SCALES)]  # epoch_2 before epoch_10
+
+
+def written_out(series, t, gammas, threshold=0.7):
+    pts, rights, checkpoints = [], [], []
+    for z, gamma in zip(series, gammas):
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        pt = p[np.arange(len(t)), t]
+        fl = (1 - pt) ** gamma * -np.log(pt)
+        hard = pt <= threshold
+        checkpoints.append({"focal": fl.mean(), "hard_easy": fl[hard].mean() / fl[~hard].mean(),
+                            "accuracy": (p.argmax(axis=1) == t).mean()})
+        pts.append(pt)
+        rights.append(p.argmax(axis=1) == t)
+    pts, rights = np.array(pts), np.array(rights)
+    forgetting = (rights[:-1] & ~rights[1:]).sum(axis=0)
+    first = []
+    for r in rights.T:
+        wrong = np.flatnonzero(~r)
+        first.append(None if r[-1] == 0 else (0 if not len(wrong) else int(wrong[-1]) + 1))
+    return checkpoints, {"confidence": pts.mean(axis=0), "variability": pts.std(axis=0),
+                         "correctness": rights.mean(axis=0), "forgetting": forgetting,
+                         "first_learned": first, "never": int((~rights.any(axis=0)).sum()),
+                         "forgotten": int((forgetting > 0).sum())}
+
+
+@pytest.mark.parametrize("schedule", [None, "linear:2:0.5"])
+def test_checkpoints_and_dynamics(tmp_path, checkpoints, schedule):
+    folder, series = checkpoints
+    t = np.load(TARGETS)
+    gammas = [2.0] * 4 if schedule is None else [2.0, 1.5, 1.0, 0.5]
+    extra = [] if schedule is None else ["--gamma-schedule", schedule]
+    doc = focal("track", folder, TARGETS, *extra, "-o", tmp_path / "dyn.csv",
+                "--format", "json").json()
+    want, per_example = written_out(series, t, gammas)
+    assert [c["name"] for c in doc["checkpoints"]] == \
+        ["epoch_1.npy", "epoch_2.npy", "epoch_3.npy", "epoch_10.npy"]
+    assert [c["step"] for c in doc["checkpoints"]] == [1, 2, 3, 10]
+    for c, w, gamma, epoch in zip(doc["checkpoints"], want, gammas, sorted(SCALES)):
+        assert c["gamma"] == pytest.approx(gamma)
+        assert c["focal"] == pytest.approx(w["focal"], rel=1e-12)
+        assert c["hard_easy_ratio"] == pytest.approx(w["hard_easy"], rel=1e-10)
+        assert c["accuracy"] == pytest.approx(w["accuracy"])
+        same = focal("score", folder / f"epoch_{epoch}.npy", TARGETS, "--gamma", gamma,
+                     "--format", "json").json()
+        assert c["focal"] == same["focal"] and c["ece"] == same["calibration"]["ece"]
+    rows = pd.read_csv(tmp_path / "dyn.csv")
+    for key in ("confidence", "variability", "correctness"):
+        np.testing.assert_allclose(rows[key], per_example[key], rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(rows["forgetting"], per_example["forgetting"])
+    got_first = [None if np.isnan(v) else int(v) for v in rows["first_learned"]]
+    assert got_first == per_example["first_learned"]
+    e = doc["examples"]
+    assert e["never_learned"] == per_example["never"]
+    assert e["forgotten"] == per_example["forgotten"]
+    assert e["learned"] == sum(v is not None for v in per_example["first_learned"])
+
+
+def test_a_list_keeps_its_order_and_the_api(tmp_path, checkpoints):
+    folder, _ = checkpoints
+    listing = tmp_path / "order.txt"
+    listing.write_text("\n".join(str(folder / f"epoch_{e}.npy") for e in (10, 1)) + "\n")
+    doc = focal("track", f"@{listing}", TARGETS, "--format", "json").json()
+    assert [c["name"] for c in doc["checkpoints"]] == ["epoch_10.npy", "epoch_1.npy"]
+    report = focalcli.track(str(folder / "epoch_*.npy"), TARGETS)
+    assert len(report.to_frame()) == 4 and report["examples"]["learned"] > 0
+    table = focal("track", folder, TARGETS)
+    assert table.code == 0 and "epoch_10.npy" in table.out and "forgotten" in table.out
+
+
+def test_what_track_refuses(tmp_path, checkpoints):
+    folder, _ = checkpoints
+    run = focal("track", folder, TARGETS, "--bins", "0")
+    assert run.code == 2 and "--bins" in run.err
+    run = focal("track", folder, TARGETS, "--gamma-schedule", "cosine:2:1")
+    assert run.code == 2 and "linear:G0:G1" in run.err
+    np.save(folder / "epoch_11.npy", np.zeros((5, 10)))
+    run = focal("track", folder, TARGETS)
+    assert run.code == 2 and "epoch_11.npy" in run.err
+    run = focal("track", sample("detect.npy"), sample("detect_targets.npy"), "--mode",
+                "sigmoid")
+    assert run.code == 2 and "softmax" in run.err
