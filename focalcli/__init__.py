@@ -9,14 +9,15 @@ package costs nothing, and `focal --version` (answered in entry.py) never
 imports numpy.
 """
 __version__ = "0.2.0"
-__all__ = ["score", "sweep", "compare", "curve", "explore", "conventions", "track", "Report",
+__all__ = ["score", "sweep", "compare", "curve", "explore", "conventions", "track", "Monitor",
+           "Report",
            "InputError",
            "FocalWarning", "focal_loss", "focal_loss_batch", "FocalTerms", "__version__"]
 
 _HOMES = {"focal_loss": "formula", "focal_loss_batch": "formula", "FocalTerms": "formula",
           "score": "api", "sweep": "api", "compare": "api", "curve": "api",
           "explore": "api", "conventions": "api", "track": "api", "FocalWarning": "api",
-          "Report": "reports",
+          "Report": "reports", "Monitor": "monitor",
           "InputError": "errors"}
 
 

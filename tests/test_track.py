@@ -105,3 +105,22 @@ def test_what_track_refuses(tmp_path, checkpoints):
     run = focal("track", sample("detect.npy"), sample("detect_targets.npy"), "--mode",
                 "sigmoid")
     assert run.code == 2 and "softmax" in run.err
+
+
+def test_the_monitor_reports_what_track_says_of_the_same_checkpoints(checkpoints):
+    folder, series = checkpoints
+    t = np.load(TARGETS)
+    with focalcli.Monitor(gamma_schedule="linear:2:1", easy_threshold=0.6) as monitor:
+        for epoch, z in zip(sorted(SCALES), series):
+            for lo in range(0, len(z), 128):  # an evaluation loop's batches
+                monitor.update(z[lo:lo + 128], t[lo:lo + 128])
+            monitor.step(f"epoch_{epoch}")
+        report = monitor.report().to_dict()
+    files = focalcli.track(folder, TARGETS, gamma_schedule="linear:2:1",
+                           easy_threshold=0.6).to_dict()
+    strip = ("name", "per_class")
+    assert [{k: v for k, v in c.items() if k not in strip} for c in report["checkpoints"]] == \
+        [{k: v for k, v in c.items() if k not in strip} for c in files["checkpoints"]]
+    assert report["examples"] == files["examples"]
+    with pytest.raises(focalcli.InputError, match="before any step"):
+        focalcli.Monitor().report()

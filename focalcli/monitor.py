@@ -1,0 +1,75 @@
+"""`focalcli.Monitor`: `focal track` from inside a training loop. Each
+evaluation's batches are gathered with ``update``, ``step`` closes a
+checkpoint (written as a ``.npy`` to a temporary folder the monitor owns, so
+memory holds one checkpoint at most), and ``report`` runs `focal track` on the
+checkpoints so far: the same report, by the same code, as the files would
+give."""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+
+from .errors import InputError
+
+
+class Monitor:
+    """``Monitor(**options)``: the options of `focal track` (``gamma``,
+    ``alpha``, ``easy_threshold``, ``gamma_schedule``, ``ignore_index``, ...)."""
+
+    def __init__(self, **options):
+        self.options = options
+        self._folder = tempfile.TemporaryDirectory(prefix="focal-monitor-")
+        self._scores: list[np.ndarray] = []
+        self._targets: list[np.ndarray] = []
+        self._files: list[str] = []
+        self._first_targets: np.ndarray | None = None
+
+    def update(self, predictions, targets):
+        """One batch of this checkpoint's predictions (N, K) and targets (N,)
+        (arrays, or tensors on the CPU)."""
+        scores, labels = np.asarray(predictions), np.asarray(targets)
+        if len(scores) != len(labels):
+            raise InputError(f"a batch of {len(scores)} predictions with {len(labels)} "
+                             "targets")
+        self._scores.append(scores)
+        self._targets.append(labels)
+
+    def step(self, name: str | None = None):
+        """Close the checkpoint the updates since the last step make up."""
+        if not self._scores:
+            raise InputError("step() with no update() since the last step: a checkpoint "
+                             "needs predictions")
+        scores, labels = np.concatenate(self._scores), np.concatenate(self._targets)
+        self._scores, self._targets = [], []
+        if self._first_targets is None:
+            self._first_targets = labels
+            np.save(os.path.join(self._folder.name, "targets.npy"), labels)
+        elif not np.array_equal(labels, self._first_targets):
+            raise InputError("this checkpoint's targets differ from the first one's: track "
+                             "follows the same examples in the same order")
+        stem = f"{len(self._files):06d}_{name or f'step_{len(self._files)}'}"
+        path = os.path.join(self._folder.name, f"{stem}.npy")
+        np.save(path, scores)
+        self._files.append(path)
+
+    def report(self):
+        """The track report of the checkpoints closed so far."""
+        from .api import track
+        if not self._files:
+            raise InputError("report() before any step(): no checkpoint yet")
+        listing = os.path.join(self._folder.name, "checkpoints.txt")
+        with open(listing, "w", encoding="utf-8") as f:
+            f.write("\n".join(self._files) + "\n")
+        return track(f"@{listing}", os.path.join(self._folder.name, "targets.npy"),
+                     **self.options)
+
+    def close(self):
+        self._folder.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
