@@ -40,10 +40,24 @@ def screenshot(path: str):
             browser.close()
 
 
+def data_map(path: str):
+    """Three checkpoints of the digits sample, sharper each time."""
+    import numpy as np
+    z = np.load(os.path.join(ROOT, DIGITS[0]))
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        for epoch, scale in [(1, 0.2), (2, 0.5), (10, 1.0)]:
+            np.save(os.path.join(tmp, f"epoch_{epoch}.npy"),
+                    z * scale + rng.normal(0, 1, z.shape))
+        run(["track", tmp, DIGITS[1], "--data-map", path])
+
+
 def main():
     for name, args in COMMANDS.items():
         run([*args, os.path.join(DOCS, name)])
         print("wrote", os.path.join("docs", name))
+    data_map(os.path.join(DOCS, "data_map.png"))
+    print("wrote docs/data_map.png")
     screenshot(os.path.join(DOCS, "explorer.png"))
     print("wrote docs/explorer.png")
 

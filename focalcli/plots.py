@@ -136,6 +136,58 @@ def reliability_plot(doc: dict, path: str, refuse=()):
     plt.close(fig)
 
 
+def track_plot(doc: dict, path: str, refuse=()):
+    """focal track --plot: the series against the checkpoints' steps."""
+    plot_format(path)
+    plt = _pyplot()
+    points = doc["checkpoints"]
+    steps = [c["step"] for c in points]
+
+    def series(key):
+        return [float("nan") if c[key] is None else c[key] for c in points]
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+    panels = [("loss", [("focal", "focal loss"), ("ce", "cross-entropy")]),
+              ("easy share of focal loss", [("easy_share", None)]),
+              (f"hard/easy ratio (p_t <= {doc['easy_threshold']:g})",
+               [("hard_easy_ratio", None)]),
+              ("ECE of the top label", [("ece", None)])]
+    for ax, (title, keys) in zip(axes, panels):
+        for key, label in keys:
+            ax.plot(steps, series(key), marker="o", label=label)
+        if len(keys) > 1:
+            ax.legend()
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("checkpoint step")
+    fig.tight_layout()
+    save_figure(fig, path, refuse)
+    plt.close(fig)
+
+
+def data_map(rows: dict, path: str, refuse=()):
+    """focal track --data-map: each example by its mean p_t (confidence)
+    against its spread (variability), coloured by correctness, as dataset
+    cartography draws it (Swayamdipta et al., 2020)."""
+    plot_format(path)
+    plt = _pyplot()
+    import numpy as np
+    seen = ~np.isnan(rows["confidence"])
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    dots = ax.scatter(rows["variability"][seen], rows["confidence"][seen], s=8,
+                      c=rows["correctness"][seen], cmap="coolwarm_r", vmin=0, vmax=1)
+    fig.colorbar(dots, ax=ax, label="correctness")
+    ax.set_xlabel("variability (std of p_t over the checkpoints)")
+    ax.set_ylabel("confidence (mean p_t)")
+    ax.set_ylim(0, 1)
+    ax.set_xlim(0, max(0.5, float(np.nanmax(rows["variability"])) if seen.any() else 0.5))
+    for x, y, words in ((0.02, 0.9, "easy to learn"), (0.02, 0.08, "hard to learn"),
+                        (0.32, 0.5, "ambiguous")):
+        ax.text(x, y, words, fontsize=9,
+                color="#444")
+    ax.set_title("data map")
+    save_figure(fig, path, refuse)
+    plt.close(fig)
+
+
 class MapPlot:
     """``--map FILE.png``: the focal-loss map of a few examples beside their
     CE maps. The per-position values go to two temporary .npy maps beside

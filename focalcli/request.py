@@ -352,6 +352,8 @@ class TrackRequest(Inputs):
     easy_threshold: float = 0.7
     gamma_schedule: str | None = None
     output: str | None = None
+    plot: str | None = None
+    data_map: str | None = None
 
     def __post_init__(self):
         _focal_values(self)

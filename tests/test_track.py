@@ -124,3 +124,14 @@ def test_the_monitor_reports_what_track_says_of_the_same_checkpoints(checkpoints
     assert report["examples"] == files["examples"]
     with pytest.raises(focalcli.InputError, match="before any step"):
         focalcli.Monitor().report()
+
+
+def test_the_pictures(tmp_path, checkpoints):
+    folder, _ = checkpoints
+    run = focal("track", folder, TARGETS, "--plot", tmp_path / "series.png", "--data-map",
+                tmp_path / "map.svg")
+    assert run.code == 0, run
+    assert (tmp_path / "series.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in (tmp_path / "map.svg").read_bytes()[:400]
+    run = focal("track", folder, TARGETS, "--data-map", tmp_path / "map.jpg")
+    assert run.code == 2 and "use a .png or .svg file" in run.err

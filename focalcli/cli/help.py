@@ -26,7 +26,7 @@ PANELS = [
         "--fail-above", "--max-increase", "--max-rel-increase", "--per-class",
         "--significant"]},
     {"name": "Output", "options": [
-        "--format", "--per-example", "--per-element", "--output", "--plot"]},
+        "--format", "--per-example", "--per-element", "--output", "--plot", "--data-map"]},
     {"name": "Scale", "options": ["--workers", "--scheduler", "--timeout", "--threads"]},
 ]
 

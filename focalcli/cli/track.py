@@ -23,6 +23,12 @@ from .options import FINITE, focal_options, format_option, scoring_options
 @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
               help="Per-example dynamics (confidence, variability, correctness, "
                    "forgetting, first_learned): .csv .tsv .json .jsonl .npy .parquet.")
+@click.option("--plot", metavar="FILE",
+              help="Draw the series (focal and CE, easy share, hard/easy ratio, ECE) against "
+                   "the step (.png or .svg).")
+@click.option("--data-map", metavar="FILE",
+              help="Draw each example's confidence against its variability, coloured by "
+                   "correctness (dataset cartography; .png or .svg).")
 @format_option("table, json, csv (a row per checkpoint), or markdown.")
 def track(fmt, traceback, **options):
     """Training dynamics across checkpoints: is the model learning the hard examples?

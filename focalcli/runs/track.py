@@ -119,6 +119,11 @@ def run(req: TrackRequest, *, progress=None) -> dict:
     if req.scoring.bins == 0:
         raise OptionError("--bins", "track follows each example's top label, which "
                           "calibration finds: drop --bins 0")
+    for path in (req.plot, req.data_map):
+        if path:
+            from ..plots import plot_format, require_matplotlib
+            plot_format(path)
+            require_matplotlib()  # before the passes, not after them
     files = checkpoint_files(req.checkpoints)
     gammas = schedule(req.gamma_schedule, len(files)) if req.gamma_schedule else \
         [req.gamma] * len(files)
@@ -143,10 +148,17 @@ def run(req: TrackRequest, *, progress=None) -> dict:
         from ..writers import OutputFile
         with OutputFile(req.output, refuse=tuple(files)) as out:
             out.write(_plain_rows(dynamics.rows()))
-    return {"predictions": str(req.checkpoints),
+    doc = {"predictions": str(req.checkpoints),
             "targets": None if req.targets is None else str(req.targets),
             "easy_threshold": req.easy_threshold, "gamma_schedule": req.gamma_schedule,
             "checkpoints": checkpoints, "examples": dynamics.counts()}
+    if req.plot:
+        from ..plots import track_plot
+        track_plot(doc, req.plot, tuple(files))
+    if req.data_map:
+        from ..plots import data_map
+        data_map(dynamics.rows(), req.data_map, tuple(files))
+    return doc
 
 
 def _checkpoint(doc: dict, path: str, i: int, gamma: float, dynamics: Dynamics) -> dict:
