@@ -354,6 +354,7 @@ class TrackRequest(Inputs):
     output: str | None = None
     plot: str | None = None
     data_map: str | None = None
+    tensorboard: str | None = None
 
     def __post_init__(self):
         _focal_values(self)

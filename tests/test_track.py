@@ -135,3 +135,30 @@ def test_the_pictures(tmp_path, checkpoints):
     assert b"<svg" in (tmp_path / "map.svg").read_bytes()[:400]
     run = focal("track", folder, TARGETS, "--data-map", tmp_path / "map.jpg")
     assert run.code == 2 and "use a .png or .svg file" in run.err
+
+
+def test_tensorboard_events_read_back_by_tensorboard(tmp_path, checkpoints):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    folder, _ = checkpoints
+    doc = focal("track", folder, TARGETS, "--tensorboard", tmp_path / "tb",
+                "--format", "json").json()
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    for key in ("focal", "ce", "accuracy", "ece", "hard_easy_ratio"):
+        scalars = events.Scalars(f"focal/{key}")
+        assert [s.step for s in scalars] == [c["step"] for c in doc["checkpoints"]]
+        # TensorBoard keeps float32
+        assert [s.value for s in scalars] == pytest.approx(
+            [c[key] for c in doc["checkpoints"]], rel=1e-6)
+
+
+def test_a_missing_tensorboardx_is_named(tmp_path, checkpoints):
+    import subprocess
+    import sys
+    folder, _ = checkpoints
+    code = ("import sys; sys.modules['tensorboardX'] = None\n"
+            "from focalcli.entry import run\n"
+            f"sys.argv = ['focal', 'track', {str(folder)!r}, {TARGETS!r}, '--tensorboard', "
+            f"{str(tmp_path / 'tb')!r}]; run()")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 2 and "focalcli[tensorboard]" in run.stderr

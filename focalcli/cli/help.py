@@ -26,7 +26,8 @@ PANELS = [
         "--fail-above", "--max-increase", "--max-rel-increase", "--per-class",
         "--significant"]},
     {"name": "Output", "options": [
-        "--format", "--per-example", "--per-element", "--output", "--plot", "--data-map"]},
+        "--format", "--per-example", "--per-element", "--output", "--plot", "--data-map",
+        "--tensorboard"]},
     {"name": "Scale", "options": ["--workers", "--scheduler", "--timeout", "--threads"]},
 ]
 

@@ -29,6 +29,9 @@ from .options import FINITE, focal_options, format_option, scoring_options
 @click.option("--data-map", metavar="FILE",
               help="Draw each example's confidence against its variability, coloured by "
                    "correctness (dataset cartography; .png or .svg).")
+@click.option("--tensorboard", metavar="DIR",
+              help="Write the series as TensorBoard scalars (focal/focal, focal/ece, ...) "
+                   "at each checkpoint's step (needs focalcli[tensorboard]).")
 @format_option("table, json, csv (a row per checkpoint), or markdown.")
 def track(fmt, traceback, **options):
     """Training dynamics across checkpoints: is the model learning the hard examples?

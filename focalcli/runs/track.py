@@ -124,6 +124,8 @@ def run(req: TrackRequest, *, progress=None) -> dict:
             from ..plots import plot_format, require_matplotlib
             plot_format(path)
             require_matplotlib()  # before the passes, not after them
+    if req.tensorboard:
+        _tensorboardx()  # the missing extra is said before the passes
     files = checkpoint_files(req.checkpoints)
     gammas = schedule(req.gamma_schedule, len(files)) if req.gamma_schedule else \
         [req.gamma] * len(files)
@@ -158,7 +160,34 @@ def run(req: TrackRequest, *, progress=None) -> dict:
     if req.data_map:
         from ..plots import data_map
         data_map(dynamics.rows(), req.data_map, tuple(files))
+    if req.tensorboard:
+        write_tensorboard(doc, req.tensorboard)
     return doc
+
+
+SERIES = ("focal", "ce", "ratio", "easy_share", "hard_easy_ratio", "accuracy", "ece", "gamma")
+
+
+def _tensorboardx():
+    try:
+        import tensorboardX
+    except ImportError:
+        raise OptionError("--tensorboard", "writing TensorBoard events needs tensorboardX: "
+                          "pip install 'focalcli[tensorboard]'") from None
+    return tensorboardX
+
+
+def write_tensorboard(doc: dict, folder: str):
+    """The series as TensorBoard scalars (``focal/<key>`` at each checkpoint's
+    step), written by tensorboardX: the trackers users already have read it."""
+    writer = _tensorboardx().SummaryWriter(logdir=str(folder))
+    try:
+        for c in doc["checkpoints"]:
+            for key in SERIES:
+                if c.get(key) is not None:
+                    writer.add_scalar(f"focal/{key}", c[key], global_step=c["step"])
+    finally:
+        writer.close()
 
 
 def _checkpoint(doc: dict, path: str, i: int, gamma: float, dynamics: Dynamics) -> dict:
