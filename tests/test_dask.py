@@ -174,9 +174,9 @@ def _csv_shards(folder, rng, shards=24, rows=20_000):
     for i in range(shards):
         z = rng.normal(size=(rows, 10))
         t = rng.integers(0, 10, len(z))
-        lines = ["a,b,c,d,e,f,g,h,i,j,target"] + \
-            [",".join(f"{v:.6f}" for v in row) + f",{k}" for row, k in zip(z, t)]
-        (folder / f"part-{i:03d}.csv").write_text("\n".join(lines) + "\n")
+        np.savetxt(folder / f"part-{i:03d}.csv", np.column_stack([z, t]), delimiter=",",
+                   fmt=["%.6f"] * 10 + ["%d"], header="a,b,c,d,e,f,g,h,i,j,target",
+                   comments="")
 
 
 def _children(process):
@@ -207,7 +207,9 @@ def test_sigterm_on_an_embedded_cluster_says_one_line(tmp_path, rng):
     """SIGTERM while the workers are busy: 'Terminated', and none of the
     workers' own WARNING lines about their cancelled tasks."""
     import psutil
-    _csv_shards(tmp_path / "p", rng)
+    # work enough that the run is still scoring when the signal comes, however
+    # fast the machine: a run that has finished would be signalled while it exits
+    _csv_shards(tmp_path / "p", rng, shards=64)
     run = subprocess.Popen([os.path.join(BIN, "focal"), "score", str(tmp_path / "p"),
                             "--workers", "2", "--format", "json"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -220,7 +222,8 @@ def test_sigterm_on_an_embedded_cluster_says_one_line(tmp_path, rng):
         workers = [p for p in _children(me) if _named_python(p)]
         busy = sum(_cpu(p) > 25 for p in workers) >= 1 and len(workers) >= 2
     assert busy, "the run ended before its workers were busy"
-    time.sleep(0.5)
+    time.sleep(0.2)
+    assert run.poll() is None, "the run ended before it could be signalled"
     run.send_signal(signal.SIGTERM)
     out, err = run.communicate(timeout=120)
     assert run.returncode == 128 + signal.SIGTERM
