@@ -57,6 +57,21 @@ def test_same_bits_on_a_cluster(cluster, shards):
                "--scheduler", cluster)["grid"] == grid
 
 
+def test_track_on_a_cluster_is_track_here(cluster, tmp_path):
+    """A checkpoint is a shard: scored on the workers, its rows come back
+    whole, and the dynamics are those of the run here."""
+    z = np.load(DIGITS[0])
+    rng = np.random.default_rng(6)
+    (tmp_path / "ckpt").mkdir()
+    for epoch, scale in [(1, 0.3), (2, 0.6), (3, 1.0)]:
+        np.save(tmp_path / "ckpt" / f"epoch_{epoch}.npy", z * scale + rng.normal(0, 1, z.shape))
+    here = doc("track", tmp_path / "ckpt", DIGITS[1], "-o", tmp_path / "here.csv")
+    there = doc("track", tmp_path / "ckpt", DIGITS[1], "-o", tmp_path / "there.csv",
+                "--scheduler", cluster)
+    assert there == here
+    assert (tmp_path / "there.csv").read_text() == (tmp_path / "here.csv").read_text()
+
+
 def test_scheduler_from_the_environment(cluster, shards, monkeypatch):
     here = doc("score", *shards, "--top", "2")
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster)

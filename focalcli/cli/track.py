@@ -6,13 +6,14 @@ import click
 from ..errors import ExitStatus
 from ..request import TrackRequest
 from .app import cli, print_doc, say_warnings
-from .options import FINITE, focal_options, format_option, scoring_options
+from .options import FINITE, cluster_options, focal_options, format_option, scoring_options
 
 
 @cli.command()
 @click.argument("checkpoints", type=click.Path(allow_dash=False))
 @click.argument("targets", required=False, type=click.Path(allow_dash=True))
 @scoring_options
+@cluster_options
 @focal_options
 @click.option("--easy-threshold", type=FINITE, default=0.7, show_default=True, metavar="P",
               help="Examples with p_t above P are easy: hard_easy_ratio is the mean focal "

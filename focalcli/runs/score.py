@@ -12,16 +12,18 @@ from ..readers import Spool
 from ..request import ScoreRequest
 
 
-def run(req: ScoreRequest, *, stdout_rows=None, progress=None, passes=None) -> dict:
+def run(req: ScoreRequest, *, stdout_rows=None, progress=None, passes=None,
+        collector=None) -> dict:
     """The summary document. ``stdout_rows``: a sink for per-example rows on
     the caller's screen (the CLI's --per-example, or another run's collector);
     ``progress``: a bar; ``passes``: Settings fields another run asks of the
-    pass (track: each row's top-label correctness)."""
+    pass (track: each row's top-label correctness); ``collector``: a mergeable
+    row sink that also works on a cluster (engine.score_pass)."""
     with Spool() as spool:
-        return _run(req, stdout_rows, progress, spool, passes or {})
+        return _run(req, stdout_rows, progress, spool, passes or {}, collector)
 
 
-def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict) -> dict:
+def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict, collector) -> dict:
     from ..report import score_summary
     from ..scoring import Settings
     sc = req.scoring
@@ -60,7 +62,7 @@ def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict) -> dict:
                                     rows_on_stdout=stdout_rows is not None,
                                     on_positions=positions.write if positions else None,
                                     on_gradient=grads.write if grads else None,
-                                    progress=progress)
+                                    collector=collector, progress=progress)
         doc = score_summary(outcome, spec=spec, mode=mode, gamma=req.gamma,
                             reduction=sc.reduction, normalize=normalize, sources=sources,
                             classes=req.classes,

@@ -7,6 +7,7 @@ forgetting events (Toneva et al. 2019) and the checkpoint from which the
 example stays learned."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 
@@ -133,11 +134,7 @@ def run(req: TrackRequest, *, progress=None) -> dict:
     checkpoints = []
     for i, (path, gamma) in enumerate(zip(files, gammas)):
         dynamics.begin(i)
-        one = ScoreRequest(predictions=path, targets=req.targets, reading=req.reading,
-                           scoring=req.scoring, conventions=req.conventions, cluster=HERE,
-                           gamma=gamma, alpha=req.alpha)
-        doc = score.run(one, stdout_rows=dynamics, progress=progress,
-                        passes={"row_correct": True})
+        doc = _score_checkpoint(req, path, gamma, dynamics, progress)
         if doc["mode"] != "softmax" or doc["unit"] != "example":
             raise InputError("track follows examples of (N, K) softmax rows; this is "
                              f"{doc['mode']} with rows per {doc['unit']}", path)
@@ -188,6 +185,50 @@ def write_tensorboard(doc: dict, folder: str):
                     writer.add_scalar(f"focal/{key}", c[key], global_step=c["step"])
     finally:
         writer.close()
+
+
+def _score_checkpoint(req: TrackRequest, path: str, gamma: float, dynamics: Dynamics,
+                      progress) -> dict:
+    """One checkpoint through score's engine: here, its rows fed to the
+    dynamics as they come; on a cluster (a checkpoint is a shard), its rows
+    gathered on the worker and handed back whole."""
+    one = ScoreRequest(predictions=path, targets=req.targets, reading=req.reading,
+                       scoring=req.scoring, conventions=req.conventions, gamma=gamma,
+                       alpha=req.alpha, cluster=req.cluster)
+    passes = {"row_correct": True}
+    if req.cluster.address() is None:
+        return score.run(dataclasses.replace(one, cluster=HERE), stdout_rows=dynamics,
+                         progress=progress, passes=passes)
+    rows = Rows()
+    doc = score.run(one, progress=progress, passes=passes, collector=rows)
+    dynamics.write(rows.joined())
+    return doc
+
+
+class Rows:
+    """A checkpoint's rows (index, target, p_t, focal, correct), gathered on a
+    worker and merged back in shard order (engine.score_pass's collector)."""
+
+    KEYS = ("index", "target", "p_t", "focal", "correct")
+
+    def __init__(self):
+        self.parts: list[dict] = []
+
+    def add(self, chunk: dict):
+        if "correct" not in chunk or "p_t" not in chunk:
+            raise OptionError("track", "follows the examples of softmax (N, K) rows")
+        self.parts.append({k: np.asarray(chunk[k]) for k in self.KEYS})
+
+    def empty(self) -> "Rows":
+        return Rows()
+
+    def merge(self, other: "Rows"):
+        self.parts.extend(other.parts)
+
+    def joined(self) -> dict:
+        if not self.parts:
+            return {k: np.zeros(0) for k in self.KEYS}
+        return {k: np.concatenate([p[k] for p in self.parts]) for k in self.KEYS}
 
 
 def _checkpoint(doc: dict, path: str, i: int, gamma: float, dynamics: Dynamics) -> dict:
