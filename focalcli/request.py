@@ -284,6 +284,7 @@ class ExploreRequest(Inputs):
     alphas: str | None = None
     gamma: float | None = None  # the gamma the page opens at
     output: str = _REQUIRED
+    checkpoints: bool = False   # PREDICTIONS: one file per checkpoint, a slider between them
 
     def __post_init__(self):
         for name in ("gammas", "alphas"):

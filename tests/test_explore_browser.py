@@ -186,3 +186,31 @@ def test_redraw_under_100_ms(browser, tmp_path, million):
         times = [page.move_gamma(g) for g in (0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 0.1, 4.9)]
         assert sorted(times)[len(times) // 2] < 100, times
         page.clean()
+
+
+def test_the_checkpoint_slider_shows_each_checkpoints_numbers(browser, tmp_path):
+    z = np.load(DIGITS[0])
+    rng = np.random.default_rng(2)
+    (tmp_path / "ckpt").mkdir()
+    for epoch, scale in [(1, 0.3), (2, 0.6), (10, 1.0)]:
+        np.save(tmp_path / "ckpt" / f"epoch_{epoch}.npy", z * scale + rng.normal(0, 1, z.shape))
+    out = page_for(tmp_path, tmp_path / "ckpt", DIGITS[1], "--checkpoints")
+    page = Page(browser, out)
+    slider = page.page.locator("#checkpoint")
+    assert slider.get_attribute("max") == "2"
+    for index, epoch in [(2, 10), (0, 1), (1, 2)]:
+        page.page.eval_on_selector("#checkpoint", """(e, v) => { e.value = String(v);
+            e.dispatchEvent(new Event('input', {bubbles: true})); }""", index)
+        assert page.page.text_content("#checkpoint-name") == f"epoch_{epoch}.npy"
+        for gamma in (0, 2):
+            page.move_gamma(gamma)
+            want = score(tmp_path / "ckpt" / f"epoch_{epoch}.npy", DIGITS[1], "--gamma", gamma)
+            assert page.value("#focal") == want["focal"], (epoch, gamma)
+            assert page.value("#ce") == want["ce"]
+    page.clean()
+
+
+def test_one_input_has_no_checkpoint_slider(browser, tmp_path):
+    page = Page(browser, page_for(tmp_path, *DIGITS))
+    assert page.page.locator("#checkpoint").count() == 0
+    page.clean()

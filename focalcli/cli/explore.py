@@ -20,6 +20,9 @@ from .options import GAMMA, cluster_options, input_options
               help="The gamma the page opens at (default 2, or the nearest in the grid).")
 @click.option("-o", "--output", metavar="FILE.html", required=True,
               type=click.Path(dir_okay=False), help="The page to write (.html).")
+@click.option("--checkpoints", is_flag=True,
+              help="PREDICTIONS (a glob, a directory, @list) are one file per checkpoint, "
+                   "ordered as focal track orders them: the page gains a checkpoint slider.")
 def explore(traceback, **options):
     """The focal loss explorer on your own predictions: one self-contained HTML
     page with gamma and alpha controls, offline, reading the input once.

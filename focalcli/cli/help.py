@@ -14,7 +14,7 @@ PANELS = [
     {"name": "Scoring", "options": [
         "--gamma", "--alpha", "--gammas", "--alphas", "--pt", "--mode", "--probs",
         "--ignore-index", "--reduction", "--normalize", "--temperature", "--temperatures",
-        "--loss", "--beta", "--easy-threshold", "--gamma-schedule"]},
+        "--loss", "--beta", "--easy-threshold", "--gamma-schedule", "--checkpoints"]},
     {"name": "Conventions", "options": [
         "--like", "--weights", "--soft-targets", "--label-smoothing", "--weight-col",
         "--class-weight", "--pos-weight"]},

@@ -28,11 +28,17 @@ def checkpoint_files(spec) -> list[str]:
     files = expand(spec, "checkpoint")
     if spec.startswith("@"):
         return files
-    return sorted(files, key=lambda f: (_number(f) is None, _number(f) or 0,
+    return sorted(files, key=lambda f: (number_in_name(f) is None, number_in_name(f) or 0,
                                         os.path.basename(f)))
 
 
-def _number(path: str) -> int | None:
+def step_of(path: str, i: int) -> int:
+    """A checkpoint's step: the number in its name, else its place."""
+    number = number_in_name(path)
+    return i if number is None else number
+
+
+def number_in_name(path: str) -> int | None:
     found = re.findall(r"\d+", os.path.basename(path))
     return int(found[-1]) if found else None
 
@@ -233,8 +239,8 @@ class Rows:
 
 def _checkpoint(doc: dict, path: str, i: int, gamma: float, dynamics: Dynamics) -> dict:
     cal = doc.get("calibration") or {}
-    return {"name": os.path.basename(path), "step": _number(path) if _number(path) is not None
-            else i, "gamma": gamma, "n": doc["n"], "ignored": doc["ignored"],
+    return {"name": os.path.basename(path), "step": step_of(path, i), "gamma": gamma,
+            "n": doc["n"], "ignored": doc["ignored"],
             "focal": doc["focal"], "ce": doc["ce"], "ratio": doc["ratio"],
             "easy_share": doc["easy_share"], "hard_easy_ratio": dynamics.hard_easy_ratio(),
             "accuracy": cal.get("accuracy"), "ece": cal.get("ece"),
