@@ -102,6 +102,14 @@ def test_what_track_refuses(tmp_path, checkpoints):
     np.save(folder / "epoch_11.npy", np.zeros((5, 10)))
     run = focal("track", folder, TARGETS)
     assert run.code == 2 and "epoch_11.npy" in run.err
+    (folder / "epoch_11.npy").unlink()
+    t = np.load(TARGETS)
+    np.save(folder / "epoch_12.npy", np.zeros((len(t), 12)))  # another model's classes
+    run = focal("track", folder, TARGETS)
+    assert run.code == 2 and "epoch_12.npy: has 12 classes where the first checkpoint has " \
+        "10" in run.err
+    run = focal("track", tmp_path / "none_*.npy", TARGETS)
+    assert run.code == 2 and "matches no checkpoint files" in run.err
     run = focal("track", sample("detect.npy"), sample("detect_targets.npy"), "--mode",
                 "sigmoid")
     assert run.code == 2 and "softmax" in run.err

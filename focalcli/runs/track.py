@@ -137,17 +137,15 @@ def run(req: TrackRequest, *, progress=None) -> dict:
     gammas = schedule(req.gamma_schedule, len(files)) if req.gamma_schedule else \
         [req.gamma] * len(files)
     dynamics = Dynamics(req.easy_threshold)
-    checkpoints = []
+    checkpoints, first = [], None
     for i, (path, gamma) in enumerate(zip(files, gammas)):
         dynamics.begin(i)
         doc = _score_checkpoint(req, path, gamma, dynamics, progress)
         if doc["mode"] != "softmax" or doc["unit"] != "example":
             raise InputError("track follows examples of (N, K) softmax rows; this is "
                              f"{doc['mode']} with rows per {doc['unit']}", path)
-        if i and doc["n"] + doc["ignored"] != checkpoints[0]["n"] + checkpoints[0]["ignored"]:
-            raise InputError(f"has {doc['n'] + doc['ignored']:,} examples where the first "
-                             f"checkpoint has {checkpoints[0]['n'] + checkpoints[0]['ignored']:,}",
-                             path)
+        first = first or doc
+        _same_series(doc, first, path)
         checkpoints.append(_checkpoint(doc, path, i, gamma, dynamics))
     if req.output:
         from ..writers import OutputFile
@@ -191,6 +189,17 @@ def write_tensorboard(doc: dict, folder: str):
                     writer.add_scalar(f"focal/{key}", c[key], global_step=c["step"])
     finally:
         writer.close()
+
+
+def _same_series(doc: dict, first: dict, path: str):
+    """A checkpoint must score the same examples and classes as the first."""
+    rows, first_rows = doc["n"] + doc["ignored"], first["n"] + first["ignored"]
+    if rows != first_rows:
+        raise InputError(f"has {rows:,} examples where the first checkpoint has "
+                         f"{first_rows:,}", path)
+    if (doc["classes"], doc["class_names"]) != (first["classes"], first["class_names"]):
+        raise InputError(f"has {doc['classes']} classes where the first checkpoint has "
+                         f"{first['classes']}: track follows one model's classes", path)
 
 
 def _score_checkpoint(req: TrackRequest, path: str, gamma: float, dynamics: Dynamics,
