@@ -111,6 +111,25 @@ def open_request(req, *, spool):
     return table, target_file, sources, req.scoring.probs or table.probs
 
 
+def pass_settings(scoring, preset, table, target_file, probs: bool, gammas, specs,
+                  conventions: dict, temperature_value: float | None = None, **fields):
+    """The Settings of a pass from a request's scoring options: one place for
+    what every command sets the same way (mode, probabilities, ignored
+    targets, gammas, the preset's arithmetic, threads, bins, the checked
+    temperature and log-probability mode, the conventions' fields).
+    ``conventions``: ``Conventions.settings(mode)``, made once per command (it
+    loads a file of weights); ``fields``: what the command sets beside."""
+    from .scoring import Settings
+    t = scoring.temperature if temperature_value is None else temperature_value
+    fields.setdefault("bins", scoring.bins)
+    return Settings(mode=preset.mode, probs=probs, ignore_index=scoring.ignore_index,
+                    gammas=tuple(gammas), **preset.settings(), threads=scoring.threads,
+                    temperature=temperature(t, probs, table),
+                    logprobs=logprob_mode(table, target_file, preset.mode, probs, scoring.like,
+                                          specs),
+                    **conventions, **fields)
+
+
 def _said(value) -> str:
     return "the list" if not isinstance(value, str) else value
 

@@ -27,7 +27,6 @@ def _run(req: CompareRequest, progress, spool) -> dict:
     from .. import comparison as cmp
     from ..reduction import Reduction
     from ..report import score_summary
-    from ..scoring import Settings
     from .score import settings_doc
     sc = req.scoring
     preset = engine.preset(sc.like, sc.mode, req.alpha, sc.normalize, sc.reduction)
@@ -49,14 +48,9 @@ def _run(req: CompareRequest, progress, spool) -> dict:
         if reserve is not None:  # rows of one file, as many as it says
             reserve(table.n_rows if table.dense is None and not table.logprobs and
                     getattr(table, "shards", None) is None else None)
-        probs = sc.probs or table.probs
-        settings = Settings(mode=mode, probs=probs, ignore_index=sc.ignore_index,
-                            gammas=(req.gamma,), **preset.settings(), threads=sc.threads,
-                            bins=sc.bins, row_sums=on_rows is not None, only_ids=only,
-                            temperature=engine.temperature(sc.temperature, probs, table),
-                            logprobs=engine.logprob_mode(table, target_file, mode, sc.probs,
-                                                         sc.like, [spec]),
-                            **parsed)
+        settings = engine.pass_settings(sc, preset, table, target_file,
+                                        sc.probs or table.probs, (req.gamma,), [spec], parsed,
+                                        row_sums=on_rows is not None, only_ids=only)
         row_alpha = engine.row_alpha(spec, table, target_file, settings, mode,
                                      on_rows is not None, progress=progress)
         outcome = engine.score_pass(table, target_file, settings, row_alpha, on_rows,

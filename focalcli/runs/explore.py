@@ -36,19 +36,14 @@ def run(req: ExploreRequest, *, progress=None) -> dict:
 def _page(req: ExploreRequest, progress) -> dict:
     """The page's data for one input, from one pass."""
     from ..explorer import HIST_BINS, PER_CLASS_MAX, Hardest, page_data
-    from ..scoring import Settings
     sc = req.scoring
     preset, gamma_list, specs = grid(sc, req.gammas, req.alphas)
     mode, normalize = preset.mode, preset.normalize
     with Spool() as spool:
         table, target_file, sources, probs = engine.open_request(req, spool=spool)
-        settings = Settings(mode=mode, probs=probs, ignore_index=sc.ignore_index,
-                            gammas=tuple(gamma_list), **preset.settings(),
-                            threads=sc.threads, bins=sc.bins,
-                            temperature=engine.temperature(sc.temperature, probs, table),
-                            logprobs=engine.logprob_mode(table, target_file, mode, probs,
-                                                         sc.like, specs),
-                            pt_bins=HIST_BINS, **req.conventions.settings(mode))
+        settings = engine.pass_settings(sc, preset, table, target_file, probs, gamma_list,
+                                        specs, req.conventions.settings(mode),
+                                        pt_bins=HIST_BINS)
         # per class only where alphas differ between classes and the classes are few
         per_class = any(s.kind != "number" for s in specs) and not table.logprobs and \
             (table.width or 0) <= PER_CLASS_MAX

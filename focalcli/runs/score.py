@@ -25,7 +25,6 @@ def run(req: ScoreRequest, *, stdout_rows=None, progress=None, passes=None,
 
 def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict, collector) -> dict:
     from ..report import score_summary
-    from ..scoring import Settings
     sc = req.scoring
     if req.plot:
         from ..plots import plot_format, require_matplotlib
@@ -34,15 +33,11 @@ def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict, collecto
     preset = engine.preset(sc.like, sc.mode, req.alpha, sc.normalize, sc.reduction)
     mode, spec, normalize = preset.mode, preset.alpha, preset.normalize
     table, target_file, sources, probs = engine.open_request(req, spool=spool)
-    settings = Settings(mode=mode, probs=probs, ignore_index=sc.ignore_index, gammas=(req.gamma,),
-                        **preset.settings(), threads=sc.threads, bins=sc.bins,
-                        temperature=engine.temperature(sc.temperature, probs, table),
-                        gradient=req.gradient or bool(req.grad),
-                        losses=tuple(engine.losses(req.loss, req.gamma, mode, req.beta)),
-                        logprobs=engine.logprob_mode(table, target_file, mode, probs, sc.like,
-                                                     [spec]),
-                        per_element=req.per_element,
-                        **req.conventions.settings(mode), **passes)
+    settings = engine.pass_settings(
+        sc, preset, table, target_file, probs, (req.gamma,), [spec],
+        req.conventions.settings(mode), gradient=req.gradient or bool(req.grad),
+        losses=tuple(engine.losses(req.loss, req.gamma, mode, req.beta)),
+        per_element=req.per_element, **passes)
     if req.per_element and (mode != "sigmoid" or table.dense is not None):
         raise OptionError("--per-element", "is for sigmoid rows (N, K): softmax rows are "
                           "per example already, and dense inputs have --map")

@@ -15,7 +15,6 @@ from ..request import SweepRequest
 
 def run(req: SweepRequest, *, progress=None) -> dict:
     from ..report import sweep_grid
-    from ..scoring import Settings
     sc = req.scoring
     preset, gamma_list, specs = grid(sc, req.gammas, req.alphas)
     mode, normalize = preset.mode, preset.normalize
@@ -28,15 +27,12 @@ def run(req: SweepRequest, *, progress=None) -> dict:
         table, target_file, sources, probs = engine.open_request(req, spool=spool)
         temps = parse_list(req.temperatures, "--temperatures") if req.temperatures \
             else [sc.temperature]
-        logprobs = engine.logprob_mode(table, target_file, mode, probs, sc.like, specs)
         parsed = req.conventions.settings(mode)
         outcomes = []
         for t in temps:  # a temperature changes every logit: one pass each
-            settings = Settings(mode=mode, probs=probs, ignore_index=sc.ignore_index,
-                                gammas=tuple(gamma_list), **preset.settings(),
-                                threads=sc.threads, bins=sc.bins if req.temperatures else 0,
-                                temperature=engine.temperature(t, probs, table),
-                                gradient=req.gradient, logprobs=logprobs, **parsed)
+            settings = engine.pass_settings(sc, preset, table, target_file, probs, gamma_list,
+                                            specs, parsed, t, gradient=req.gradient,
+                                            bins=sc.bins if req.temperatures else 0)
             outcomes.append(engine.score_pass(table, target_file, settings,
                                               progress=progress))
     for spec in specs:
