@@ -14,8 +14,6 @@ from ..request import ConventionsRequest, ScoreRequest
 from . import score
 
 ARITHMETIC = {"keras": "float32 arithmetic, probabilities clipped to [1e-7, 1 - 1e-7]"}
-ALPHA_WORDS = {"kornia": "class 0 weighted 1 - alpha, the others alpha",
-               "-1.0": "no alpha weighting"}
 
 
 def run(req: ConventionsRequest, *, progress=None) -> dict:
@@ -38,16 +36,22 @@ def run(req: ConventionsRequest, *, progress=None) -> dict:
             "conventions": rows, "refused": refused}
 
 
+def _alpha_words(doc: dict) -> str:
+    """What the alpha in force means, in words."""
+    spec = doc["alpha_spec"]
+    if spec.startswith("kornia:"):
+        return f"alpha {spec.split(':')[1]}: class 0 weighted 1 - alpha, the others alpha"
+    if spec == "-1.0":
+        return "no alpha weighting"
+    if doc["mode"] == "sigmoid":
+        return f"alpha {spec} for positives, 1 - alpha for negatives"
+    return f"alpha {spec} " + ("per class" if "," in spec else "for every class")
+
+
 def _row(like, doc: dict) -> dict:
-    alpha = ALPHA_WORDS.get(doc["alpha_spec"].split(":")[0], f"alpha {doc['alpha_spec']}"
-                            + (" for positives, 1 - alpha for negatives"
-                               if doc["mode"] == "sigmoid" else " for every class"
-                               if "," not in doc["alpha_spec"] else " per class"))
-    if doc["alpha_spec"].startswith("kornia"):
-        alpha = f"alpha {doc['alpha_spec'].split(':')[1]}: " + ALPHA_WORDS["kornia"]
     what = (f"{doc['mode']}" + (" (an independent binary decision per class)"
                                  if doc["mode"] == "sigmoid" else "")
-            + f"; {alpha}; {_divides(doc)}"
+            + f"; {_alpha_words(doc)}; {_divides(doc)}"
             + (f"; {ARITHMETIC[like]}" if like in ARITHMETIC else ""))
     return {"like": like, "focal": doc["focal"], "ce": doc["ce"], "mode": doc["mode"],
             "alpha_spec": doc["alpha_spec"], "reduction": reduction_words(doc),
