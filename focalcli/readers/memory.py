@@ -12,7 +12,7 @@ from ..errors import InputError
 from .arrays import array_table, check_dtype
 from .dense import dense_table
 from .source import BATCH_ROWS
-from .table import Layout, Table, frame_batch, mark_logprobs, split_columns
+from .table import Layout, Table, frame_batch, logprob_layout, split_columns
 from .target_files import TargetFile
 
 
@@ -53,10 +53,7 @@ def _frame_table(df, layout: Layout, name: str) -> Table:
         raise InputError(f"column {dup!r} appears twice", name)
     df = df.set_axis(columns, axis=1)
     target, ident, scores = split_columns(columns, layout, name)
-    group = None
-    probe = Table(name, "dataframe", lambda: iter(()), len(scores))
-    if mark_logprobs(probe, columns, scores, layout).logprobs:
-        group = probe.group_col
+    logprobs, group = logprob_layout(columns, scores, layout)
     named = not all(c == str(i) for i, c in enumerate(scores))  # a RangeIndex is no names
 
     def batches():
@@ -64,9 +61,8 @@ def _frame_table(df, layout: Layout, name: str) -> Table:
             yield frame_batch(df.iloc[start:start + BATCH_ROWS], start, target, ident, scores,
                               name, None, group, layout.weight_col)
     table = Table(name, "dataframe", batches, len(scores),
-                  scores if named and not probe.logprobs else None, target is not None,
-                  len(df))
-    table.logprobs, table.group_col = probe.logprobs, probe.group_col
+                  scores if named and not logprobs else None, target is not None, len(df))
+    table.logprobs, table.group_col = logprobs, group
     return table
 
 
