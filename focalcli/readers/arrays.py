@@ -13,7 +13,7 @@ from ..errors import InputError
 from .npyformat import check_dtype, numpy_format_errors
 from .source import BATCH_ROWS, Source
 from .dense import dense_table
-from .table import BATCH_BYTES, CONVERTED_BATCH_BYTES, Batch, Layout, Table, power_of_two_below
+from .table import Batch, Layout, Table, rows_per_batch
 
 
 def load_npy(path: str, name: str, kinds: str = "biuf") -> np.ndarray:
@@ -83,19 +83,18 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
                              name)
         raise InputError(f"has {n} rows of scores but {len(targets)} targets", name)
 
-    row_bytes = scores.itemsize * (scores.shape[1] if scores.ndim == 2 else 1)
-    budget = BATCH_BYTES if convert is None else CONVERTED_BATCH_BYTES
-    step = power_of_two_below(min(batch_rows, budget // max(1, row_bytes)))
+    width = 1 if scores.ndim == 1 else scores.shape[1]
 
     def batches():
+        converting = convert is not None and not table.raw_batches
+        step = rows_per_batch(width, scores.itemsize, converting, batch_rows)
         for start in range(0, n, step):
             stop = min(start + step, n)
             part = np.asarray(scores[start:stop])
-            yield Batch(start, part if convert is None or table.raw_batches else convert(part),
+            yield Batch(start, convert(part) if converting else part,
                         None if targets is None else np.asarray(targets[start:stop]))
             if release:
                 release_pages(scores, stop)
-    width = 1 if scores.ndim == 1 else scores.shape[1]
     table = Table(name, fmt, batches, width, classes, targets is not None, n)
     table.dtype, table.convert = scores.dtype, convert
     return table

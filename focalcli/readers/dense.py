@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .table import BATCH_BYTES, CONVERTED_BATCH_BYTES, Batch, Table, power_of_two_below
+from .table import Batch, Table, rows_per_batch
 
 
 
@@ -83,17 +83,14 @@ def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
     if k == 0 or dense.positions == 0:
         raise InputError(f"has nothing to score (shape {scores.shape})", name)
     def batches():
-        # batches of stored values; converted here, their float32 is new memory
-        step = power_of_two_below(BATCH_BYTES // (k * scores.itemsize)) \
-            if convert is None or table.raw_batches else \
-            power_of_two_below(CONVERTED_BATCH_BYTES // (k * 4))
+        converting = convert is not None and not table.raw_batches  # else the scorer does
+        step = rows_per_batch(k, scores.itemsize, converting)
         p = dense.positions
         for i in range(dense.examples):
             rows = example_rows(scores, i, dense.class_axis)[:p]  # shift: not the last
             for lo in range(0, p, step):
                 part = np.asarray(rows[lo:lo + step])
-                yield Batch(i * p + lo, part if convert is None or table.raw_batches
-                            else convert(part), None)
+                yield Batch(i * p + lo, convert(part) if converting else part, None)
             if release is not None:
                 release(scores, i + 1)
     table = Table(name, fmt, batches, k, classes, False, dense.examples * dense.positions)

@@ -111,6 +111,16 @@ def mark_logprobs(table: "Table", columns: list[str], scores: list[str], layout:
     return table
 
 
+def rows_per_batch(row_values: int, itemsize: int, converted: bool,
+                   cap: int | None = None) -> int:
+    """Rows in a batch of arrays, a power of two: BATCH_BYTES of the stored
+    values, or, when each batch is converted on reading (its float32 is new
+    memory), CONVERTED_BATCH_BYTES of float32; at most ``cap``."""
+    budget = CONVERTED_BATCH_BYTES // (4 * row_values) if converted else \
+        BATCH_BYTES // (itemsize * row_values)
+    return power_of_two_below(max(1, budget if cap is None else min(cap, budget)))
+
+
 def power_of_two_below(n: int) -> int:
     """Batches of a power of two rows tile the scorer's units (also powers
     of two) exactly: no unit is stitched from two batches, which copies it."""
