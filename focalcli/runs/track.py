@@ -43,6 +43,14 @@ def number_in_name(path: str) -> int | None:
     return int(found[-1]) if found else None
 
 
+def _example_rows(chunk: dict):
+    """Rows track can follow: one per example, with its p_t and whether its
+    top label is right (softmax rows; not elements, positions or tokens)."""
+    if "correct" not in chunk or "p_t" not in chunk:
+        raise OptionError("track", "follows the examples of softmax (N, K) rows; these "
+                          "predictions are scored per element or per position")
+
+
 class Dynamics:
     """The per-example state across checkpoints, fed one checkpoint's rows at a
     time (a row sink of the score run), and each checkpoint's hard/easy sums."""
@@ -73,9 +81,7 @@ class Dynamics:
         self.n = n
 
     def write(self, chunk: dict):
-        if "correct" not in chunk or "p_t" not in chunk:
-            raise OptionError("track", "follows the examples of softmax (N, K) rows; these "
-                              "predictions are scored per element or per position")
+        _example_rows(chunk)
         index, pt, focal = chunk["index"], chunk["p_t"], chunk["focal"]
         self._grow(int(index.max()) + 1 if len(index) else 0)
         scored = ~np.isnan(pt)
@@ -230,8 +236,7 @@ class Rows:
         self.parts: list[dict] = []
 
     def add(self, chunk: dict):
-        if "correct" not in chunk or "p_t" not in chunk:
-            raise OptionError("track", "follows the examples of softmax (N, K) rows")
+        _example_rows(chunk)
         self.parts.append({k: np.asarray(chunk[k]) for k in self.KEYS})
 
     def empty(self) -> "Rows":
