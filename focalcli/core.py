@@ -24,6 +24,8 @@ import threading
 
 import numpy as np
 
+from . import probabilities
+
 #: probabilities are floored here before the log (the smallest normal float64)
 PROB_FLOOR = np.finfo(np.float64).tiny
 #: edges of the "where the loss comes from" p_t buckets
@@ -75,7 +77,8 @@ _DIRECT_REST_MAX = 1e150
 _DIRECT_TARGET_MAX = 340.0
 
 
-def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray | None = None):
+def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray | None = None,
+                  prob_sums: tuple | None = None):
     """Cross-entropy and ``1 - p_t`` per row of ``(n, K)`` logits.
 
     ``targets`` must be valid class indices. Returns float64 ``(ce, q)``.
@@ -89,7 +92,10 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
     With ``grad_norm`` (a float64 array of n) it also writes the L2 norm of
     the CE gradient ``p - e_t`` from the same exponentials (see
     :func:`softmax_gradient`): the gradient view then costs one more pass
-    over the block, not four.
+    over the block, not four. With ``prob_sums`` (``(out, rows)``: a float64
+    ``(K,)`` array and each row's weight, 0 for an unscored one) it adds the
+    column sums of the softmax probabilities to ``out``, also from the same
+    exponentials (one matrix-vector product).
     """
     z = as_float(logits)
     n, k = z.shape
@@ -111,6 +117,8 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
         ce[redo], q[redo] = softmax_parts_shifted(z[redo], targets[redo])
     if grad_norm is not None:
         _fused_gradient_norm(z, targets, e, rest, zt, odds, q, direct, grad_norm)
+    if prob_sums is not None:
+        probabilities.fused_sums(z, targets, e, rest, zt, q, direct, *prob_sums)
     return ce, q
 
 

@@ -3,6 +3,7 @@ imports rich), the progress bar, rows for a person. The pictures are in
 plots.py, the machine views of the same documents in views.py."""
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -141,6 +142,7 @@ def _score_extras(out, doc: dict):
                   f"{_pct(g['easy_share_focal'])} of focal loss's; it rests on "
                   f"~{_fmt(g['effective_examples_focal'], 3)} {doc['unit']}s "
                   f"(CE: ~{_fmt(g['effective_examples_ce'], 3)})")
+    _prior(out, doc)
     if doc.get("calibration"):
         out.print()
         _calibration(out, doc["calibration"], doc["mode"])
@@ -152,6 +154,20 @@ def _score_extras(out, doc: dict):
         for row in doc["top"]:
             table.add_row(*(_fmt(row[k], 6) for k in keys))
         _show(out, table)
+
+
+def _prior(out, doc: dict):
+    """The class whose mean probability is furthest (by ratio) from its rate:
+    a head not initialised to the prior shows there first."""
+    rows = [r for r in doc.get("prior", ()) if r["rate"] and r["mean_probability"]]
+    if not rows:
+        return
+    worst = max(rows, key=lambda r: abs(math.log(r["mean_probability"] / r["rate"])))
+    out.print()
+    out.print(f"[bold]Prior[/bold]  furthest from its rate: class {_fmt(worst['class'])}, "
+              f"mean probability {_fmt(worst['mean_probability'])} for a rate of "
+              f"{_fmt(worst['rate'])} (the bias for that rate: {_fmt(worst['bias'])}); "
+              f"every class in the JSON's prior")
 
 
 def _calibration(out, cal: dict, mode: str = "softmax"):

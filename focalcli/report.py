@@ -130,6 +130,7 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
            "per_class": pick_classes([{"class": r.pop("class"), **r} for r in fig.per_class],
                                      classes),
            "buckets": fig.buckets}
+    doc["prior"] = prior_rows(outcome, mode, [r["index"] for r in doc["per_class"]])
     if outcome.acc.calibration is not None:
         doc["calibration"] = outcome.acc.calibration.figures()
     scale = outcome.acc.group_scale()[:, None]
@@ -147,6 +148,32 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
             row["class"] = outcome.classes[row["index"]]
         doc["gradient"] = gradient
     return doc
+
+
+def prior_rows(outcome: Outcome, mode: str, indices: list[int]) -> list[dict]:
+    """Per class: its rate among the scored targets, the model's mean
+    probability for it, and the bias that predicts that rate at zero
+    evidence (RetinaNet's prior initialisation: sigmoid ``log(r / (1 - r))``,
+    softmax ``log(r)``; null where the rate is 0, or 1 under sigmoid)."""
+    acc = outcome.acc
+    counts = acc.class_counts()
+    if mode == "sigmoid":  # each class its own binary problem over its elements
+        hits, over = acc.positives(), counts
+    else:
+        hits, over = counts, np.full(counts.shape, counts.sum())
+    rows = []
+    for c in indices:
+        n = float(over[c])
+        rate = float(hits[c]) / n if n else None
+        mean = min(max(float(acc.prob_sum[c]) / n, 0.0), 1.0) \
+            if n and acc.prob_sum is not None else None  # summed in float32: an ulp over 1
+        if rate is None or rate == 0 or (mode == "sigmoid" and rate == 1):
+            bias = None
+        else:
+            bias = float(np.log(rate / (1.0 - rate)) if mode == "sigmoid" else np.log(rate))
+        rows.append({"class": outcome.classes[c], "index": c, "rate": rate,
+                     "mean_probability": mean, "bias": bias})
+    return rows
 
 
 def sweep_grid(outcomes, *, specs: list[AlphaSpec], gammas, mode: str,

@@ -62,6 +62,9 @@ CALIBRATION = obj({
                        "confidence": nullable(SHARE), "accuracy": nullable(SHARE)}))},
     {"adaptive_ece": nullable(SHARE)})
 
+PRIOR = obj({"class": {"type": "string"}, "index": INT0, "rate": nullable(SHARE),
+             "mean_probability": nullable(SHARE), "bias": nullable(NUM)})
+
 SOURCES = {"predictions": TEXT_OR_NULL, "targets": TEXT_OR_NULL, "like": TEXT_OR_NULL}
 COUNTS = {"n": INT0, "ignored": INT0, "classes": {"type": "integer", "minimum": 1},
           "class_names": array({"type": "string"}), "mode": MODE}
@@ -76,7 +79,7 @@ def score() -> dict:
         "focal": nullable(NUM0), "ce": nullable(NUM0), "ratio": nullable(NUM0),
         "focal_sum": NUM0, "ce_sum": NUM0, "easy_share": nullable(SHARE),
         "effective_examples": obj({"focal": nullable(NUM0), "ce": nullable(NUM0)}),
-        "classes_present": INT0, "per_class": array(PER_CLASS),
+        "classes_present": INT0, "per_class": array(PER_CLASS), "prior": array(PRIOR),
         "buckets": array(BUCKET, minItems=4, maxItems=4)},
         {"calibration": nullable(CALIBRATION), "elements": INT0, "positives": INT0,
          "examples": INT0,
@@ -153,10 +156,11 @@ def track() -> dict:
         "name": {"type": "string"}, "step": {"type": "integer"}, "gamma": NUM0,
         "n": INT0, "focal": nullable(NUM0), "ce": nullable(NUM0), "ratio": nullable(NUM0),
         "easy_share": nullable(SHARE), "hard_easy_ratio": nullable(NUM0),
-        "accuracy": nullable(SHARE), "ece": nullable(SHARE), "per_class": array(PER_CLASS)})
+        "accuracy": nullable(SHARE), "ece": nullable(SHARE), "per_class": array(PER_CLASS)},
+        {"prior": array(PRIOR)})
     return obj({"checkpoints": array(checkpoint, minItems=1),
-                "examples": obj({"learned": INT0, "forgotten": INT0,
-                                 "never_learned": INT0})})
+                "examples": nullable(obj({"learned": INT0, "forgotten": INT0,
+                                          "never_learned": INT0}))})
 
 
 def schema(kind: str) -> dict:

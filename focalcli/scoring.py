@@ -16,12 +16,13 @@ from typing import Callable
 
 import numpy as np
 
-from . import core, variants
+from . import core, probabilities, variants
 from .blocks import LOGPROB_UNIT, aligned, block_rows_for, unit_blocks_for
-from .errors import InputError, OptionError
+from .errors import InputError
 from .peers import smp_logits
 from .readers import Batch, Table, TargetFile
 from .rows import RowEmitter
+from .score_checks import check_scores, cooled
 from .settings import Outcome, Settings
 from .summary import Accumulator
 from .targets import (GrowingClasses, Where, check_class_names, is_soft_matrix, sigmoid_targets,
@@ -225,7 +226,7 @@ class Scorer(RowEmitter):
         if self.convert is None and not np.issubdtype(scores.dtype, np.floating):
             scores = scores.astype(np.float64)
         if self.s.temperature != 1.0:
-            scores = self._cooled(scores, where)
+            scores = cooled(scores, self.s.temperature, where)
         if self.targets is not None:
             raw = self.cursor.take(batch.start, len(scores), self.table.name)
             twhere = Where(self.targets.name, batch.start, dense=self.dense,
@@ -258,22 +259,6 @@ class Scorer(RowEmitter):
             if scores.ndim == 1:
                 scores = scores[:, None]
         return scores, labels, keep, where, soft, counts
-
-    def _cooled(self, scores, where: Where):
-        """Scores divided by --temperature. A temperature so small that a finite
-        score leaves the float range is the option's fault, not the input's."""
-        t = self.s.temperature
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            out = np.divide(scores, t, dtype=core.as_float(scores).dtype)
-        bad = core.first_nonfinite(out)
-        if bad is not None:
-            i, j = bad
-            value = float(scores.reshape(len(scores), -1)[i, j])
-            if np.isfinite(value):
-                raise OptionError("--temperature", f"{t:g} takes the score {value:g} of "
-                                  f"{where.name}, row {where.start + i + 1}, beyond the "
-                                  f"float range")
-        return out
 
     def _prepare_logprobs(self, batch: Batch):
         scores = np.asarray(batch.scores, dtype=np.float64).reshape(-1, 1)
@@ -356,23 +341,19 @@ class Scorer(RowEmitter):
         dual = softmax and any(name == "dual-focal" for name, _ in self.s.losses)
         if dual:
             max_other = np.empty(y.shape)
+        # the prior: each class's probability summed over the scored rows
+        prob_sum = np.zeros(self.k) if softmax and not self.s.logprobs else None
         for b in range(0, hi - lo, block):
             # one contiguous copy of a strided block (dense maps), shared by every pass
             zb = np.ascontiguousarray(z[b:b + block]) if self.convert is None else \
                 self.convert(z[b:b + block])
-            self._check(zb, where, lo + b)
+            check_scores(zb, where, lo + b, self.s, self.classes)
             rows = slice(b, b + block)
-            if soft is not None:
-                soft_of = core.keras_soft_parts if self.s.arithmetic == "keras" else \
-                    core.soft_parts
-                ce[rows], q[rows], focal_b = soft_of(zb, soft[rows], self.s.gammas,
-                                                     self.s.probs, self.soft_weight)
-                for i, f in enumerate(focal_b):
-                    soft_focal[i][rows] = f
-            elif fused_gradient:
-                ce[rows], q[rows] = core.softmax_parts(zb, y[rows], grad_norm[rows])
-            else:
-                ce[rows], q[rows] = parts(zb, y[rows])
+            ce[rows], q[rows], focal_b = self._block_parts(
+                zb, y[rows], m[rows], None if soft is None else soft[rows],
+                grad_norm[rows] if fused_gradient else None, prob_sum)
+            for i, f in enumerate(focal_b or ()):
+                soft_focal[i][rows] = f
             if calibrate and softmax:
                 confidence[rows], correct[rows] = self._top_label(zb, y[rows], ce[rows],
                                                                   q[rows], soft is not None)
@@ -388,6 +369,8 @@ class Scorer(RowEmitter):
                                         None if weights is None else weights[rows])
         if calibrate and not softmax:
             confidence, correct = core.binary_confidence(q, y)
+        if not softmax:
+            prob_sum = probabilities.sigmoid_sums(q, y, m)
         # p_t for the buckets: 1 - q is within an ulp of exp(-ce) near every edge
         pt = 1.0 - q
         # --weights: every loss, gradient and relative of a unit times its weight
@@ -403,17 +386,42 @@ class Scorer(RowEmitter):
         if counts is not None:
             weights = counts if weights is None else weights * counts
         acc = self.acc.partial(y, m, ce, q, pt, extra, weights, soft_focal)
-        if outside:  # rows left out by id are not examples at all, not ignored ones
-            acc.examples -= outside
-            acc.ignored -= outside
-            acc.ignored_elements -= outside * (0 if softmax else self.k)
-        if calibrate:
-            acc.calibration = self.acc.calibration.part(confidence[m], correct[m])
-        if self.s.pt_bins:
-            acc.pt_hist = core.pt_histogram(pt[m], self.s.pt_bins)
+        self._unit_counts(acc, outside, pt[m], prob_sum,
+                          (confidence[m], correct[m]) if calibrate else None)
         return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights,
                                     extra if gradient else None,
                                     correct if calibrate and softmax else None)
+
+    def _block_parts(self, zb, y, m, soft, grad_norm, prob_sum):
+        """CE and 1 - p_t of a block, and soft targets' focal terms (else
+        None); the prior's probability sums added to ``prob_sum``, and the
+        fused gradient norm written to ``grad_norm`` when it is given."""
+        parts = self._parts()
+        if soft is not None:
+            soft_of = core.keras_soft_parts if self.s.arithmetic == "keras" else \
+                core.soft_parts
+            ce, q, focal = soft_of(zb, soft, self.s.gammas, self.s.probs, self.soft_weight)
+        elif parts is core.softmax_parts:  # the sums from the loss's own exponentials
+            ce, q = core.softmax_parts(zb, y, grad_norm, prob_sums=(prob_sum, m))
+            return ce, q, None
+        else:
+            (ce, q), focal = parts(zb, y), None
+        if prob_sum is not None:
+            prob_sum += probabilities.row_sums(zb, m, self.s.probs)
+        return ce, q, focal
+
+    def _unit_counts(self, acc, outside: int, pt_scored, prob_sum, calibration):
+        """A unit's sums beyond the losses: rows left out by id (not examples
+        at all, not ignored ones), calibration, the p_t histogram, the prior."""
+        if outside:
+            acc.examples -= outside
+            acc.ignored -= outside
+            acc.ignored_elements -= outside * (0 if self.s.mode == "softmax" else self.k)
+        if calibration is not None:
+            acc.calibration = self.acc.calibration.part(*calibration)
+        if self.s.pt_bins:
+            acc.pt_hist = core.pt_histogram(pt_scored, self.s.pt_bins)
+        acc.prob_sum = prob_sum
 
     def _top_label(self, z, y, ce, q, soft: bool):
         """Calibration's top label and its confidence. Soft targets' CE and
@@ -452,34 +460,3 @@ class Scorer(RowEmitter):
         if self.s.mode == "softmax":
             return core.softmax_parts_probs if self.s.probs else core.softmax_parts
         return core.sigmoid_parts_probs if self.s.probs else core.sigmoid_parts
-
-    def _check(self, z, where: Where, lo: int):
-        """Scores must be finite (and probabilities, with --probs)."""
-        bad = core.first_nonfinite(z)
-        if bad is not None:
-            i, j = bad
-            value = float(z.reshape(len(z), -1)[i, j])
-            what = "missing or NaN" if value != value else f"{value!r}, not finite"
-            if self.s.logprobs:
-                raise where.error(f"log-probability is {what}" + (
-                    " (probability 0: its cross-entropy is infinite)" if value == -np.inf
-                    else ""), lo + i)
-            raise where.error(f"score is {what}", lo + i, column=self.classes[j])
-        if self.s.logprobs:
-            high = np.flatnonzero(z.reshape(-1) > core.LOGPROB_SLACK)
-            if high.size:
-                i = int(high[0])
-                raise where.error(f"log-probability {float(z.reshape(-1)[i])!r} is above 0 "
-                                  f"(beyond rounding, {core.LOGPROB_SLACK:g})", lo + i)
-        if self.s.probs and self.s.mode == "softmax" and self.s.arithmetic == "keras":
-            # Keras divides each row by its sum: any non-negative row with a sum is fine
-            i = core.first_unnormalisable_row(z)
-            if i is not None:
-                raise where.error("probabilities must be >= 0 with a positive sum, as Keras "
-                                  "renormalises them", lo + i)
-        elif self.s.probs:
-            i = core.first_bad_probability_row(z, self.s.mode == "softmax")
-            if i is not None:
-                what = "do not sum to 1" if self.s.mode == "softmax" else "are not in [0, 1]"
-                raise where.error(f"probabilities {what} (are these logits? drop --probs)",
-                                  lo + i)

@@ -51,6 +51,9 @@ class Accumulator:
     weighted_mean: bool = False
     wsum: np.ndarray | None = None  # --weights: the summed weights by (group, bucket)
     scale_mean: bool = False  # sigmoid 'mean' over the summed class weights (--like smp)
+    # the model's probability of each class summed over the scored units (the
+    # prior); None where the input gives no probabilities (log-probabilities)
+    prob_sum: np.ndarray | None = None
 
     def __post_init__(self):
         shape = (self.n_groups, N_BUCKETS)
@@ -139,6 +142,8 @@ class Accumulator:
         self.extra = {k: np.pad(v, [(0, more), (0, 0)]) for k, v in self.extra.items()}
         if self.wsum is not None:
             self.wsum = np.pad(self.wsum, [(0, more), (0, 0)])
+        if self.prob_sum is not None:
+            self.prob_sum = np.pad(self.prob_sum, (0, n_classes - self.n_classes))
         self.n_classes = n_classes
 
     def merge(self, other: "Accumulator | Partial") -> "Accumulator":
@@ -181,9 +186,13 @@ class Accumulator:
         return self
 
     def _merge_counts(self, other):
-        """The calibration sums and the p_t histogram, when both sides keep them."""
+        """The calibration sums, the p_t histogram and the probability sums,
+        when both sides keep them."""
         if other.calibration is not None and self.calibration is not None:
             self.calibration.merge(other.calibration)
+        if other.prob_sum is not None:
+            self.prob_sum = other.prob_sum.copy() if self.prob_sum is None else \
+                self.prob_sum + other.prob_sum
         if other.pt_hist is not None:
             self.pt_hist = other.pt_hist.copy() if self.pt_hist is None else \
                 self.pt_hist + other.pt_hist
@@ -273,6 +282,7 @@ class Partial:
     extra: dict = field(default_factory=dict)
     pt_hist: np.ndarray | None = None
     wsum: np.ndarray | None = None
+    prob_sum: np.ndarray | None = None
 
     def add_to(self, target: np.ndarray, sums: np.ndarray):
         flat = target.reshape(-1)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import focalcli
-from conftest import focal, sample
+from conftest import validate_document, focal, sample
 
 TARGETS = sample("digits_targets.npy")
 SCALES = {1: 0.2, 2: 0.5, 3: 0.8, 10: 1.0}  # epoch number -> how sharp the logits are
@@ -115,23 +115,82 @@ def test_what_track_refuses(tmp_path, checkpoints):
     assert run.code == 2 and "softmax" in run.err
 
 
-def test_the_monitor_reports_what_track_says_of_the_same_checkpoints(checkpoints):
+def test_the_monitor_reports_what_track_says_of_the_same_checkpoints(checkpoints, tmp_path):
     folder, series = checkpoints
     t = np.load(TARGETS)
-    with focalcli.Monitor(gamma_schedule="linear:2:1", easy_threshold=0.6) as monitor:
+    order = np.random.default_rng(0).permutation(len(t))  # a shuffled evaluation loader
+    with focalcli.Monitor(steps=len(series), gamma_schedule="linear:2:1", easy_threshold=0.6,
+                          output=tmp_path / "monitor.csv") as monitor:
         for epoch, z in zip(sorted(SCALES), series):
             for lo in range(0, len(z), 128):  # an evaluation loop's batches
-                monitor.update(z[lo:lo + 128], t[lo:lo + 128])
+                ids = order[lo:lo + 128]
+                monitor.update(z[ids], t[ids], ids=ids)
             monitor.step(f"epoch_{epoch}")
         report = monitor.report().to_dict()
-    files = focalcli.track(folder, TARGETS, gamma_schedule="linear:2:1",
-                           easy_threshold=0.6).to_dict()
-    strip = ("name", "per_class")
-    assert [{k: v for k, v in c.items() if k not in strip} for c in report["checkpoints"]] == \
-        [{k: v for k, v in c.items() if k not in strip} for c in files["checkpoints"]]
+    validate_document(report, "track")
+    files = focalcli.track(folder, TARGETS, gamma_schedule="linear:2:1", easy_threshold=0.6,
+                           output=tmp_path / "files.csv").to_dict()
+    assert [c["name"] for c in report["checkpoints"]] == \
+        [f"epoch_{e}" for e in sorted(SCALES)]
+    # the same sums taken in another order: equal to the last digits or so
+    assert _close(report["checkpoints"], files["checkpoints"], skip={"name"})
     assert report["examples"] == files["examples"]
+    mine, theirs = pd.read_csv(tmp_path / "monitor.csv"), pd.read_csv(tmp_path / "files.csv")
+    pd.testing.assert_frame_equal(mine, theirs, rtol=1e-12)  # row sums taken per batch
+
+
+def _close(a, b, skip=frozenset()) -> bool:
+    """Equal documents, numbers within 1e-12 relative."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], skip) for k in a if k not in skip)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_close(x, y, skip) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-12, abs=1e-15)
+    return a == b
+
+
+def test_a_monitor_without_ids_keeps_sums_only(checkpoints):
+    import tracemalloc
+    _, series = checkpoints
+    t = np.load(TARGETS)
+    with focalcli.Monitor(gamma=2) as monitor:
+        for z in series:
+            for lo in range(0, len(z), 100):
+                monitor.update(z[lo:lo + 100], t[lo:lo + 100])
+            monitor.step()
+        report = monitor.report().to_dict()
+    assert report["examples"] is None and len(report["checkpoints"]) == len(series)
+    validate_document(report, "track")
+    with pytest.raises(focalcli.InputError, match="ids="):
+        focalcli.Monitor(output="rows.csv").update(series[0], t)
+    # a large evaluation set, made batch by batch: the monitor must not keep it
+    rng = np.random.default_rng(1)
+    monitor = focalcli.Monitor()
+    tracemalloc.start()
+    for _ in range(600):
+        monitor.update(rng.normal(0, 1, (1000, 10)), rng.integers(0, 10, 1000))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    monitor.step()
+    assert monitor.report()["checkpoints"][0]["n"] == 600_000
+    assert peak < 16e6  # 600 batches of 80 kB: 48 MB if the monitor kept them
+
+
+def test_monitor_refusals():
     with pytest.raises(focalcli.InputError, match="before any step"):
         focalcli.Monitor().report()
+    with pytest.raises(focalcli.InputError, match="steps=N"):
+        focalcli.Monitor(gamma_schedule="linear:2:0")
+    monitor = focalcli.Monitor(steps=1, gamma_schedule="linear:2:0")
+    monitor.update(np.zeros((2, 3)), [0, 1])
+    monitor.step()
+    with pytest.raises(focalcli.InputError, match="past the 1 steps"):
+        monitor.update(np.zeros((2, 3)), [0, 1])
+    with pytest.raises(focalcli.InputError, match="one integer >= 0 per prediction row"):
+        focalcli.Monitor().update(np.zeros((2, 3)), [0, 1], ids=[0])
+    with pytest.raises(focalcli.InputError, match="step\\(\\) with no update"):
+        focalcli.Monitor().step()
 
 
 def test_the_pictures(tmp_path, checkpoints):

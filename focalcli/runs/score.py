@@ -13,17 +13,21 @@ from ..request import ScoreRequest
 
 
 def run(req: ScoreRequest, *, stdout_rows=None, progress=None, passes=None,
-        collector=None) -> dict:
+        collector=None, outcomes: list | None = None) -> dict:
     """The summary document. ``stdout_rows``: a sink for per-example rows on
     the caller's screen (the CLI's --per-example, or another run's collector);
     ``progress``: a bar; ``passes``: Settings fields another run asks of the
     pass (track: each row's top-label correctness); ``collector``: a mergeable
-    row sink that also works on a cluster (engine.score_pass)."""
+    row sink that also works on a cluster (engine.score_pass); ``outcomes``:
+    a list that receives ``(outcome, summarize)``, the pass's accumulators and
+    the function that makes this document of them (or of them merged with
+    others: the Monitor's batches)."""
     with Spool() as spool:
-        return _run(req, stdout_rows, progress, spool, passes or {}, collector)
+        return _run(req, stdout_rows, progress, spool, passes or {}, collector, outcomes)
 
 
-def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict, collector) -> dict:
+def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict, collector,
+         outcomes) -> dict:
     from ..report import score_summary
     sc = req.scoring
     if req.plot:
@@ -58,11 +62,15 @@ def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict, collecto
                                     on_positions=positions.write if positions else None,
                                     on_gradient=grads.write if grads else None,
                                     collector=collector, progress=progress)
-        doc = score_summary(outcome, spec=spec, mode=mode, gamma=req.gamma,
-                            reduction=sc.reduction, normalize=normalize, sources=sources,
-                            classes=req.classes,
-                            settings=settings_doc(settings, spec, sc, normalize,
-                                                  req.conventions))
+        def summarize(outcome):
+            return score_summary(outcome, spec=spec, mode=mode, gamma=req.gamma,
+                                 reduction=sc.reduction, normalize=normalize,
+                                 sources=sources, classes=req.classes,
+                                 settings=settings_doc(settings, spec, sc, normalize,
+                                                       req.conventions))
+        doc = summarize(outcome)
+        if outcomes is not None:
+            outcomes.append((outcome, summarize))
         if mining is not None:
             doc["ohem"] = mining.figures()
         if grads is not None:

@@ -55,8 +55,9 @@ class Dynamics:
     """The per-example state across checkpoints, fed one checkpoint's rows at a
     time (a row sink of the score run), and each checkpoint's hard/easy sums."""
 
-    def __init__(self, threshold: float):
+    def __init__(self, threshold: float, follow: bool = True):
         self.threshold = threshold
+        self.follow = follow  # the per-example state; without it, the hard/easy sums only
         self.n = 0
         self.state = {k: np.zeros(0) for k in ("seen", "mean", "m2", "right", "forgot")}
         self.prev = np.zeros(0, bool)
@@ -82,10 +83,18 @@ class Dynamics:
 
     def write(self, chunk: dict):
         _example_rows(chunk)
-        index, pt, focal = chunk["index"], chunk["p_t"], chunk["focal"]
-        self._grow(int(index.max()) + 1 if len(index) else 0)
+        pt, focal = chunk["p_t"], chunk["focal"]
         scored = ~np.isnan(pt)
-        idx, pt, focal = index[scored], pt[scored], focal[scored]
+        pt, focal = pt[scored], focal[scored]
+        hard = pt <= self.threshold
+        self.sums += [focal[hard].sum(), hard.sum(), focal[~hard].sum(), (~hard).sum()]
+        if self.follow:
+            self._follow(chunk, scored, pt)
+
+    def _follow(self, chunk: dict, scored: np.ndarray, pt: np.ndarray):
+        index = chunk["index"]
+        self._grow(int(index.max()) + 1 if len(index) else 0)
+        idx = index[scored]
         right = np.asarray(chunk["correct"], bool)[scored]
         self.target[idx] = chunk["target"][scored]
         s = self.state
@@ -98,8 +107,6 @@ class Dynamics:
         self.streak[idx] = np.where(right, np.where(self.prev[idx], self.streak[idx],
                                                     self.checkpoint), -1)
         self.prev[idx], self.ever[idx] = right, self.ever[idx] | right
-        hard = pt <= self.threshold
-        self.sums += [focal[hard].sum(), hard.sum(), focal[~hard].sum(), (~hard).sum()]
 
     def close(self):
         pass
@@ -129,16 +136,7 @@ class Dynamics:
 
 
 def run(req: TrackRequest, *, progress=None) -> dict:
-    if req.scoring.bins == 0:
-        raise OptionError("--bins", "track follows each example's top label, which "
-                          "calibration finds: drop --bins 0")
-    for path in (req.plot, req.data_map):
-        if path:
-            from ..plots import plot_format, require_matplotlib
-            plot_format(path)
-            require_matplotlib()  # before the passes, not after them
-    if req.tensorboard:
-        _tensorboardx()  # the missing extra is said before the passes
+    check_outputs(req)
     files = checkpoint_files(req.checkpoints)
     gammas = schedule(req.gamma_schedule, len(files)) if req.gamma_schedule else \
         [req.gamma] * len(files)
@@ -147,29 +145,63 @@ def run(req: TrackRequest, *, progress=None) -> dict:
     for i, (path, gamma) in enumerate(zip(files, gammas)):
         dynamics.begin(i)
         doc = _score_checkpoint(req, path, gamma, dynamics, progress)
-        if doc["mode"] != "softmax" or doc["unit"] != "example":
-            raise InputError("track follows examples of (N, K) softmax rows; this is "
-                             f"{doc['mode']} with rows per {doc['unit']}", path)
         first = first or doc
-        _same_series(doc, first, path)
-        checkpoints.append(_checkpoint(doc, path, i, gamma, dynamics))
-    if req.output:
-        from ..writers import OutputFile
-        with OutputFile(req.output, refuse=tuple(files)) as out:
-            out.write(_plain_rows(dynamics.rows()))
-    doc = {"predictions": str(req.checkpoints),
+        checkpoints.append(checkpoint(doc, first, path, i, gamma, dynamics))
+    doc = document(req, checkpoints, dynamics)
+    finish(req, doc, dynamics, tuple(files))
+    return doc
+
+
+def check_outputs(req: TrackRequest, follow: bool = True):
+    """What the outputs need, said before the passes, not after them."""
+    if req.scoring.bins == 0:
+        raise OptionError("--bins", "track follows each example's top label, which "
+                          "calibration finds: drop --bins 0")
+    for path in (req.plot, req.data_map):
+        if path:
+            from ..plots import plot_format, require_matplotlib
+            plot_format(path)
+            require_matplotlib()
+    if req.tensorboard:
+        _tensorboardx()
+    if not follow and (req.output or req.data_map):
+        raise OptionError("output" if req.output else "data_map", "the per-example dynamics "
+                          "need each example's id: pass ids= to update()")
+
+
+def checkpoint(doc: dict, first: dict, name: str, i: int, gamma: float,
+               dynamics: Dynamics) -> dict:
+    """A checkpoint's entry, once its score document is made: it must score
+    examples of softmax rows, the same examples and classes as the first."""
+    if doc["mode"] != "softmax" or doc["unit"] != "example":
+        raise InputError("track follows examples of (N, K) softmax rows; this is "
+                         f"{doc['mode']} with rows per {doc['unit']}", name)
+    _same_series(doc, first, name)
+    return _checkpoint(doc, name, i, gamma, dynamics)
+
+
+def document(req: TrackRequest, checkpoints: list[dict], dynamics: Dynamics) -> dict:
+    return {"predictions": None if req.checkpoints is None else str(req.checkpoints),
             "targets": None if req.targets is None else str(req.targets),
             "easy_threshold": req.easy_threshold, "gamma_schedule": req.gamma_schedule,
-            "checkpoints": checkpoints, "examples": dynamics.counts()}
+            "checkpoints": checkpoints,
+            "examples": dynamics.counts() if dynamics.follow else None}
+
+
+def finish(req: TrackRequest, doc: dict, dynamics: Dynamics, refuse: tuple = ()):
+    """The files a track run writes beside its document."""
+    if req.output:
+        from ..writers import OutputFile
+        with OutputFile(req.output, refuse=refuse) as out:
+            out.write(_plain_rows(dynamics.rows()))
     if req.plot:
         from ..plots import track_plot
-        track_plot(doc, req.plot, tuple(files))
+        track_plot(doc, req.plot, refuse)
     if req.data_map:
         from ..plots import data_map
-        data_map(dynamics.rows(), req.data_map, tuple(files))
+        data_map(dynamics.rows(), req.data_map, refuse)
     if req.tensorboard:
         write_tensorboard(doc, req.tensorboard)
-    return doc
 
 
 SERIES = ("focal", "ce", "ratio", "easy_share", "hard_easy_ratio", "accuracy", "ece", "gamma")
@@ -258,7 +290,7 @@ def _checkpoint(doc: dict, path: str, i: int, gamma: float, dynamics: Dynamics) 
             "focal": doc["focal"], "ce": doc["ce"], "ratio": doc["ratio"],
             "easy_share": doc["easy_share"], "hard_easy_ratio": dynamics.hard_easy_ratio(),
             "accuracy": cal.get("accuracy"), "ece": cal.get("ece"),
-            "per_class": doc["per_class"]}
+            "per_class": doc["per_class"], "prior": doc["prior"]}
 
 
 def _plain_rows(rows: dict) -> dict:
