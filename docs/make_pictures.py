@@ -11,6 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
 FOCAL = os.path.join(os.path.dirname(sys.executable), "focal")
 DIGITS = ["sample_data/digits.npy", "sample_data/digits_targets.npy"]
+TRAINING = ["sample_data/training", "sample_data/training_targets.npy"]
 COMMANDS = {
     "curve.png": ["curve", "--plot"],
     "sweep.png": ["sweep", *DIGITS, "--alphas", "0.25,1,balanced", "--plot"],
@@ -18,6 +19,8 @@ COMMANDS = {
     "seg_map.png": ["score", "sample_data/seg_logits.npy", "sample_data/seg_masks",
                     "--ignore-index", "255", "--class-names", "sample_data/seg_classes.txt",
                     "--top", "2", "--map"],
+    "data_map.png": ["track", *TRAINING, "--data-map"],
+    "track.png": ["track", *TRAINING, "--plot"],
 }
 
 
@@ -40,24 +43,10 @@ def screenshot(path: str):
             browser.close()
 
 
-def data_map(path: str):
-    """Three checkpoints of the digits sample, sharper each time."""
-    import numpy as np
-    z = np.load(os.path.join(ROOT, DIGITS[0]))
-    rng = np.random.default_rng(0)
-    with tempfile.TemporaryDirectory() as tmp:
-        for epoch, scale in [(1, 0.2), (2, 0.5), (10, 1.0)]:
-            np.save(os.path.join(tmp, f"epoch_{epoch}.npy"),
-                    z * scale + rng.normal(0, 1, z.shape))
-        run(["track", tmp, DIGITS[1], "--data-map", path])
-
-
 def main():
     for name, args in COMMANDS.items():
         run([*args, os.path.join(DOCS, name)])
         print("wrote", os.path.join("docs", name))
-    data_map(os.path.join(DOCS, "data_map.png"))
-    print("wrote docs/data_map.png")
     screenshot(os.path.join(DOCS, "explorer.png"))
     print("wrote docs/explorer.png")
 
