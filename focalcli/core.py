@@ -169,13 +169,13 @@ def softmax_parts_shifted(logits: np.ndarray, targets: np.ndarray):
     that come here are those whose terms float32 would take into its
     subnormal range or flush to zero (logits ``[0, -104]``: CE 6.8e-46)."""
     z = np.asarray(logits, dtype=np.float64)
-    m, log_rest = _around_max(z)
+    m, log_rest = around_max(z)
     zt = _flat(z).take(np.arange(0, z.size, z.shape[1]) + targets)
     ce = (m - zt) + log_rest
     return ce, -np.expm1(-ce)
 
 
-def _around_max(z: np.ndarray):
+def around_max(z: np.ndarray):
     """Each float64 row's maximum ``m`` and ``log1p(sum_{j != argmax} exp(z_j - m))``:
     then ``-log p_j = (m - z_j) + log1p(...)``, two non-negative terms."""
     n, k = z.shape
@@ -185,59 +185,6 @@ def _around_max(z: np.ndarray):
     np.exp(e, out=e)
     e.reshape(-1).put(top, 0.0)        # the maximum's own term, exp(0) = 1, goes to log1p
     return m, np.log1p(row_sums(e))
-
-
-def soft_parts(logits: np.ndarray, y: np.ndarray, gammas, probs: bool = False,
-               class_weight: np.ndarray | None = None):
-    """Soft targets: ``y`` is a distribution over the K classes per row.
-    Returns CE ``-sum_j y_j log p_j``, for each gamma the focal loss
-    ``sum_j y_j (1 - p_j)^gamma (-log p_j)`` (Keras' categorical focal
-    crossentropy on soft or smoothed labels, before alpha), and
-    ``1 - p_c`` for c = the row's most likely target class.
-
-    ``-log p_j = (m - z_j) + log1p(sum_{i != argmax} exp(z_i - m))``: both
-    terms are non-negative, so no digit cancels (m the row's maximum), and
-    ``1 - p_j = -expm1(log p_j)``. Always in float64. ``class_weight``:
-    each class's term times ``w_j`` (PyTorch's ``weight=`` on soft targets)."""
-    if probs:
-        p = np.clip(np.asarray(logits, dtype=np.float64), PROB_FLOOR, None)
-        nlp = -np.log(p)
-    else:
-        z = np.asarray(logits, dtype=np.float64)
-        m, log_rest = _around_max(z)
-        nlp = (m[:, None] - z) + log_rest[:, None]
-    q_all = -np.expm1(-nlp)
-    with np.errstate(invalid="ignore"):
-        terms = np.where(y > 0, y * nlp, 0.0)  # a zero weight on an infinite -log p is 0
-    return _soft_sums(terms, q_all, y, gammas, class_weight)
-
-
-def _soft_sums(terms, q_all, y, gammas, class_weight):
-    """CE, ``1 - p_c`` of the most likely target class and each gamma's focal
-    loss from the per-class terms ``y_j (-log p_j)``."""
-    if class_weight is not None:
-        terms = terms * np.asarray(class_weight, dtype=terms.dtype)
-    ce = terms.sum(axis=1, dtype=np.float64)
-    # one chain of products for every gamma, as the accumulator takes them
-    focal = [(factor * terms).sum(axis=1, dtype=np.float64)
-             for factor in factors(q_all, gammas)]
-    c = y.argmax(axis=1)
-    return ce, q_all[np.arange(len(c)), c].astype(np.float64), focal
-
-
-def keras_soft_parts(scores: np.ndarray, y: np.ndarray, gammas, probs: bool = False,
-                     class_weight: np.ndarray | None = None):
-    """keras.losses.CategoricalFocalCrossentropy on soft or smoothed labels,
-    in float32 as Keras: softmax (or the probabilities renormalised), every
-    probability clipped to [1e-7, 1 - 1e-7], then ``sum_j y_j (1 - p_j)^gamma
-    (-log p_j)`` over the clipped ``p_j``."""
-    x = scores.astype(np.float32)
-    if not probs:
-        x = np.exp(x - x.max(axis=1, keepdims=True))
-    x = x / x.sum(axis=1, keepdims=True)
-    p = np.clip(x, KERAS_EPSILON, np.float32(1) - KERAS_EPSILON)
-    terms = y.astype(np.float32) * -np.log(p)
-    return _soft_sums(terms, np.float32(1) - p, y, gammas, class_weight)
 
 
 def softmax_parts_probs(probs: np.ndarray, targets: np.ndarray):

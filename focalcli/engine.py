@@ -122,6 +122,11 @@ def pass_settings(scoring, preset, table, target_file, probs: bool, gammas, spec
     from .scoring import Settings
     t = scoring.temperature if temperature_value is None else temperature_value
     fields.setdefault("bins", scoring.bins)
+    if any(name == "focal-tversky" for name, _ in fields.get("losses", ())) and \
+            ({"weights", "class_weight"} & set(conventions) or conventions.get("soft") or
+             conventions.get("label_smoothing")):
+        raise OptionError("--loss", "focal-tversky is smp's, on class-index targets with no "
+                          "weights: drop --weights, --class-weight, soft or smoothed targets")
     return Settings(mode=preset.mode, probs=probs, ignore_index=scoring.ignore_index,
                     gammas=tuple(gammas), **preset.settings(), threads=scoring.threads,
                     temperature=temperature(t, probs, table),
@@ -222,12 +227,16 @@ def logprob_mode(table, target_file, mode, probs, like, specs) -> bool:
 
 
 def losses(texts, gamma, mode, beta=1.0):
+    from . import relatives
+    from .relatives import RELATIVES
     from .variants import parse_loss
     out = []
     for text in texts:
         name, param = parse_loss(text, gamma, beta)
         if name == "dual-focal" and mode != "softmax":
             raise OptionError("--loss", "dual-focal is of the softmax form")
+        if name in RELATIVES:
+            relatives.check_mode(name, mode)
         out.append((name, param))
     return out
 

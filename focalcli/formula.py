@@ -9,8 +9,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .core import (as_float, first_bad_probability_row, first_nonfinite, modulate,
-                   sigmoid_alpha_t, sigmoid_parts, sigmoid_parts_probs, soft_parts,
+                   sigmoid_alpha_t, sigmoid_parts, sigmoid_parts_probs,
                    softmax_parts, softmax_parts_probs)
+from .soft import soft_parts
 
 
 class FocalTerms(NamedTuple):

@@ -133,14 +133,8 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
     doc["prior"] = prior_rows(outcome, mode, [r["index"] for r in doc["per_class"]])
     if outcome.acc.calibration is not None:
         doc["calibration"] = outcome.acc.calibration.figures()
-    scale = outcome.acc.group_scale()[:, None]
-    losses = [{"name": key[5:], "value": float((scale * sums).sum()) / fig.denominator
-               if fig.denominator else None}
-              for key, sums in outcome.acc.extra.items() if key.startswith("loss:")]
+    losses = loss_rows(outcome.acc, fig)
     if losses:
-        for row in losses:
-            row["ratio_to_ce"] = row["value"] / fig.ce if row["value"] is not None and \
-                fig.ce else None
         doc["losses"] = losses
     gradient = gradient_figures(outcome.acc, alpha)
     if gradient is not None:
@@ -148,6 +142,32 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
             row["class"] = outcome.classes[row["index"]]
         doc["gradient"] = gradient
     return doc
+
+
+def loss_rows(acc, fig) -> list[dict]:
+    """The relatives (--loss), reduced as focal loss is (over its denominator),
+    but focal Tversky, a ratio of sums; a sigmoid relative's positive and
+    negative parts apart."""
+    from . import relatives
+    scale = acc.group_scale()[:, None]
+    rows = []
+    for key, sums in acc.extra.items():
+        if not key.startswith("loss:"):
+            continue
+        name = key[5:]
+        if name.startswith("focal-tversky:"):
+            param = tuple(float(v) for v in name.partition(":")[2].split(","))
+            row = {"name": name, "value": relatives.tversky(acc, param)}
+        else:
+            row = {"name": name, "value": float((scale * sums).sum()) / fig.denominator
+                   if fig.denominator else None}
+            parts = relatives.parts(acc, key, scale, fig.denominator)
+            if parts is not None:
+                row.update(parts)
+        row["ratio_to_ce"] = row["value"] / fig.ce if row["value"] is not None and \
+            fig.ce else None
+        rows.append(row)
+    return rows
 
 
 def prior_rows(outcome: Outcome, mode: str, indices: list[int]) -> list[dict]:

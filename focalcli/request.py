@@ -153,9 +153,10 @@ class Conventions:
             out["label_smoothing"] = self.label_smoothing
         if self.soft:
             out["soft"] = True
-        if (self.soft or self.label_smoothing) and mode != "softmax":
-            raise OptionError("--soft-targets/--label-smoothing", "are for softmax targets "
-                              "(sigmoid targets are 0/1 per element)")
+        if (self.soft or self.label_smoothing) and self.pos_weight is not None:
+            raise OptionError("--pos-weight", "weighs the positive term of each element; "
+                              "with soft or smoothed sigmoid targets give --alpha instead "
+                              "(alpha_t = alpha y + (1 - alpha)(1 - y))")
         if self.weights is not None:
             from .readers.weights import load_weights
             out["weights"] = load_weights(self.weights)

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import core, probabilities, variants
+from . import core, extras, probabilities
 from .blocks import LOGPROB_UNIT, aligned, block_rows_for, unit_blocks_for
 from .errors import InputError
 from .peers import smp_logits
@@ -24,8 +24,10 @@ from .readers import Batch, Table, TargetFile
 from .rows import RowEmitter
 from .score_checks import check_scores, cooled
 from .settings import Outcome, Settings
+from .soft import keras_soft_parts, sigmoid_soft_parts, soft_parts
 from .summary import Accumulator
-from .targets import (GrowingClasses, Where, check_class_names, is_soft_matrix, sigmoid_targets,
+from .targets import (GrowingClasses, Where, check_class_names, is_soft_matrix,
+                      sigmoid_soft_targets, sigmoid_targets,
                       soft_targets, softmax_targets)
 
 class Scorer(RowEmitter):
@@ -255,7 +257,17 @@ class Scorer(RowEmitter):
         elif self.s.mode == "softmax":
             labels, keep = softmax_targets(raw, self.names, k, self.s.ignore_index, twhere)
         else:
-            labels, keep = sigmoid_targets(raw, self.names, k, self.s.ignore_index, twhere)
+            if self.s.soft or self.s.label_smoothing:
+                if self.s.gradient or any(n == "asymmetric" for n, _ in self.s.losses):
+                    raise InputError("--gradient, --grad and --loss asymmetric are for 0/1 "
+                                     "sigmoid targets, not soft or smoothed ones",
+                                     self.table.name)
+                labels, keep, soft = sigmoid_soft_targets(
+                    raw, self.names, k, self.s.ignore_index, twhere, self.s.soft,
+                    self.s.label_smoothing)
+            else:
+                labels, keep = sigmoid_targets(raw, self.names, k, self.s.ignore_index,
+                                               twhere)
             if scores.ndim == 1:
                 scores = scores[:, None]
         return scores, labels, keep, where, soft, counts
@@ -338,9 +350,7 @@ class Scorer(RowEmitter):
         fused_gradient = gradient and softmax and parts is core.softmax_parts and \
             self.on_gradient is None
         soft_focal = None if soft is None else [np.empty(y.shape) for _ in self.s.gammas]
-        dual = softmax and any(name == "dual-focal" for name, _ in self.s.losses)
-        if dual:
-            max_other = np.empty(y.shape)
+        side = {}  # per-unit inputs of the relatives beyond CE and 1 - p_t
         # the prior: each class's probability summed over the scored rows
         prob_sum = np.zeros(self.k) if softmax and not self.s.logprobs else None
         for b in range(0, hi - lo, block):
@@ -357,8 +367,9 @@ class Scorer(RowEmitter):
             if calibrate and softmax:
                 confidence[rows], correct[rows] = self._top_label(zb, y[rows], ce[rows],
                                                                   q[rows], soft is not None)
-            if dual:
-                max_other[rows] = variants.max_other_probability(zb, y[rows], ce[rows])
+            for key, v in extras.relative_inputs(self.s, zb, y[rows], ce[rows],
+                                                 soft).items():
+                side.setdefault(key, np.empty(y.shape))[rows] = v
             if gradient and softmax and not fused_gradient:
                 gradient_of = core.softmax_gradient_probs if self.s.probs else \
                     core.softmax_gradient
@@ -367,16 +378,20 @@ class Scorer(RowEmitter):
                 if full is not None:
                     self._full_gradient(lo + b, full, ce[rows], q[rows], y[rows], m[rows],
                                         None if weights is None else weights[rows])
-        if calibrate and not softmax:
-            confidence, correct = core.binary_confidence(q, y)
         if not softmax:
-            prob_sum = probabilities.sigmoid_sums(q, y, m)
+            # calibration and the prior read p off 1 - p_t of the element's label
+            q_label = q if soft is None else np.where(y, side["omp"], side["p"])
+            prob_sum = probabilities.sigmoid_sums(q_label, y, m)
+            if calibrate:
+                confidence, correct = core.binary_confidence(q_label, y)
         # p_t for the buckets: 1 - q is within an ulp of exp(-ce) near every edge
         pt = 1.0 - q
         # --weights: every loss, gradient and relative of a unit times its weight
         w = 1.0 if weights is None else weights
-        extra = self._extras(ce, q, w, (grad_norm if softmax else q) if gradient else None,
-                             max_other if dual else None)
+        if not softmax:
+            side["y"] = y if soft is None else soft
+        extra = extras.unit_extras(self.s, ce, q, w, (grad_norm if softmax else q)
+                                   if gradient else None, side)
         exact_ce = ce
         if weights is not None:
             ce = ce * weights
@@ -385,7 +400,8 @@ class Scorer(RowEmitter):
         # under smoothed class targets with --class-weight its target's weight
         if counts is not None:
             weights = counts if weights is None else weights * counts
-        acc = self.acc.partial(y, m, ce, q, pt, extra, weights, soft_focal)
+        acc = self.acc.partial(y, m, ce, q, pt, extra, weights, soft_focal,
+                               split=None if softmax or soft is None else soft)
         self._unit_counts(acc, outside, pt[m], prob_sum,
                           (confidence[m], correct[m]) if calibrate else None)
         return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights,
@@ -397,9 +413,12 @@ class Scorer(RowEmitter):
         None); the prior's probability sums added to ``prob_sum``, and the
         fused gradient norm written to ``grad_norm`` when it is given."""
         parts = self._parts()
+        if soft is not None and self.s.mode == "sigmoid":
+            ce, q, focal = sigmoid_soft_parts(zb, soft, self.s.gammas, self.s.probs)
+            return ce, q, focal
         if soft is not None:
-            soft_of = core.keras_soft_parts if self.s.arithmetic == "keras" else \
-                core.soft_parts
+            soft_of = keras_soft_parts if self.s.arithmetic == "keras" else \
+                soft_parts
             ce, q, focal = soft_of(zb, soft, self.s.gammas, self.s.probs, self.soft_weight)
         elif parts is core.softmax_parts:  # the sums from the loss's own exponentials
             ce, q = core.softmax_parts(zb, y, grad_norm, prob_sums=(prob_sum, m))
@@ -430,24 +449,6 @@ class Scorer(RowEmitter):
         if soft:
             ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
         return core.top_label(z, y, ce, q, self.s.probs)
-
-    def _extras(self, ce, q, w, grad_norm=None, max_other=None) -> dict | None:
-        """The unit's sums beyond CE and focal loss: each gamma's gradient norms
-        (``grad_norm``: softmax's per row, or |d BCE / dx| per element) and the
-        relatives (--loss), every one times the sample weights ``w``."""
-        extra = None
-        if grad_norm is not None:
-            g_ce = grad_norm * w
-            extra = {"grad_ce": g_ce, "grad_ce2": g_ce * g_ce}
-            for i, gamma in enumerate(self.s.gammas):  # a sweep: each gamma's gradient
-                g_focal = core.focal_gradient_factor(ce, q, gamma) * grad_norm * w
-                extra[f"grad_focal:{i}"] = g_focal
-                extra[f"grad_focal2:{i}"] = g_focal * g_focal
-        for name, param in self.s.losses:
-            extra = extra or {}
-            extra["loss:" + variants.label(name, param)] = w * variants.terms(
-                name, param, ce, q, self.s.gammas[0], max_other)
-        return extra
 
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""

@@ -80,11 +80,18 @@ class Accumulator:
         self.merge(self.partial(labels, keep, ce, q, pt))
 
     def partial(self, labels, keep, ce, q, pt, extra: dict | None = None,
-                weights=None, focal: list | None = None) -> "Partial":
+                weights=None, focal: list | None = None, split=None) -> "Partial":
         """The sums of some rows, as :meth:`add` would add them, held apart
         (a worker's unit). Only the cells the rows touch are kept when there
         are many classes: a unit of 16 rows over a 256,000-token vocabulary
-        must not cost 40 MB of zeros."""
+        must not cost 40 MB of zeros.
+
+        ``split``: sigmoid soft targets ``y`` (``labels``: the positives).
+        CE and focal loss go ``y`` of them to the class's positives' group and
+        ``1 - y`` to its negatives', so the alpha applied per group at the end
+        is ``alpha_t = alpha y + (1 - alpha)(1 - y)`` exactly. Counts and
+        squares stay with the element's own group (the effective number of
+        elements takes its group's alpha)."""
         part = Partial(self.n_classes, examples=len(labels))
         if self.sigmoid:
             group = 2 * np.arange(self.n_classes) + labels
@@ -96,34 +103,40 @@ class Accumulator:
         extra = extra or {}
         if weights is not None:
             weights = np.broadcast_to(weights, keep.shape)
-        if keep.all():
-            group, ce, q, pt = group.reshape(-1), ce.reshape(-1), q.reshape(-1), pt.reshape(-1)
-            extra = {k: v.reshape(-1) for k, v in extra.items()}
-            weights = None if weights is None else weights.reshape(-1)
-            focal = None if focal is None else [f.reshape(-1) for f in focal]
-        else:
-            group, ce, q, pt = group[keep], ce[keep], q[keep], pt[keep]
-            extra = {k: v[keep] for k, v in extra.items()}
-            weights = None if weights is None else weights[keep]
-            focal = None if focal is None else [f[keep] for f in focal]
+        pick = (lambda a: a.reshape(-1)) if keep.all() else (lambda a: a[keep])
+        group, ce, q, pt = pick(group), pick(ce), pick(q), pick(pt)
+        extra = {k: pick(v) for k, v in extra.items()}
+        weights = None if weights is None else pick(weights)
+        focal = None if focal is None else [pick(f) for f in focal]
         cell = group * N_BUCKETS + core.bucket_of(pt)
         size = self.n_groups * N_BUCKETS
-        if size > max(COMPACT_CELLS, 4 * len(cell)):  # sparse: few rows, many classes
+        if split is None and size > max(COMPACT_CELLS, 4 * len(cell)):
+            # sparse: few rows, many classes
             part.cells, cell = np.unique(cell, return_inverse=True)
             size = len(part.cells)
 
         def sums(weights=None):
             return np.bincount(cell, weights, minlength=size)
 
+        if split is not None:
+            y, positive = pick(split), pick(np.broadcast_to(labels, keep.shape))
+            pos_cell = cell + N_BUCKETS * ~positive   # the class's positives' group
+            neg_cell = cell - N_BUCKETS * positive
+
+            def shared(values):
+                return np.bincount(pos_cell, values * y, minlength=size) + \
+                    np.bincount(neg_cell, values * (1.0 - y), minlength=size)
+        else:
+            shared = sums
         part.count = sums()
         part.wsum = None if weights is None else sums(weights)
         with np.errstate(over="ignore"):  # absurd logits (~1e308): caught in figures()
-            part.ce, part.ce2 = sums(ce), sums(ce * ce)
+            part.ce, part.ce2 = shared(ce), sums(ce * ce)
             part.focal, part.focal2 = [], []
             # per gamma: the factor times CE, or given whole (soft targets)
             for f in focal if focal is not None else \
                     (factor * ce for factor in core.factors(q, self.gammas)):
-                part.focal.append(sums(f))
+                part.focal.append(shared(f))
                 part.focal2.append(sums(f * f))
             part.extra = {k: sums(v) for k, v in extra.items()}
         return part

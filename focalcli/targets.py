@@ -215,6 +215,40 @@ def sigmoid_targets(raw, names, k: int, ignore_index, where: Where):
     return labels, np.repeat(keep[:, None], k, axis=1)
 
 
+def sigmoid_soft_targets(raw, names, k: int, ignore_index, where: Where,
+                         soft: bool, smoothing: float = 0.0):
+    """(positives, mask of scored elements, soft targets ``y`` in [0, 1]),
+    all ``(n, k)``. ``soft``: TARGETS are an ``(N, K)`` matrix of values in
+    [0, 1] (IoU-aware quality targets, soft labels); else 0/1 targets as
+    :func:`sigmoid_targets` reads them. Then label smoothing,
+    ``(1 - eps) y + eps / 2`` (Keras' binary form). An element is a positive
+    when its given target is above 0, before smoothing (a quality target's
+    positive anchor, whatever its IoU)."""
+    if soft:
+        if raw.ndim == 1 and k == 1:
+            raw = raw[:, None]
+        if raw.ndim != 2 or raw.shape[1] != k:
+            raise where.error(f"--soft-targets in sigmoid mode are a matrix of {k} columns "
+                              f"(one per class), got shape {raw.shape[1:]}", 0)
+        try:
+            y = raw.astype(np.float64)
+        except (TypeError, ValueError):
+            raise where.error("soft targets must be numbers in [0, 1]", 0) from None
+        keep = np.ones(y.shape, bool) if ignore_index is None else y != ignore_index
+        bad = np.argwhere(keep & ~((y >= 0) & (y <= 1)))
+        if bad.size:
+            i, j = (int(x) for x in bad[0])
+            raise where.error(f"soft target {float(y[i, j])!r} is not in [0, 1]", i, column=j)
+        y = np.where(keep, y, 0.0)
+    else:
+        labels, keep = sigmoid_targets(raw, names, k, ignore_index, where)
+        y = labels.astype(np.float64)
+    positive = y > 0
+    if smoothing:
+        y = y * (1.0 - smoothing) + 0.5 * smoothing
+    return positive, keep, y
+
+
 class GrowingClasses:
     """Classes learned from the targets as they are read (log-probability
     input without --class-names): integer targets are token ids (the class

@@ -9,6 +9,9 @@ dual-focal[:G]   dual focal loss (Tao et al. 2023): -(1 - p_t + p_j)^G log p_t,
                  p_j the largest probability of another class (G: --gamma)
 fl-star[:BETA]   FL* (Lin et al. 2017, appendix A): -log(sigmoid(gamma x_t + beta)) / gamma,
                  x_t the target's logit, log(p_t / (1 - p_t)) (BETA: --beta, 1)
+
+and the detection and segmentation relatives of relatives.py (varifocal,
+quality-focal, asymmetric, focal-tversky).
 """
 from __future__ import annotations
 
@@ -16,16 +19,19 @@ import math
 
 import numpy as np
 
-from . import core
+from . import core, relatives
 from .errors import OptionError
+from .relatives import RELATIVES
 
-NAMES = ("poly1", "poly1-focal", "flsd53", "dual-focal", "fl-star")
+NAMES = ("poly1", "poly1-focal", "flsd53", "dual-focal", "fl-star") + tuple(RELATIVES)
 
 
-def parse_loss(text: str, gamma: float, beta: float = 1.0) -> tuple[str, float | None]:
+def parse_loss(text: str, gamma: float, beta: float = 1.0) -> tuple[str, object]:
     name, _, arg = text.partition(":")
     if name not in NAMES:
         raise OptionError("--loss", f"{text!r}: use one of {', '.join(NAMES)}")
+    if name in RELATIVES:
+        return name, relatives.parse(name, arg)
     if name == "flsd53":
         if arg:
             raise OptionError("--loss", "flsd53 takes no parameter")
@@ -44,6 +50,8 @@ def parse_loss(text: str, gamma: float, beta: float = 1.0) -> tuple[str, float |
 
 
 def label(name: str, param) -> str:
+    if isinstance(param, tuple):
+        return f"{name}:" + ",".join(f"{v:g}" for v in param)
     return name if param is None else f"{name}:{param:g}"
 
 

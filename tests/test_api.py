@@ -136,8 +136,8 @@ def test_explore_writes_the_page(digits, tmp_path):
 
 @pytest.mark.parametrize("command, options, flags", [
     ("score", {"gamma": -1}, ["--gamma", "-1"]),
-    ("score", {"mode": "sigmoid", "label_smoothing": 0.1},
-     ["--mode", "sigmoid", "--label-smoothing", "0.1"]),
+    ("score", {"mode": "sigmoid", "label_smoothing": 0.1, "pos_weight": [2] * 10},
+     ["--mode", "sigmoid", "--label-smoothing", "0.1", "--pos-weight", ",".join(["2"] * 10)]),
     ("sweep", {"gammas": "2:1:0.5"}, ["--gammas", "2:1:0.5"]),
     ("compare", {"gamma": -1}, ["--gamma", "-1"]),
 ])

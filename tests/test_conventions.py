@@ -62,8 +62,11 @@ def test_fl_star_sigmoid(tmp_path, rng, gamma, beta):
                    "--format", "json").json()["losses"]
     x_t = np.where(y == 1, x, -x)
     want = np.mean([mp_fl_star(v, gamma, beta) for v in x_t.reshape(-1)])
-    assert losses == [{"name": f"fl-star:{beta:g}", "value": pytest.approx(want, rel=1e-12),
-                       "ratio_to_ce": losses[0]["ratio_to_ce"]}]
+    whole = {k: losses[0][k] for k in ("name", "value", "ratio_to_ce")}
+    assert whole == {"name": f"fl-star:{beta:g}", "value": pytest.approx(want, rel=1e-12),
+                     "ratio_to_ce": losses[0]["ratio_to_ce"]}
+    # its positive and negative elements' parts, over the same denominator
+    assert losses[0]["positives"] + losses[0]["negatives"] == pytest.approx(want, rel=1e-12)
     per_beta = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
                      "--gamma", gamma, "--loss", f"fl-star:{beta}", "--format",
                      "json").json()["losses"][0]["value"]
@@ -347,7 +350,8 @@ def test_soft_target_refusals(tmp_path, rng):
     for args, message in ((["--label-smoothing", "1"], "--label-smoothing: must be in [0, 1)"),
                           (["--label-smoothing", "-0.1"], "must be in [0, 1)"),
                           (["--gradient"], "--gradient, --grad and --loss are for class-index"),
-                          (["--mode", "sigmoid", "--soft-targets"], "are for softmax targets")):
+                          (["--mode", "sigmoid", "--soft-targets", "--pos-weight", "2,2,2"],
+                           "--pos-weight: weighs the positive term of each element")):
         r = focal("score", tmp_path / "z.npy", tmp_path / "y.npy", *args)
         assert r.code == ExitStatus.BAD_INPUT and message in r.err, (args, r.err)
 

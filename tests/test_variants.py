@@ -72,7 +72,7 @@ def test_ohem_ratio_keeps_positives_and_hard_negatives(tmp_path, rng):
 
 @pytest.mark.parametrize("args,message", [
     (["--loss", "bogus"], "--loss: 'bogus': use one of poly1, poly1-focal, flsd53, dual-focal, "
-     "fl-star"),
+     "fl-star, varifocal, quality-focal, asymmetric, focal-tversky"),
     (["--ohem", "0"], "--ohem: a count K >= 1 or a fraction in (0, 1)"),
     (["--ohem-ratio", "1:3"], "--ohem-ratio: softmax needs --background CLASS (the "
                               "negatives' class)"),

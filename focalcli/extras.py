@@ -1,0 +1,54 @@
+"""A unit's sums beyond CE and focal loss, and what they need of a block:
+the gradient norms (--gradient) and the relatives (--loss), each summed by
+(group, p_t bucket) as the accumulator sums everything."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import core, relatives, variants
+from .settings import Settings
+
+
+def relative_inputs(s: Settings, zb, y, ce, soft) -> dict:
+    """What the relatives asked for need of a block beyond CE and 1 - p_t:
+    dual focal the largest other probability; the sigmoid relatives (and
+    soft sigmoid targets, for calibration and the prior) ``p`` and
+    ``1 - p``."""
+    names = {name for name, _ in s.losses}
+    out = {}
+    if "dual-focal" in names:
+        out["max_other"] = variants.max_other_probability(zb, y, ce)
+    if names & {"varifocal", "quality-focal", "asymmetric"} or \
+            (soft is not None and s.mode == "sigmoid"):
+        out["p"], out["omp"] = relatives.probability_pair(zb, s.probs)
+    return out
+
+def unit_extras(s: Settings, ce, q, w, grad_norm=None, side=None) -> dict | None:
+    """The unit's sums beyond CE and focal loss: each gamma's gradient norms
+    (``grad_norm``: softmax's per row, or |d BCE / dx| per element) and the
+    relatives (--loss), every one times the sample weights ``w``. ``side``:
+    the relatives' other inputs (:func:`relative_inputs`, and sigmoid's
+    targets ``y``)."""
+    extra = None
+    if grad_norm is not None:
+        g_ce = grad_norm * w
+        extra = {"grad_ce": g_ce, "grad_ce2": g_ce * g_ce}
+        for i, gamma in enumerate(s.gammas):  # a sweep: each gamma's gradient
+            g_focal = core.focal_gradient_factor(ce, q, gamma) * grad_norm * w
+            extra[f"grad_focal:{i}"] = g_focal
+            extra[f"grad_focal2:{i}"] = g_focal * g_focal
+    side = side or {}
+    gamma = s.gammas[0]
+    for name, param in s.losses:
+        extra = extra or {}
+        key = "loss:" + variants.label(name, param)
+        if name == "focal-tversky":  # a ratio of sums: each class's summed p_t
+            extra["tversky_tp"] = w * (1.0 - q)
+            extra[key] = np.zeros_like(q)
+        elif name in relatives.RELATIVES:
+            extra[key] = w * relatives.sigmoid_terms(name, param, ce, side["y"],
+                                                     side["p"], side["omp"], gamma)
+        else:
+            extra[key] = w * variants.terms(name, param, ce, q, gamma,
+                                            side.get("max_other"))
+    return extra

@@ -1,0 +1,130 @@
+"""The relatives detection and segmentation train with today, reported
+beside focal loss from the same pass (``--loss``):
+
+varifocal[:ALPHA]          Varifocal loss (VarifocalNet, Zhang et al. 2021;
+                           mmdetection's ``varifocal_loss``, iou_weighted):
+                           ``BCE(x, y) * (y if y > 0 else ALPHA p^gamma)``,
+                           ALPHA 0.75, gamma from --gamma. Sigmoid.
+quality-focal[:BETA]       Quality focal loss (GFL, Li et al. 2020;
+                           mmdetection's ``quality_focal_loss_tensor_target``):
+                           ``BCE(x, y) * |y - p|^BETA``, BETA 2. Sigmoid.
+asymmetric[:GN,GP,CLIP]    Asymmetric loss (ASL, Ridnik et al. 2021; timm's
+                           ``AsymmetricLossMultiLabel``, eps 1e-8): positives
+                           ``-log p (1 - p)^GP``, negatives
+                           ``-log(1 - p_m) p_m^GN`` with ``p_m = max(p - CLIP, 0)``;
+                           4, 1, 0.05. Sigmoid, 0/1 targets.
+focal-tversky[:A,B,G]      Focal Tversky loss (Abraham & Khan 2019; smp's
+                           ``TverskyLoss``, multiclass, over the whole input):
+                           per class ``1 - TP / (TP + A FP + B FN)`` from the
+                           summed probabilities, absent classes 0, the mean
+                           over the classes to the power G; 0.5, 0.5, 1.
+                           Softmax.
+
+The per-element ones are sums by (group, p_t bucket) like every relative;
+in sigmoid mode a group is one class's positives or negatives, so their
+positive and negative parts are reported apart at no cost. Focal Tversky is
+a ratio of sums: it is read off the accumulator (each class's summed p_t and
+summed probability), not summed per element.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import core
+from .errors import OptionError
+
+#: name: (default parameters, mode)
+RELATIVES = {"varifocal": ((0.75,), "sigmoid"), "quality-focal": ((2.0,), "sigmoid"),
+             "asymmetric": ((4.0, 1.0, 0.05), "sigmoid"),
+             "focal-tversky": ((0.5, 0.5, 1.0), "softmax")}
+#: timm's clamp of the probabilities before the log
+ASL_EPS = 1e-8
+#: smp's clamp of the Tversky denominator
+TVERSKY_EPS = 1e-7
+
+
+def parse(name: str, arg: str) -> tuple:
+    defaults, _ = RELATIVES[name]
+    values = list(defaults)
+    if arg:
+        given = arg.split(",")
+        if len(given) > len(defaults):
+            raise OptionError("--loss", f"{name} takes at most {len(defaults)} parameters, "
+                              f"got {arg!r}")
+        try:
+            values[:len(given)] = [float(v) for v in given]
+        except ValueError:
+            raise OptionError("--loss", f"{name}:{arg}: give numbers") from None
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        raise OptionError("--loss", f"{name}:{arg}: the parameters must be finite and >= 0")
+    if name == "asymmetric" and values[2] >= 1:
+        raise OptionError("--loss", "asymmetric's CLIP must be below 1")
+    return tuple(values)
+
+
+def check_mode(name: str, mode: str, probs_only: bool = False):
+    want = RELATIVES[name][1]
+    if mode != want:
+        raise OptionError("--loss", f"{name} is of the {want} form: use --mode {want}")
+    if name == "focal-tversky" and probs_only:
+        raise OptionError("--loss", "focal-tversky needs each class's probability: not "
+                          "log-probability input")
+
+
+def sigmoid_terms(name: str, param: tuple, ce, y, p, omp, gamma: float) -> np.ndarray:
+    """Per element, from the BCE ``ce`` of target ``y`` (0/1 or soft), the
+    probability ``p`` and ``1 - p`` (each exact: no ``1 - p`` is formed)."""
+    if name == "varifocal":
+        (alpha,) = param
+        return ce * np.where(y > 0, y, alpha * np.power(p, gamma))
+    if name == "quality-focal":
+        (beta,) = param
+        gap = np.where(y >= 1, omp, np.abs(y - p))  # 1 - p exact where y is 1
+        return ce * np.power(gap, beta)
+    gn, gp, clip = param  # asymmetric, on 0/1 targets
+    cap = -math.log(ASL_EPS)
+    pos = np.minimum(ce, cap) * np.power(omp, gp)
+    if clip > 0:
+        pm = np.maximum(p - clip, 0.0)
+        neg = -np.log1p(-pm) * np.power(pm, gn)
+    else:
+        neg = np.minimum(ce, cap) * np.power(p, gn)
+    return np.where(y > 0, pos, neg)
+
+
+def tversky(acc, param: tuple) -> float | None:
+    """smp's TverskyLoss from the sums: per class TP = the summed p_t of its
+    targets, FP = its summed probability less TP, FN = its count less TP."""
+    a, b, g = param
+    if acc.prob_sum is None or "tversky_tp" not in acc.extra:
+        return None
+    counts = acc.class_counts()
+    tp = acc.by_class(acc.extra["tversky_tp"])
+    fp = np.maximum(acc.prob_sum - tp, 0.0)
+    fn = np.maximum(counts - tp, 0.0)
+    score = tp / np.maximum(tp + a * fp + b * fn, TVERSKY_EPS)
+    loss = np.where(counts > 0, 1.0 - score, 0.0)
+    return float(loss.mean() ** g)
+
+
+def parts(acc, key: str, scale, denominator) -> dict | None:
+    """A sigmoid relative's positive and negative parts (each over the same
+    denominator as the whole, so they add up to it)."""
+    if not acc.sigmoid or not denominator:
+        return None
+    sums = scale * acc.extra[key]
+    return {"positives": float(sums[1::2].sum()) / denominator,
+            "negatives": float(sums[0::2].sum()) / denominator}
+
+
+def probability_pair(z: np.ndarray, probs: bool):
+    """``p`` and ``1 - p`` of sigmoid scores, each without cancellation."""
+    if probs:
+        p = np.asarray(z, dtype=np.float64)
+        return p, 1.0 - p
+    ones = np.ones(z.shape, bool)
+    _, omp = core.sigmoid_parts(z, ones)   # sigmoid(-x)
+    _, p = core.sigmoid_parts(z, ~ones)    # sigmoid(x)
+    return p, omp
