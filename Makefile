@@ -56,8 +56,9 @@ $(PEERS)/.installed: pyproject.toml
 	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 keras kornia -e '.[dev]'
 	# MONAI, segmentation_models_pytorch and torchmetrics need only torch and numpy for their
 	# losses; --no-deps keeps pip from touching torch (smp's encoders would
-	# pull torchvision and timm, which do not install beside this torch)
-	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps monai segmentation-models-pytorch torchmetrics lightning-utilities
+	# pull torchvision and timm, which do not install beside this torch; timm
+	# itself comes without them, and its loss file is loaded on its own)
+	$(PEERS)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps monai segmentation-models-pytorch torchmetrics lightning-utilities timm
 	touch $@
 
 test-peers: $(PEERS)/.installed

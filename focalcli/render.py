@@ -126,7 +126,9 @@ def _score_extras(out, doc: dict):
     if doc.get("losses"):
         out.print()
         out.print("[bold]Relatives[/bold]  " + "   ".join(
-            f"{_safe(r['name'])} {_fmt(r['value'])}" for r in doc["losses"]))
+            f"{_safe(r['name'])} {_fmt(r['value'])}" + (
+                f" (positives {_fmt(r['positives'])}, negatives {_fmt(r['negatives'])})"
+                if "positives" in r else "") for r in doc["losses"]))
     if doc.get("ohem"):
         o = doc["ohem"]
         out.print()

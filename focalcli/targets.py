@@ -144,6 +144,11 @@ def is_soft_matrix(raw, k: int) -> bool:
     return raw is not None and np.ndim(raw) == 2 and raw.shape[1] == k and k > 1
 
 
+def class_name(names: dict, j: int) -> str:
+    """A target column by its class name, as a bad score is named."""
+    return next((c for c, index in names.items() if index == j), str(j))
+
+
 def soft_targets(raw, names, k: int, ignore_index, where: Where, smoothing: float = 0.0):
     """(most likely class per row, mask of scored rows, ``(n, K)`` target
     distributions): an ``(n, K)`` matrix of probabilities as it is, or class
@@ -154,10 +159,8 @@ def soft_targets(raw, names, k: int, ignore_index, where: Where, smoothing: floa
         bad = np.argwhere(~((y >= 0) & (y <= 1)))
         if bad.size:
             i, j = (int(v) for v in bad[0])
-            # the column by its class name, as a bad score is named
-            name = next((c for c, index in names.items() if index == j), str(j))
             raise where.error(f"soft target {float(y[i, j])!r} is not a probability in "
-                              "[0, 1]", i, column=name)
+                              "[0, 1]", i, column=class_name(names, j))
         off = np.flatnonzero(np.abs(y.sum(axis=1) - 1.0) > SOFT_SUM_TOLERANCE)
         if off.size:
             i = int(off[0])
@@ -238,7 +241,8 @@ def sigmoid_soft_targets(raw, names, k: int, ignore_index, where: Where,
         bad = np.argwhere(keep & ~((y >= 0) & (y <= 1)))
         if bad.size:
             i, j = (int(x) for x in bad[0])
-            raise where.error(f"soft target {float(y[i, j])!r} is not in [0, 1]", i, column=j)
+            raise where.error(f"soft target {float(y[i, j])!r} is not in [0, 1]", i,
+                              column=class_name(names, j))
         y = np.where(keep, y, 0.0)
     else:
         labels, keep = sigmoid_targets(raw, names, k, ignore_index, where)
