@@ -43,3 +43,13 @@ def sigmoid_case(request, tmp_path):
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
     return request.param, x, y, [tmp_path / "x.npy", tmp_path / "y.npy"]
+
+
+@pytest.fixture
+def dense_case(tmp_path):
+    rng = np.random.default_rng(11)
+    z = rng.normal(scale=2, size=(2, 4, 6, 5))
+    t = rng.integers(0, 4, (2, 6, 5))
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    return z, t, [tmp_path / "z.npy", tmp_path / "t.npy"]

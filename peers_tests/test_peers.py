@@ -277,16 +277,6 @@ def test_per_example_where_torch_loses_digits(tmp_path):
 
 # ---------------------------------------------------------------- dense (N, C, H, W)
 
-@pytest.fixture
-def dense_case(tmp_path):
-    rng = np.random.default_rng(11)
-    z = rng.normal(scale=2, size=(2, 4, 6, 5))
-    t = rng.integers(0, 4, (2, 6, 5))
-    np.save(tmp_path / "z.npy", z)
-    np.save(tmp_path / "t.npy", t)
-    return z, t, [tmp_path / "z.npy", tmp_path / "t.npy"]
-
-
 def test_dense_default_is_cross_entropy_with_ignore_index(dense_case, tmp_path):
     z, t, files = dense_case
     t = t.copy()

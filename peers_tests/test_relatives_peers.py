@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from peer_cli import focal_json
-from test_peers import _smp_focal_loss, dense_case, torchvision_sigmoid_focal_loss  # noqa: F401 (a fixture)
+from test_peers import _smp_focal_loss, torchvision_sigmoid_focal_loss
 
 
 def _own_file(package: str, relative: str, name: str):
