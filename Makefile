@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test docs pictures bench bench-formats bench-shards fuzz test-peers clean
+.PHONY: demo test docs pictures bench bench-formats bench-relatives bench-shards fuzz test-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,10 @@ bench: $(VENV)/.dev $(PEERS)/.installed
 # .safetensors against .npy (1M x 80 float32; a 1 GB bfloat16 LM): medians, ratios, memory
 bench-formats: $(VENV)/.dev
 	$(BIN)/python benchmarks/formats.py $(BENCH_ARGS)
+
+# what each relative (--loss) and sigmoid soft targets add to score on 1M x 80
+bench-relatives: $(VENV)/.dev
+	cd benchmarks && ../$(BIN)/python relatives.py $(BENCH_ARGS)
 
 # only the shards: in-process, --workers 2 and --scheduler on 64 shards
 bench-shards: $(VENV)/.dev

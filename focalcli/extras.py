@@ -9,19 +9,16 @@ from . import core, relatives, variants
 from .settings import Settings
 
 
-def relative_inputs(s: Settings, zb, y, ce, soft) -> dict:
+def relative_inputs(s: Settings, zb, y, ce) -> dict:
     """What the relatives asked for need of a block beyond CE and 1 - p_t:
-    dual focal the largest other probability; the sigmoid relatives (and
-    soft sigmoid targets, for calibration and the prior) ``p`` and
-    ``1 - p``."""
-    names = {name for name, _ in s.losses}
+    dual focal the largest other probability. (The sigmoid relatives read
+    ``p`` and ``1 - p`` off 1 - p_t for 0/1 targets, and soft targets' pass
+    gives them.)"""
     out = {}
-    if "dual-focal" in names:
+    if any(name == "dual-focal" for name, _ in s.losses):
         out["max_other"] = variants.max_other_probability(zb, y, ce)
-    if names & {"varifocal", "quality-focal", "asymmetric"} or \
-            (soft is not None and s.mode == "sigmoid"):
-        out["p"], out["omp"] = relatives.probability_pair(zb, s.probs)
     return out
+
 
 def unit_extras(s: Settings, ce, q, w, grad_norm=None, side=None) -> dict | None:
     """The unit's sums beyond CE and focal loss: each gamma's gradient norms
@@ -46,8 +43,11 @@ def unit_extras(s: Settings, ce, q, w, grad_norm=None, side=None) -> dict | None
             extra["tversky_tp"] = w * (1.0 - q)
             extra[key] = np.zeros_like(q)
         elif name in relatives.RELATIVES:
+            # 0/1 targets: a negative's p and a positive's 1 - p are both its
+            # 1 - p_t, and each side reads only its own
             extra[key] = w * relatives.sigmoid_terms(name, param, ce, side["y"],
-                                                     side["p"], side["omp"], gamma)
+                                                     side.get("p", q), side.get("omp", q),
+                                                     gamma)
         else:
             extra[key] = w * variants.terms(name, param, ce, q, gamma,
                                             side.get("max_other"))

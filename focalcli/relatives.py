@@ -75,23 +75,31 @@ def check_mode(name: str, mode: str, probs_only: bool = False):
 
 def sigmoid_terms(name: str, param: tuple, ce, y, p, omp, gamma: float) -> np.ndarray:
     """Per element, from the BCE ``ce`` of target ``y`` (0/1 or soft), the
-    probability ``p`` and ``1 - p`` (each exact: no ``1 - p`` is formed)."""
+    probability ``p`` and ``1 - p`` (each exact: no ``1 - p`` is formed).
+    Positives (``y > 0``; quality focal's ``y = 1``) read only ``1 - p`` and
+    negatives only ``p``."""
     if name == "varifocal":
         (alpha,) = param
-        return ce * np.where(y > 0, y, alpha * np.power(p, gamma))
+        return ce * np.where(y > 0, y, alpha * _power(p, gamma))
     if name == "quality-focal":
         (beta,) = param
         gap = np.where(y >= 1, omp, np.abs(y - p))  # 1 - p exact where y is 1
-        return ce * np.power(gap, beta)
+        return ce * _power(gap, beta)
     gn, gp, clip = param  # asymmetric, on 0/1 targets
     cap = -math.log(ASL_EPS)
-    pos = np.minimum(ce, cap) * np.power(omp, gp)
+    pos = np.minimum(ce, cap) * _power(omp, gp)
     if clip > 0:
         pm = np.maximum(p - clip, 0.0)
-        neg = -np.log1p(-pm) * np.power(pm, gn)
+        neg = -np.log1p(-pm) * _power(pm, gn)
     else:
-        neg = np.minimum(ce, cap) * np.power(p, gn)
+        neg = np.minimum(ce, cap) * _power(p, gn)
     return np.where(y > 0, pos, neg)
+
+
+def _power(x: np.ndarray, exponent: float) -> np.ndarray:
+    """``x ** exponent`` as the focal factor is taken (a chain of products for
+    whole and half exponents: faster than pow, and 0 ** 0 is 1)."""
+    return next(core.factors(x, (exponent,)))
 
 
 def tversky(acc, param: tuple) -> float | None:
@@ -117,14 +125,3 @@ def parts(acc, key: str, scale, denominator) -> dict | None:
     sums = scale * acc.extra[key]
     return {"positives": float(sums[1::2].sum()) / denominator,
             "negatives": float(sums[0::2].sum()) / denominator}
-
-
-def probability_pair(z: np.ndarray, probs: bool):
-    """``p`` and ``1 - p`` of sigmoid scores, each without cancellation."""
-    if probs:
-        p = np.asarray(z, dtype=np.float64)
-        return p, 1.0 - p
-    ones = np.ones(z.shape, bool)
-    _, omp = core.sigmoid_parts(z, ones)   # sigmoid(-x)
-    _, p = core.sigmoid_parts(z, ~ones)    # sigmoid(x)
-    return p, omp

@@ -359,16 +359,17 @@ class Scorer(RowEmitter):
                 self.convert(z[b:b + block])
             check_scores(zb, where, lo + b, self.s, self.classes)
             rows = slice(b, b + block)
-            ce[rows], q[rows], focal_b = self._block_parts(
+            ce[rows], q[rows], focal_b, pair = self._block_parts(
                 zb, y[rows], m[rows], None if soft is None else soft[rows],
                 grad_norm[rows] if fused_gradient else None, prob_sum)
             for i, f in enumerate(focal_b or ()):
                 soft_focal[i][rows] = f
+            for key, v in zip(("p", "omp"), pair or ()):  # soft sigmoid: p and 1 - p
+                side.setdefault(key, np.empty(y.shape))[rows] = v
             if calibrate and softmax:
                 confidence[rows], correct[rows] = self._top_label(zb, y[rows], ce[rows],
                                                                   q[rows], soft is not None)
-            for key, v in extras.relative_inputs(self.s, zb, y[rows], ce[rows],
-                                                 soft).items():
+            for key, v in extras.relative_inputs(self.s, zb, y[rows], ce[rows]).items():
                 side.setdefault(key, np.empty(y.shape))[rows] = v
             if gradient and softmax and not fused_gradient:
                 gradient_of = core.softmax_gradient_probs if self.s.probs else \
@@ -409,25 +410,25 @@ class Scorer(RowEmitter):
                                     correct if calibrate and softmax else None)
 
     def _block_parts(self, zb, y, m, soft, grad_norm, prob_sum):
-        """CE and 1 - p_t of a block, and soft targets' focal terms (else
-        None); the prior's probability sums added to ``prob_sum``, and the
-        fused gradient norm written to ``grad_norm`` when it is given."""
+        """CE and 1 - p_t of a block, soft targets' focal terms and soft
+        sigmoid targets' ``(p, 1 - p)`` (else None); the prior's probability
+        sums added to ``prob_sum``, and the fused gradient norm written to
+        ``grad_norm`` when it is given."""
         parts = self._parts()
         if soft is not None and self.s.mode == "sigmoid":
-            ce, q, focal = sigmoid_soft_parts(zb, soft, self.s.gammas, self.s.probs)
-            return ce, q, focal
+            return sigmoid_soft_parts(zb, soft, self.s.gammas, self.s.probs)
         if soft is not None:
             soft_of = keras_soft_parts if self.s.arithmetic == "keras" else \
                 soft_parts
             ce, q, focal = soft_of(zb, soft, self.s.gammas, self.s.probs, self.soft_weight)
         elif parts is core.softmax_parts:  # the sums from the loss's own exponentials
             ce, q = core.softmax_parts(zb, y, grad_norm, prob_sums=(prob_sum, m))
-            return ce, q, None
+            return ce, q, None, None
         else:
             (ce, q), focal = parts(zb, y), None
         if prob_sum is not None:
             prob_sum += probabilities.row_sums(zb, m, self.s.probs)
-        return ce, q, focal
+        return ce, q, focal, None
 
     def _unit_counts(self, acc, outside: int, pt_scored, prob_sum, calibration):
         """A unit's sums beyond the losses: rows left out by id (not examples

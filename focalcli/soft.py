@@ -62,20 +62,34 @@ def keras_soft_parts(scores: np.ndarray, y: np.ndarray, gammas, probs: bool = Fa
     return _soft_sums(terms, np.float32(1) - p, y, gammas, class_weight)
 
 
+def sigmoid_sides(x: np.ndarray):
+    """``-log p``, ``-log(1 - p)``, ``p`` and ``1 - p`` of sigmoid logits,
+    each without cancellation, from one ``exp(-|x|)`` in float64:
+    ``-log p = log1p(e) + max(-x, 0)`` and ``p = 1 / (1 + e)`` for x >= 0,
+    ``e / (1 + e)`` below."""
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(-np.abs(x))
+    soft = np.log1p(e)
+    up = x >= 0
+    inv = 1.0 / (1.0 + e)
+    p = np.where(up, inv, e * inv)
+    omp = np.where(up, e * inv, inv)
+    return soft + np.maximum(-x, 0.0), soft + np.maximum(x, 0.0), p, omp
+
+
 def sigmoid_soft_parts(scores: np.ndarray, y: np.ndarray, gammas, probs: bool = False):
-    """BCE, ``1 - p_t`` and each gamma's unweighted focal loss per element
-    under soft targets ``y`` in [0, 1] (torchvision's, Keras', optax's form):
-    ``ce = y softplus(-x) + (1 - y) softplus(x)`` and
+    """BCE, ``1 - p_t``, each gamma's unweighted focal loss and ``(p, 1 - p)``
+    per element under soft targets ``y`` in [0, 1] (torchvision's, Keras',
+    optax's form): ``ce = y softplus(-x) + (1 - y) softplus(x)`` and
     ``1 - p_t = y sigmoid(-x) + (1 - y) sigmoid(x)``: sums of non-negative
-    terms, so no digit cancels; y in {0, 1} gives :func:`sigmoid_parts`."""
-    ones = np.ones(y.shape, bool)
+    terms, so no digit cancels; y in {0, 1} gives core.sigmoid_parts."""
     if probs:
-        ce_pos, q_pos = core.sigmoid_parts_probs(scores, ones)   # -log p, 1 - p
-        ce_neg, q_neg = core.sigmoid_parts_probs(scores, ~ones)  # -log(1 - p), p
+        p = np.asarray(scores, dtype=np.float64)
+        omp = 1.0 - p
+        nlp, nlomp = core.parts_from_pt(p, omp)[0], core.parts_from_pt(omp, p)[0]
     else:
-        ce_pos, q_pos = core.sigmoid_parts(scores, ones)
-        ce_neg, q_neg = core.sigmoid_parts(scores, ~ones)
+        nlp, nlomp, p, omp = sigmoid_sides(scores)
     with np.errstate(invalid="ignore"):  # 0 * inf where y is 0 or 1 exactly
-        ce = np.where(y > 0, y * ce_pos, 0.0) + np.where(y < 1, (1 - y) * ce_neg, 0.0)
-    q = y * q_pos + (1 - y) * q_neg
-    return ce, q, [factor * ce for factor in core.factors(q, gammas)]
+        ce = np.where(y > 0, y * nlp, 0.0) + np.where(y < 1, (1 - y) * nlomp, 0.0)
+    q = y * omp + (1 - y) * p
+    return ce, q, [factor * ce for factor in core.factors(q, gammas)], (p, omp)
