@@ -56,16 +56,23 @@ class RowEmitter:
 
     def _full_gradient(self, start, grad, ce, q, y, m, weights=None):
         """--grad: each row's focal gradient, alpha applied, 0 where ignored
-        (called on a worker thread: the sink writes rows at their offset)."""
+        (called on a worker thread: the sink writes rows at their offset).
+        ``grad`` is CE's, ``p - y``: softmax rows times each row's factor,
+        sigmoid elements times each element's."""
         h = core.focal_gradient_factor(ce, q, self.s.gammas[0])
-        a = np.asarray(self.alpha, dtype=np.float64)
-        h = h * (a[y] if a.ndim else float(a))
+        if self.s.mode == "softmax":
+            a = np.asarray(self.alpha, dtype=np.float64)
+            h = h * (a[y] if a.ndim else float(a))
+        else:
+            h = h * core.sigmoid_alpha_t(y, self.alpha)
         scale = self.unit_scale(y)
         if scale is not None:
             h = h * scale
         if weights is not None:
             h = h * weights
-        self.on_gradient(start, np.where(m[:, None], h[:, None] * grad, 0.0))
+        if h.ndim == 1:  # a softmax row's factor on each of its classes
+            h, m = h[:, None], m[:, None]
+        self.on_gradient(start, np.where(m, h * grad, 0.0))
 
     def _row_values(self, y, m, ce, q, pt, focal=None, weights=None):
         focal = core.modulate(ce, q, self.s.gammas[0]) if focal is None else focal.copy()

@@ -379,6 +379,8 @@ class Scorer(RowEmitter):
                 if full is not None:
                     self._full_gradient(lo + b, full, ce[rows], q[rows], y[rows], m[rows],
                                         None if weights is None else weights[rows])
+        if not softmax and self.on_gradient is not None:  # d BCE / dx = p - y
+            self._full_gradient(lo, np.where(y, -q, q), ce, q, y, m, weights)
         if not softmax:
             # calibration and the prior read p off 1 - p_t of the element's label
             q_label = q if soft is None else np.where(y, side["omp"], side["p"])

@@ -359,12 +359,13 @@ class MapFile(Committed):
 
 class GradFile(Committed):
     """``--grad FILE.npy``: the full gradient of the reduced focal loss with
-    respect to the logits, ``(N, K)``, float64 (float32 for float32 input).
+    respect to the logits, in their shape (``(N, K)`` rows, or a dense
+    input's ``(N, C, d1, ...)``), float64 (float32 for float32 input).
     Rows are written at their offsets (workers finish out of order); with a
     mean reduction they are divided by the scored count once it is known."""
 
-    def __init__(self, path: str, shape: tuple[int, int], dtype, refuse=()):
-        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+    def __init__(self, path: str, shape: tuple[int, ...], dtype, refuse=(), dense=None):
+        self.shape, self.dtype, self.dense = tuple(shape), np.dtype(dtype), dense
         self.atomic = AtomicFile(path, refuse)
         if self.atomic.direct:
             self.atomic.abort()
@@ -374,18 +375,35 @@ class GradFile(Committed):
         np.lib.format.write_array_header_2_0(self.atomic.file, header)
         self.atomic.file.flush()
         self.offset = self.atomic.file.tell()
-        self.row_bytes = self.shape[1] * self.dtype.itemsize
+        self.row_bytes = int(np.prod(self.shape[1:])) * self.dtype.itemsize
         self.atomic.file.truncate(self.offset + self.shape[0] * self.row_bytes)
         self.divide_by = 1.0
+        self.values = None if dense is None else np.memmap(
+            self.atomic.tmp, self.dtype, "r+", self.offset, (int(np.prod(self.shape)),))
 
     def write(self, start: int, rows: np.ndarray):
+        if self.dense is not None:  # rows are positions: each class at its own stride
+            self.values[self._places(start, len(rows))] = rows
+            return
         try:
             os.pwrite(self.atomic.file.fileno(), np.ascontiguousarray(rows, self.dtype).tobytes(),
                       self.offset + start * self.row_bytes)
         except OSError as err:
             raise InputError(f"cannot write output: {err.strerror}", self.atomic.path) from None
 
+    def _places(self, start: int, n: int) -> np.ndarray:
+        """The flat places of rows start..start+n (positions) and their
+        classes in an array of the predictions' own shape."""
+        d = self.dense
+        example, position = np.divmod(np.arange(start, start + n), d.positions)
+        axes = [example[:, None]] + [i[:, None] for i in np.unravel_index(position, d.spatial)]
+        axes.insert(d.class_axis, np.arange(self.shape[d.class_axis])[None, :])
+        return np.ravel_multi_index(tuple(axes), self.shape)
+
     def commit(self):
+        if self.values is not None:
+            self.values.flush()
+            self.values = None
         self.atomic.file.flush()
         if self.divide_by != 1.0:
             grad = np.lib.format.open_memmap(self.atomic.tmp, mode="r+")

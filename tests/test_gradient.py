@@ -104,10 +104,96 @@ def test_sigmoid_gradient_per_element(tmp_path, rng):
                                np.linalg.norm(h * grad_ce, axis=1), rtol=1e-9)
 
 
-def test_grad_needs_softmax_rows(tmp_path):
-    r = focal("score", *DIGITS, "--mode", "sigmoid", "--grad", tmp_path / "g.npy")
+def sigmoid_formula(x, y, gamma, alpha):
+    """d/dx of alpha_t (1 - p_t)^gamma BCE: h (p - y) alpha_t, h as softmax's."""
+    p = 1 / (1 + np.exp(-x))
+    pt = np.where(y == 1, p, 1 - p)
+    q = 1 - pt
+    ce = -np.log(pt)
+    h = q ** gamma + gamma * pt * q ** (gamma - 1) * ce
+    at = 1.0 if alpha < 0 else np.where(y == 1, alpha, 1 - alpha)
+    return at * h * (p - y)
+
+
+@pytest.mark.parametrize("gamma, alpha", [(2.0, 0.25), (0.5, -1.0), (3.0, 0.6)])
+def test_sigmoid_grad_in_the_logits_shape(tmp_path, rng, gamma, alpha):
+    x = rng.normal(0, 3, (60, 5))
+    y = (rng.random((60, 5)) < 0.3).astype(np.int64)
+    y[0, 0] = y[3, 4] = -1
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    run = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                "--ignore-index", "-1", "--gamma", gamma, "--alpha", alpha,
+                "--pos-weight", "1,2,1,1,3", "--grad", tmp_path / "g.npy")
+    assert run.code == ExitStatus.OK, run
+    keep = y != -1
+    want = sigmoid_formula(x, np.clip(y, 0, 1), gamma, alpha) * \
+        np.where(y == 1, [1, 2, 1, 1, 3], 1) * keep / keep.sum()
+    np.testing.assert_allclose(np.load(tmp_path / "g.npy"), want, rtol=1e-10, atol=1e-300)
+
+
+@pytest.mark.parametrize("axis", [1, -1])
+def test_dense_grad_in_the_logits_shape(tmp_path, rng, axis):
+    z = rng.normal(0, 2, (2, 3, 4, 5)).astype(np.float32)  # (N, C, H, W)
+    t = rng.integers(0, 3, (2, 4, 5))
+    t[0, 0] = 255
+    if axis == -1:
+        z = np.moveaxis(z, 1, -1).copy()                     # (N, H, W, C)
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    run = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--ignore-index", "255",
+                "--class-axis", axis, "--grad", tmp_path / "g.npy")
+    assert run.code == ExitStatus.OK, run
+    grad = np.load(tmp_path / "g.npy")
+    assert grad.shape == z.shape and grad.dtype == np.float32
+    rows = (z if axis == -1 else np.moveaxis(z, 1, -1)).reshape(-1, 3).astype(np.float64)
+    flat = t.reshape(-1)
+    keep = flat != 255
+    g, h, _ = formula(rows, np.where(keep, flat, 0))
+    want = (h[:, None] * g * keep[:, None] / keep.sum()).reshape(2, 4, 5, 3)
+    got = grad if axis == -1 else np.moveaxis(grad, 1, -1)
+    np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-9)
+
+
+@pytest.mark.torch
+def test_sigmoid_and_dense_grad_against_autograd(tmp_path, rng):
+    """torchvision's sigmoid_focal_loss as its source has it, and the dense
+    softmax form over F.cross_entropy's (N, C, H, W), differentiated by torch."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = rng.normal(0, 3, (40, 4))
+    y = (rng.random((40, 4)) < 0.3).astype(np.float64)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--like", "torchvision", "--grad",
+          tmp_path / "gs.npy")
+    xt, yt = torch.from_numpy(x).requires_grad_(True), torch.from_numpy(y)
+    p = torch.sigmoid(xt)
+    ce = F.binary_cross_entropy_with_logits(xt, yt, reduction="none")
+    p_t = p * yt + (1 - p) * (1 - yt)
+    ((0.25 * yt + 0.75 * (1 - yt)) * ce * (1 - p_t) ** 2).mean().backward()
+    np.testing.assert_allclose(np.load(tmp_path / "gs.npy"), xt.grad.numpy(), rtol=1e-7,
+                               atol=1e-16)
+    z = rng.normal(0, 2, (2, 3, 4, 5))
+    t = rng.integers(0, 3, (2, 4, 5))
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--grad", tmp_path / "gd.npy")
+    zt = torch.from_numpy(z).requires_grad_(True)
+    ce = F.cross_entropy(zt, torch.from_numpy(t), reduction="none")
+    ((1 - torch.exp(-ce)) ** 2 * ce).mean().backward()
+    np.testing.assert_allclose(np.load(tmp_path / "gd.npy"), zt.grad.numpy(), rtol=1e-7,
+                               atol=1e-16)
+
+
+def test_grad_refusals(tmp_path):
+    r = focal("score", *DIGITS, "--probs", "--grad", tmp_path / "g.npy")
+    assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --grad:")
+    r = focal("score", *DIGITS, "--mode", "sigmoid", "--normalize", "positives", "--grad",
+              tmp_path / "g.npy")
     assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --grad:")
     assert focal("score", *DIGITS, "--grad", tmp_path / "g.csv").code == ExitStatus.BAD_INPUT
+    assert not (tmp_path / "g.npy").exists()
 
 
 @mp.workdps(60)

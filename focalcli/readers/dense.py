@@ -94,5 +94,5 @@ def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
             if release is not None:
                 release(scores, i + 1)
     table = Table(name, fmt, batches, k, classes, False, dense.examples * dense.positions)
-    table.dense, table.convert = dense, convert
+    table.dense, table.convert, table.dtype = dense, convert, scores.dtype
     return table

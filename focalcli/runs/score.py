@@ -120,13 +120,15 @@ def _row_sink(output, stdout_rows, refuse):
 
 
 def _grad_sink(path, table, mode, probs, preset, refuse):
-    """--grad FILE.npy: softmax logits in rows (N, K)."""
+    """--grad FILE.npy: the gradient with respect to the logits, in their shape."""
     if not path:
         return contextlib.nullcontext()
-    if mode != "softmax" or probs or table.dense is not None or table.logprobs or \
-            preset.arithmetic != "exact" or preset.normalize is not None:
-        raise OptionError("--grad", "writes the gradient of softmax focal loss with "
-                          "respect to (N, K) logits")
+    dense = table.dense
+    if probs or table.logprobs or preset.arithmetic != "exact" or \
+            preset.normalize is not None or (dense is not None and dense.shift):
+        raise OptionError("--grad", "writes the gradient of focal loss with respect to "
+                          "logits: (N, K) rows, sigmoid or softmax, or a dense input's "
+                          "(N, C, d1, ...)")
     if not str(path).lower().endswith(".npy"):
         raise OptionError("--grad", f"{path}: the gradient is written as .npy")
     if table.n_rows is None:
@@ -134,7 +136,8 @@ def _grad_sink(path, table, mode, probs, preset, refuse):
                           f"(.npy, .npz, .json, .parquet), not {table.fmt}")
     from ..writers import GradFile
     dtype = np.float32 if table.dtype == np.float32 else np.float64
-    return GradFile(path, (table.n_rows, table.width), dtype, refuse)
+    shape = dense.shape if dense is not None else (table.n_rows, table.width)
+    return GradFile(path, shape, dtype, refuse, dense)
 
 
 def _map_sink(path, table, target_file, refuse):
