@@ -1,6 +1,7 @@
-"""`--like torchvision|kornia|keras`: each library's conventions, so its
-number can be reproduced on the same predictions (see the README section
-"Comparing with other libraries"). Read from each library's own source:
+"""`--like torchvision|kornia|keras|smp|monai|mmpretrain`: each library's
+conventions, so its number can be reproduced on the same predictions (see
+the docs' "Comparing with other libraries"). Read from each library's own
+source:
 
 torchvision  ops.sigmoid_focal_loss: sigmoid per element, alpha 0.25 for
              positives and 0.75 for negatives, mean over all N*K elements.
@@ -19,6 +20,10 @@ monai        monai.losses.FocalLoss: sigmoid by default (use_softmax=False), no
              alpha by default, mean over every element of (B, N, *spatial);
              with use_softmax the softmax form, alpha split as kornia's, and
              the mean still over B*N*spatial.
+mmpretrain   mmpretrain.models.losses.FocalLoss: sigmoid per element (class
+             indices one-hot), alpha 0.25 for positives and 0.75 for
+             negatives; weight_reduce_loss: sample weights multiply each
+             row's elements and 'mean' divides by N*K, not by the weights.
 keras        losses.CategoricalFocalCrossentropy (softmax) and
              BinaryFocalCrossentropy (sigmoid): float32; probabilities
              renormalised and clipped to [1e-7, 1 - 1e-7]; categorical: alpha
@@ -34,7 +39,7 @@ import numpy as np
 from .alpha import AlphaSpec, parse_alpha
 from .errors import OptionError
 
-PEERS = ("torchvision", "kornia", "keras", "smp", "monai")
+PEERS = ("torchvision", "kornia", "keras", "smp", "monai", "mmpretrain")
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,9 @@ class Preset:
                 # smp 0.6: sum_c w_c L_c / sum_c w_c, so scaling the weights changes nothing
                 "scale_mean": self.peer == "smp",
                 # smp's from_logits=False: its own way back from probabilities to logits
-                "probs_to_logits": "smp" if self.peer == "smp" else None}
+                "probs_to_logits": "smp" if self.peer == "smp" else None,
+                # mmpretrain's weight_reduce_loss: 'mean' over the elements, not the weights
+                "count_mean": self.peer == "mmpretrain"}
 
 
 def _background_split(alpha_text: str, who: str) -> AlphaSpec:
@@ -76,6 +83,14 @@ def resolve(like: str | None, mode: str | None, alpha_text: str | None,
             raise OptionError("--like", "torchvision's focal loss is the sigmoid form; "
                               "drop --mode softmax")
         return Preset("sigmoid", parse_alpha(alpha_text or "0.25", "sigmoid"), normalize)
+    if like == "mmpretrain":
+        if mode == "softmax":
+            raise OptionError("--like", "mmpretrain's FocalLoss is the sigmoid form; drop "
+                              "--mode softmax")
+        if normalize is not None:
+            raise OptionError("--normalize", "does not combine with --like mmpretrain")
+        return Preset("sigmoid", parse_alpha(alpha_text or "0.25", "sigmoid"), None,
+                      peer="mmpretrain")
     if like == "kornia":
         if mode == "sigmoid":
             raise OptionError("--like", "kornia's focal_loss is the softmax form "

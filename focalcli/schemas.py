@@ -7,6 +7,8 @@ versions (``additionalProperties`` stays open), never removed or retyped.
 makes against its schema."""
 from __future__ import annotations
 
+from .peers import PEERS
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 KINDS = ("score", "sweep", "compare", "curve", "conventions", "track")
 
@@ -138,7 +140,7 @@ def compare() -> dict:
 
 
 def conventions() -> dict:
-    row = obj({"like": {"enum": [None, "torchvision", "kornia", "keras", "smp", "monai"]},
+    row = obj({"like": {"enum": [None, *PEERS]},
                "focal": nullable(NUM0), "ce": nullable(NUM0),
                "reduction": {"type": "string"}, "differs": {"type": "string"}},
               {"mode": MODE, "alpha_spec": {"type": "string"}, "unit": {"type": "string"},

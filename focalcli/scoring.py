@@ -107,7 +107,7 @@ class Scorer(RowEmitter):
         self.scale = self._group_scale()
         self.acc.scale = self.scale
         self.soft_weight = None  # --class-weight on soft rows: inside each row
-        self.acc.weighted_mean = self.s.arithmetic == "exact"
+        self.acc.weighted_mean = self.s.arithmetic == "exact" and not self.s.count_mean
         self.acc.scale_mean = self.s.scale_mean
         if self.s.bins and not self.s.logprobs and self.s.arithmetic == "exact":
             from .calibration import Calibration

@@ -32,6 +32,7 @@ class Settings:
     only_ids: object = None    # a set of ids: rows with other ids are left out, unseen
     scale_mean: bool = False   # sigmoid 'mean' over the summed class weights (smp)
     probs_to_logits: str | None = None  # "smp": --probs turned into logits smp's way
+    count_mean: bool = False   # 'mean' divides by the count even with weights (mmpretrain)
 
 
 @dataclass

@@ -418,3 +418,30 @@ def test_weight_column(tmp_path, rng):
     assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --weight-col:")
     r = focal("score", tmp_path / "p.csv", "--weight-col", "w", "--weights", "2")
     assert r.code == ExitStatus.BAD_INPUT and "give one" in r.err
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_like_mmpretrain(tmp_path, rng, weighted):
+    """mmpretrain/models/losses/focal_loss.py (sigmoid_focal_loss with
+    weight_reduce_loss), written out: the one-hot sigmoid form, alpha 0.25,
+    sample weights on each row's elements, the mean over N*K."""
+    x = rng.normal(0, 2, (120, 5))
+    t = rng.integers(0, 5, 120)
+    w = rng.random(120) * 2
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "t.npy", t)
+    np.save(tmp_path / "w.npy", w)
+    extra = ["--weights", tmp_path / "w.npy"] if weighted else []
+    doc = focal("score", tmp_path / "x.npy", tmp_path / "t.npy", "--like", "mmpretrain",
+                *extra, "--format", "json").json()
+    y = np.eye(5)[t]
+    p = 1 / (1 + np.exp(-x))
+    pt = (1 - p) * y + p * (1 - y)           # mmpretrain's "pt" is 1 - p_t
+    loss = -(y * np.log(p) + (1 - y) * np.log1p(-p)) * (0.25 * y + 0.75 * (1 - y)) * pt ** 2
+    if weighted:
+        loss = loss * w[:, None]
+    assert doc["focal"] == pytest.approx(loss.mean(), rel=1e-12)
+    assert doc["like"] == "mmpretrain" and doc["mode"] == "sigmoid"
+    run = focal("score", tmp_path / "x.npy", tmp_path / "t.npy", "--like", "mmpretrain",
+                "--mode", "softmax")
+    assert run.code == 2 and "mmpretrain's FocalLoss is the sigmoid form" in run.err

@@ -13,7 +13,9 @@ from ..reduction import reduction_words
 from ..request import ConventionsRequest, ScoreRequest
 from . import score
 
-ARITHMETIC = {"keras": "float32 arithmetic, probabilities clipped to [1e-7, 1 - 1e-7]"}
+# what else sets a preset apart, beside its mode, alpha and denominator
+BESIDES = {"keras": "float32 arithmetic, probabilities clipped to [1e-7, 1 - 1e-7]",
+           "mmpretrain": "sample weights multiply the loss, not the mean's denominator"}
 
 
 def run(req: ConventionsRequest, *, progress=None) -> dict:
@@ -52,7 +54,7 @@ def _row(like, doc: dict) -> dict:
     what = (f"{doc['mode']}" + (" (an independent binary decision per class)"
                                  if doc["mode"] == "sigmoid" else "")
             + f"; {_alpha_words(doc)}; {_divides(doc)}"
-            + (f"; {ARITHMETIC[like]}" if like in ARITHMETIC else ""))
+            + (f"; {BESIDES[like]}" if like in BESIDES else ""))
     return {"like": like, "focal": doc["focal"], "ce": doc["ce"], "mode": doc["mode"],
             "alpha_spec": doc["alpha_spec"], "reduction": reduction_words(doc),
             "unit": doc["unit"], "n": doc["n"], "differs": what}
