@@ -127,6 +127,8 @@ def pass_settings(scoring, preset, table, target_file, probs: bool, gammas, spec
              conventions.get("label_smoothing")):
         raise OptionError("--loss", "focal-tversky is smp's, on class-index targets with no "
                           "weights: drop --weights, --class-weight, soft or smoothed targets")
+    if scoring.drop_class is not None:
+        fields["drop_class"] = scoring.drop_class
     return Settings(mode=preset.mode, probs=probs, ignore_index=scoring.ignore_index,
                     gammas=tuple(gammas), **preset.settings(), threads=scoring.threads,
                     temperature=temperature(t, probs, table),

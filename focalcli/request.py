@@ -85,7 +85,7 @@ class Reading:
 class Scoring:
     """How every example is scored and reduced: --mode, --like, --probs,
     --ignore-index, --reduction, --normalize, --bins, --temperature,
-    --threads."""
+    --threads, --drop-class."""
 
     mode: str | None = None
     like: str | None = None
@@ -96,6 +96,7 @@ class Scoring:
     bins: int = 15
     temperature: float = 1.0
     threads: int = 0
+    drop_class: str | None = None
 
     def __post_init__(self):
         from .peers import PEERS

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import core, extras, probabilities
 from .blocks import LOGPROB_UNIT, aligned, block_rows_for, unit_blocks_for
-from .errors import InputError
+from .errors import InputError, OptionError
 from .peers import smp_logits
 from .readers import Batch, Table, TargetFile
 from .rows import RowEmitter
@@ -58,6 +58,7 @@ class Scorer(RowEmitter):
         self._top: list = []
         self.k = None
         self.names: dict[str, int] = {}
+        self.dropped = None  # --drop-class (dropped.DroppedClass)
 
     # -- setup on the first batch
     def _start(self, batch: Batch):
@@ -80,6 +81,13 @@ class Scorer(RowEmitter):
         check_class_names(self.classes, self.table.name,
                           getattr(self.table.classes, "stated_ids", False))
         self.names = {c: i for i, c in enumerate(self.classes)}
+        if self.s.drop_class is not None:
+            from .dropped import DroppedClass
+            self.dropped = DroppedClass(str(self.s.drop_class), self.classes, self.table.name,
+                                        self.s.mode)
+            self.classes = self.dropped.kept(self.classes)
+            self.names = {c: i for i, c in enumerate(self.classes)}
+            self.k -= 1
         if self.targets is None and not self.table.has_targets:
             raise InputError("no targets: give a TARGETS file, or a 'target' or 'label' "
                              "column (--target-col)", self.table.name)
@@ -90,6 +98,9 @@ class Scorer(RowEmitter):
         --class-names given, or learned as the targets are read (token ids or
         token strings); with no targets at all, one class of every token."""
         scores = batch.scores
+        if self.s.drop_class is not None:
+            raise OptionError("--drop-class", "needs a score per class, not the target's "
+                              "log-probability")
         if scores.ndim == 2 and scores.shape[1] != 1:
             raise InputError(f"log-probabilities are one number per token, got rows of "
                              f"{scores.shape[1]}", self.table.name)
@@ -220,7 +231,9 @@ class Scorer(RowEmitter):
         if self.s.logprobs:
             return self._prepare_logprobs(batch) + (None, None)
         scores = batch.scores
-        k = self.k
+        # targets are read against every class; a dropped one goes after
+        names, k = (self.names, self.k) if self.dropped is None else \
+            (self.dropped.names, self.dropped.k)
         if (scores.shape[1] if scores.ndim == 2 else 1) != k or scores.ndim > 2:
             raise Where(self.table.name, batch.start, batch.lines).error(
                 f"has {scores.shape[1:]} scores where earlier rows have {k}", 0)
@@ -245,7 +258,7 @@ class Scorer(RowEmitter):
                                  "not soft or smoothed ones", self.targets.name
                                  if self.targets is not None else self.table.name)
             labels, keep, soft = soft_targets(
-                raw, self.names, k, self.s.ignore_index, twhere, self.s.label_smoothing)
+                raw, names, k, self.s.ignore_index, twhere, self.s.label_smoothing)
             if self.scale is not None:
                 # --class-weight weighs each class's term (PyTorch's weight=) inside the
                 # row, not the row by one class: the accumulator must not scale again
@@ -255,7 +268,7 @@ class Scorer(RowEmitter):
                 # probability targets' over N
                 counts = self.soft_weight[labels]
         elif self.s.mode == "softmax":
-            labels, keep = softmax_targets(raw, self.names, k, self.s.ignore_index, twhere)
+            labels, keep = softmax_targets(raw, names, k, self.s.ignore_index, twhere)
         else:
             if self.s.soft or self.s.label_smoothing:
                 if self.s.gradient or any(n == "asymmetric" for n, _ in self.s.losses):
@@ -263,13 +276,20 @@ class Scorer(RowEmitter):
                                      "sigmoid targets, not soft or smoothed ones",
                                      self.table.name)
                 labels, keep, soft = sigmoid_soft_targets(
-                    raw, self.names, k, self.s.ignore_index, twhere, self.s.soft,
+                    raw, names, k, self.s.ignore_index, twhere, self.s.soft,
                     self.s.label_smoothing)
             else:
-                labels, keep = sigmoid_targets(raw, self.names, k, self.s.ignore_index,
+                labels, keep = sigmoid_targets(raw, names, k, self.s.ignore_index,
                                                twhere)
             if scores.ndim == 1:
                 scores = scores[:, None]
+        if self.dropped is not None:
+            if soft is not None:
+                raise OptionError("--drop-class", "is for class-index or 0/1 targets, not "
+                                  "soft or smoothed ones")
+            scores = self.dropped.scores(scores)
+            labels, keep = (self.dropped.softmax if self.s.mode == "softmax" else
+                            self.dropped.sigmoid)(labels, keep)
         return scores, labels, keep, where, soft, counts
 
     def _prepare_logprobs(self, batch: Batch):

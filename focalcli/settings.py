@@ -33,6 +33,7 @@ class Settings:
     scale_mean: bool = False   # sigmoid 'mean' over the summed class weights (smp)
     probs_to_logits: str | None = None  # "smp": --probs turned into logits smp's way
     count_mean: bool = False   # 'mean' divides by the count even with weights (mmpretrain)
+    drop_class: str | None = None  # --drop-class: a class (name or index) out of the problem
 
 
 @dataclass

@@ -382,6 +382,18 @@ def test_dense_like_monai(dense_case):
     assert soft["focal"] == pytest.approx(want, rel=1e-6)
 
 
+def test_dense_like_monai_without_background(dense_case):
+    """include_background=False: --drop-class 0."""
+    from monai.losses import FocalLoss
+    z, t, files = dense_case
+    target = torch.from_numpy(t)[:, None]
+    for flags, kwargs in (([], {}), (["--mode", "softmax"], {"use_softmax": True})):
+        doc = focal_json("score", *files, "--like", "monai", "--drop-class", "0", *flags)
+        want = FocalLoss(to_onehot_y=True, include_background=False, **kwargs)(
+            torch.from_numpy(z), target).item()
+        assert doc["focal"] == pytest.approx(want, rel=1e-6), flags
+
+
 @pytest.mark.parametrize("bins", [15, 7])
 def test_calibration_against_torchmetrics(softmax_case, bins):
     from torchmetrics.functional.classification import (multiclass_calibration_error)

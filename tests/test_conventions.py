@@ -445,3 +445,54 @@ def test_like_mmpretrain(tmp_path, rng, weighted):
     run = focal("score", tmp_path / "x.npy", tmp_path / "t.npy", "--like", "mmpretrain",
                 "--mode", "softmax")
     assert run.code == 2 and "mmpretrain's FocalLoss is the sigmoid form" in run.err
+
+
+@pytest.mark.parametrize("mode", ["sigmoid", "softmax"])
+def test_drop_class_is_monai_include_background_false(tmp_path, rng, mode):
+    """monai/losses/focal_loss.py with include_background=False, written out:
+    channel 0 leaves input and one-hot target; sigmoid per element, or the
+    softmax over the other channels (a background pixel's one-hot row is all
+    zeros: no loss, still in the mean over B*(C-1)*spatial)."""
+    z = rng.normal(0, 2, (2, 4, 5, 6))
+    t = rng.integers(0, 4, (2, 5, 6))
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    flags = ["--mode", "softmax"] if mode == "softmax" else []
+    doc = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--like", "monai", *flags,
+                "--drop-class", "0", "--format", "json").json()
+    x = np.moveaxis(z, 1, -1)[..., 1:]                     # (N, H, W, C - 1)
+    y = np.eye(4)[t][..., 1:]
+    if mode == "sigmoid":
+        p = 1 / (1 + np.exp(-x))
+        pt = np.where(y == 1, p, 1 - p)
+        loss = -(1 - pt) ** 2 * np.log(pt)
+    else:
+        logp = x - x.max(-1, keepdims=True)
+        logp = logp - np.log(np.exp(logp).sum(-1, keepdims=True))
+        loss = -(1 - np.exp(logp)) ** 2 * logp * y
+    assert doc["focal"] == pytest.approx(loss.mean(), rel=1e-12)
+    assert doc["class_names"] == ["1", "2", "3"]
+
+
+def test_drop_class_by_name_and_refusals(tmp_path, rng):
+    z = rng.normal(0, 2, (30, 4))
+    t = np.array(["bg", "cat", "dog", "owl"])[rng.integers(0, 4, 30)]
+    np.save(tmp_path / "z.npy", z)
+    (tmp_path / "t.txt").write_text("\n".join(t) + "\n")
+    (tmp_path / "names.txt").write_text("bg\ncat\ndog\nowl\n")
+    base = ["score", tmp_path / "z.npy", tmp_path / "t.txt", "--class-names",
+            tmp_path / "names.txt"]
+    doc = focal(*base, "--drop-class", "bg", "--format", "json").json()
+    keep = t != "bg"
+    x = z[keep][:, 1:]
+    idx = np.searchsorted(["cat", "dog", "owl"], t[keep])
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    lpt = logp[np.arange(len(idx)), idx]
+    assert doc["focal"] == pytest.approx(np.mean(-(1 - np.exp(lpt)) ** 2 * lpt), rel=1e-12)
+    assert (doc["n"], doc["ignored"]) == (int(keep.sum()), int((~keep).sum()))
+    for flag, message in ((["--drop-class", "eel"], "--drop-class 'eel' is neither a class"),
+                          (["--drop-class", "7"], "--drop-class 7 is out of range"),
+                          (["--drop-class", "0", "--label-smoothing", "0.1"],
+                           "--drop-class: is for class-index or 0/1 targets")):
+        run = focal(*base, *flag)
+        assert run.code == 2 and message in run.err, run

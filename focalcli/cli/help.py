@@ -13,7 +13,8 @@ PANELS = [
         "--class-axis", "--key", "--logprobs", "--logprob-col", "--shift"]},
     {"name": "Scoring", "options": [
         "--gamma", "--alpha", "--gammas", "--alphas", "--pt", "--mode", "--probs",
-        "--ignore-index", "--reduction", "--normalize", "--temperature", "--temperatures",
+        "--ignore-index", "--drop-class", "--reduction", "--normalize", "--temperature",
+        "--temperatures",
         "--loss", "--beta", "--easy-threshold", "--gamma-schedule", "--checkpoints"]},
     {"name": "Conventions", "options": [
         "--like", "--weights", "--soft-targets", "--label-smoothing", "--weight-col",

@@ -80,7 +80,7 @@ def _collected(f, names: tuple[str, ...], into: str, build):
 READING = ("input_format", "targets_format", "class_names", "target_col", "id_col",
            "class_axis", "logprobs", "logprob_col", "shift", "key")
 SCORING = ("mode", "like", "probs", "ignore_index", "reduction", "normalize", "bins",
-           "temperature", "threads")
+           "temperature", "threads", "drop_class")
 CONVENTIONS = ("weights", "soft_targets", "label_smoothing", "weight_col", "class_weight",
                "pos_weight")
 
@@ -126,6 +126,11 @@ SCORING_OPTIONS = [
     click.option("--ignore-index", type=click.IntRange(-2 ** 63, 2 ** 63 - 1),
                  metavar="INT",
                  help="Leave targets equal to INT out of every reduction."),
+    click.option("--drop-class", "drop_class", metavar="CLASS",
+                 help="Leave a class (name or index) out of the problem: its score "
+                      "column goes (softmax renormalises over the others), its targets "
+                      "are ignored (softmax) or background (sigmoid); MONAI's "
+                      "include_background=False with --drop-class 0."),
     click.option("--reduction", type=click.Choice(["mean", "sum"]), default="mean",
                  show_default=True,
                  help="mean: over the scored examples (sigmoid: elements); sum: the sum."),

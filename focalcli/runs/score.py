@@ -52,7 +52,8 @@ def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict, collecto
     mining = engine.ohem(req.ohem, req.ohem_ratio, req.background, mode, table)
     with _row_sink(req.output, stdout_rows, refuse) as sink, \
             _map_sink(req.map, table, target_file, refuse) as positions, \
-            _grad_sink(req.grad, table, mode, probs, preset, refuse) as grads:
+            _grad_sink(req.grad, table, mode, probs, preset, refuse,
+                       sc.drop_class) as grads:
         on_rows = sink.write if sink else None
         if mining is not None:
             on_rows = engine.both(on_rows,
@@ -119,13 +120,13 @@ def _row_sink(output, stdout_rows, refuse):
     return sinks[0] if len(sinks) == 1 else Tee(sinks)
 
 
-def _grad_sink(path, table, mode, probs, preset, refuse):
+def _grad_sink(path, table, mode, probs, preset, refuse, drop_class=None):
     """--grad FILE.npy: the gradient with respect to the logits, in their shape."""
     if not path:
         return contextlib.nullcontext()
     dense = table.dense
-    if probs or table.logprobs or preset.arithmetic != "exact" or \
-            preset.normalize is not None or (dense is not None and dense.shift):
+    if probs or table.logprobs or preset.arithmetic != "exact" or drop_class is not None \
+            or preset.normalize is not None or (dense is not None and dense.shift):
         raise OptionError("--grad", "writes the gradient of focal loss with respect to "
                           "logits: (N, K) rows, sigmoid or softmax, or a dense input's "
                           "(N, C, d1, ...)")
