@@ -51,4 +51,8 @@ def unit_extras(s: Settings, ce, q, w, grad_norm=None, side=None) -> dict | None
         else:
             extra[key] = w * variants.terms(name, param, ce, q, gamma,
                                             side.get("max_other"))
+            if name == "fl-star" and isinstance(param, tuple) and param[1] >= 0:
+                alpha = param[1]  # fvcore's alpha_t: y is sigmoid's targets, else alpha
+                extra[key] = extra[key] * (core.sigmoid_alpha_t(side["y"], alpha)
+                                           if "y" in side else alpha)
     return extra

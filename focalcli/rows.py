@@ -19,22 +19,43 @@ SUM_COLUMNS = ("counted", "positives", "cells", "ce_sum", "focal_sum")
 class RowEmitter:
     """Mixed into scoring.Scorer."""
 
-    def _unit_rows(self, y, m, ce, q, pt, exact_ce, soft_focal, weights, gradient,
-                   correct=None):
+    def _unit_rows(self, y, m, ce, q, pt, exact_ce, soft_focal, weights, extra,
+                   gradient: bool, correct=None):
         """A unit's row columns, when anything takes rows (None otherwise).
         ``exact_ce``: CE before sample weights, for softmax's exact p_t;
-        ``gradient``: the unit's gradient sums, when asked for; ``correct``:
-        whether each top label is the target (rows carry it for track)."""
+        ``extra``: the unit's sums beyond CE and focal loss (the gradient's,
+        when ``gradient``, and the relatives'); ``correct``: whether each top
+        label is the target (rows carry it for track)."""
         if self.on_rows is None and not self.top_n and self.on_positions is None:
             return None
         exact_pt = np.exp(-exact_ce) if self.s.mode == "softmax" and not self.s.probs and \
             soft_focal is None and self.s.arithmetic == "exact" else pt
         cols = self._row_values(y, m, ce, q, exact_pt,
                                 None if soft_focal is None else soft_focal[0], weights)
-        if gradient is not None:
-            cols.update(self._gradient_columns(y, m, gradient))
+        if gradient:
+            cols.update(self._gradient_columns(y, m, extra))
+        if extra and self.dense is None and self.examples is None:
+            cols.update(self._relative_columns(y, m, extra))
         if correct is not None and self.s.row_correct:
             cols["correct"] = np.where(m, correct, False)
+        return cols
+
+    def _relative_columns(self, y, m, extra) -> dict:
+        """Each relative (--loss) per row, or per element with --per-element,
+        class weights applied as in the summary: a column named by its label
+        (``fl-star_0_0.25`` for ``fl-star:0,0.25``). Focal Tversky is a ratio
+        of sums and has no row."""
+        scale = self.unit_scale(y)
+        cols = {}
+        for key, values in extra.items():
+            if not key.startswith("loss:") or key.startswith("loss:focal-tversky"):
+                continue
+            v = values if scale is None else values * scale
+            name = key[5:].replace(":", "_").replace(",", "_")
+            if self.s.mode == "softmax" or self.s.per_element:
+                cols[name] = np.where(m, v, np.nan)
+            else:
+                cols[name] = np.where(m.any(axis=1), (v * m).sum(axis=1), np.nan)
         return cols
 
     def _gradient_columns(self, y, m, extra):

@@ -428,8 +428,8 @@ class Scorer(RowEmitter):
         self._unit_counts(acc, outside, pt[m], prob_sum,
                           (confidence[m], correct[m]) if calibrate else None)
         return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights,
-                                    extra if gradient else None,
-                                    correct if calibrate and softmax else None)
+                                    extra, gradient, correct if calibrate and softmax
+                                    else None)
 
     def _block_parts(self, zb, y, m, soft, grad_norm, prob_sum):
         """CE and 1 - p_t of a block, soft targets' focal terms and soft

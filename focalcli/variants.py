@@ -7,8 +7,11 @@ flsd53           sample-dependent focal loss (Mukhoti et al. 2020, their code):
                  gamma 5 where p_t < 0.2, else 3
 dual-focal[:G]   dual focal loss (Tao et al. 2023): -(1 - p_t + p_j)^G log p_t,
                  p_j the largest probability of another class (G: --gamma)
-fl-star[:BETA]   FL* (Lin et al. 2017, appendix A): -log(sigmoid(gamma x_t + beta)) / gamma,
-                 x_t the target's logit, log(p_t / (1 - p_t)) (BETA: --beta, 1)
+fl-star[:BETA[,ALPHA]]  FL* (Lin et al. 2017, appendix A): -log(sigmoid(gamma x_t +
+                 beta)) / gamma, x_t the target's logit, log(p_t / (1 - p_t)) (BETA:
+                 --beta, 1); with ALPHA times alpha_t (fvcore's
+                 sigmoid_focal_loss_star: alpha for positives, 1 - alpha for negatives;
+                 softmax: alpha)
 
 and the detection and segmentation relatives of relatives.py (varifocal,
 quality-focal, asymmetric, focal-tversky).
@@ -38,6 +41,8 @@ def parse_loss(text: str, gamma: float, beta: float = 1.0) -> tuple[str, object]
         return name, None
     if name == "fl-star" and not gamma > 0:
         raise OptionError("--loss", "fl-star divides by gamma: give --gamma > 0")
+    if name == "fl-star" and "," in arg:  # fl-star:BETA,ALPHA: fvcore's alpha_t on top
+        return name, _fl_star_with_alpha(text, arg)
     default = 1.0 if name.startswith("poly1") else beta if name == "fl-star" else gamma
     try:
         value = float(arg) if arg else default
@@ -47,6 +52,17 @@ def parse_loss(text: str, gamma: float, beta: float = 1.0) -> tuple[str, object]
         raise OptionError("--loss", f"{text!r}: the parameter must be finite"
                           + (" and >= 0" if name == "dual-focal" else ""))
     return name, value
+
+
+def _fl_star_with_alpha(text: str, arg: str) -> tuple[float, float]:
+    try:
+        beta, alpha = (float(v) for v in arg.split(","))
+    except ValueError:
+        raise OptionError("--loss", f"{text!r}: write fl-star:BETA,ALPHA") from None
+    if not (math.isfinite(beta) and math.isfinite(alpha) and alpha <= 1):
+        raise OptionError("--loss", f"{text!r}: BETA finite, ALPHA at most 1 (negative: "
+                          "no alpha)")
+    return beta, alpha
 
 
 def label(name: str, param) -> str:
@@ -66,7 +82,7 @@ def terms(name: str, param, ce: np.ndarray, q: np.ndarray, gamma: float,
         pt = 1.0 - q
         return np.where(pt < 0.2, core.modulate(ce, q, 5.0), core.modulate(ce, q, 3.0))
     if name == "fl-star":
-        return fl_star(ce, q, gamma, param)
+        return fl_star(ce, q, gamma, param[0] if isinstance(param, tuple) else param)
     return np.power(np.clip(q + max_other, 0.0, None), param) * ce  # dual-focal
 
 

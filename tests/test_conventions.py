@@ -2,6 +2,7 @@
 probabilities, class and positive-class weights, FL*. Expected values are
 each peer's formula written out here, with the peer's file named; the
 libraries themselves check the same in peers_tests/ (make test-peers)."""
+import pandas as pd
 import numpy as np
 import pytest
 
@@ -496,3 +497,30 @@ def test_drop_class_by_name_and_refusals(tmp_path, rng):
                            "--drop-class: is for class-index or 0/1 targets")):
         run = focal(*base, *flag)
         assert run.code == 2 and message in run.err, run
+
+
+@pytest.mark.parametrize("alpha", [0.25, -1.0])
+def test_fl_star_with_alpha_per_element_is_fvcores(tmp_path, rng, alpha):
+    """fvcore/nn/focal_loss.py sigmoid_focal_loss_star, written out:
+    -logsigmoid(gamma x (2y - 1)) / gamma, times alpha_t when alpha >= 0;
+    reduction 'none' per element, 'mean' over N*K."""
+    x = rng.normal(0, 4, (40, 3))
+    y = (rng.random((40, 3)) < 0.3).astype(int)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    gamma = 1.5
+    run = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                "--gamma", gamma, "--loss", f"fl-star:0,{alpha}", "--per-element",
+                "-o", tmp_path / "e.csv", "--format", "json")
+    assert run.code == 0, run
+    want = np.logaddexp(0, -gamma * x * (2 * y - 1)) / gamma
+    if alpha >= 0:
+        want = want * (alpha * y + (1 - alpha) * (1 - y))
+    doc = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                "--gamma", gamma, "--loss", f"fl-star:0,{alpha}", "--format", "json").json()
+    assert doc["losses"][0]["value"] == pytest.approx(want.mean(), rel=1e-12)
+    rows = pd.read_csv(tmp_path / "e.csv")
+    np.testing.assert_allclose(rows[f"fl-star_0_{alpha:g}"], want.reshape(-1), rtol=1e-12)
+    bad = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                "--loss", "fl-star:0,2")
+    assert bad.code == 2 and "ALPHA at most 1" in bad.err
