@@ -35,24 +35,33 @@ def unit_extras(s: Settings, ce, q, w, grad_norm=None, side=None) -> dict | None
             extra[f"grad_focal:{i}"] = g_focal
             extra[f"grad_focal2:{i}"] = g_focal * g_focal
     side = side or {}
-    gamma = s.gammas[0]
+    # a sweep: each relative at every gamma of the grid, keyed "loss:X@i"
+    at = list(enumerate(s.gammas)) if s.losses_per_gamma else [(None, s.gammas[0])]
     for name, param in s.losses:
         extra = extra or {}
-        key = "loss:" + variants.label(name, param)
-        if name == "focal-tversky":  # a ratio of sums: each class's summed p_t
-            extra["tversky_tp"] = w * (1.0 - q)
-            extra[key] = np.zeros_like(q)
-        elif name in relatives.RELATIVES:
-            # 0/1 targets: a negative's p and a positive's 1 - p are both its
-            # 1 - p_t, and each side reads only its own
-            extra[key] = w * relatives.sigmoid_terms(name, param, ce, side["y"],
-                                                     side.get("p", q), side.get("omp", q),
-                                                     gamma)
-        else:
-            extra[key] = w * variants.terms(name, param, ce, q, gamma,
-                                            side.get("max_other"))
-            if name == "fl-star" and isinstance(param, tuple) and param[1] >= 0:
-                alpha = param[1]  # fvcore's alpha_t: y is sigmoid's targets, else alpha
-                extra[key] = extra[key] * (core.sigmoid_alpha_t(side["y"], alpha)
-                                           if "y" in side else alpha)
+        base = "loss:" + variants.label(name, param)
+        for i, gamma in at:
+            values = _relative(name, param, ce, q, w, side, gamma, extra)
+            if values is not None:
+                extra[base if i is None else f"{base}@{i}"] = values
     return extra
+
+
+def _relative(name, param, ce, q, w, side, gamma, extra):
+    """One relative's per-unit values at ``gamma``, times the sample weights
+    (None where it does not exist: FL* at gamma 0)."""
+    if name == "focal-tversky":  # a ratio of sums: each class's summed p_t
+        extra["tversky_tp"] = w * (1.0 - q)
+        return np.zeros_like(q)
+    if name in relatives.RELATIVES:
+        # 0/1 targets: a negative's p and a positive's 1 - p are both its
+        # 1 - p_t, and each side reads only its own
+        return w * relatives.sigmoid_terms(name, param, ce, side["y"], side.get("p", q),
+                                           side.get("omp", q), gamma)
+    if name == "fl-star" and not gamma > 0:
+        return None
+    values = w * variants.terms(name, param, ce, q, gamma, side.get("max_other"))
+    if name == "fl-star" and isinstance(param, tuple) and param[1] >= 0:
+        alpha = param[1]  # fvcore's alpha_t: y is sigmoid's targets, else alpha
+        values = values * (core.sigmoid_alpha_t(side["y"], alpha) if "y" in side else alpha)
+    return values

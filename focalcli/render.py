@@ -230,11 +230,14 @@ def sweep_table(doc: dict, stream=None):
     gradient = "gradient_easy_share" in doc["grid"][0]
     if gradient:
         columns += ["easy share of gradient", "(CE)"]
+    relatives = [r["name"] for r in doc["grid"][0].get("losses", ())]
+    columns += relatives
     table = _table(f"Make-up of the loss by gamma (alpha {first})", columns, right_from=0)
     for g in doc["gammas"]:
         c = cells[(t0, g, first)]
         extra = [_pct(c["gradient_easy_share"]), _pct(c["gradient_easy_share_ce"])] \
             if gradient else []
+        extra += [_fmt(r["value"]) for r in c.get("losses", ())]
         table.add_row(_fmt(g), _fmt(c["ratio"]), _pct(c["easy_share"]),
                       _fmt(c["effective_examples"], 5), _fmt(c["effective_examples_ce"], 5),
                       *extra)

@@ -144,17 +144,17 @@ def score_summary(outcome: Outcome, *, spec: AlphaSpec, mode: str, gamma: float,
     return doc
 
 
-def loss_rows(acc, fig) -> list[dict]:
+def loss_rows(acc, fig, at: int | None = None) -> list[dict]:
     """The relatives (--loss), reduced as focal loss is (over its denominator),
     but focal Tversky, a ratio of sums; a sigmoid relative's positive and
-    negative parts apart."""
+    negative parts apart. ``at``: a sweep's gamma index (its keys "loss:X@i")."""
     from . import relatives
     scale = acc.group_scale()[:, None]
     rows = []
     for key, sums in acc.extra.items():
-        if not key.startswith("loss:"):
+        name, _, index = key[5:].partition("@")
+        if not key.startswith("loss:") or index != ("" if at is None else str(at)):
             continue
-        name = key[5:]
         if name.startswith("focal-tversky:"):
             param = tuple(float(v) for v in name.partition(":")[2].split(","))
             row = {"name": name, "value": relatives.tversky(acc, param)}
@@ -220,6 +220,8 @@ def sweep_grid(outcomes, *, specs: list[AlphaSpec], gammas, mode: str,
 
 def _cells(outcome, specs, gammas, mode, reduction, normalize, temperature, calibration):
     grid = []
+    relatives = list(dict.fromkeys(key[5:].partition("@")[0] for key in outcome.acc.extra
+                                   if key.startswith("loss:")))
     for gi, gamma in enumerate(gammas):
         for spec in specs:
             alpha = outcome_alpha(spec, outcome, mode)
@@ -233,6 +235,9 @@ def _cells(outcome, specs, gammas, mode, reduction, normalize, temperature, cali
             if gradient is not None:
                 cell["gradient_easy_share"] = gradient["easy_share_focal"]
                 cell["gradient_easy_share_ce"] = gradient["easy_share_ce"]
+            if relatives:  # every relative in every cell: null where it has no value
+                found = {r["name"]: r["value"] for r in loss_rows(outcome.acc, fig, gi)}
+                cell["losses"] = [{"name": n, "value": found.get(n)} for n in relatives]
             grid.append({
                 "gamma": gamma,
                 "alpha": alpha.tolist() if isinstance(alpha, np.ndarray) else alpha,

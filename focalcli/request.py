@@ -272,10 +272,14 @@ class SweepRequest(Inputs):
     plot: str | None = None
     temperatures: str | None = None
     gradient: bool = False
+    loss: tuple = ()
+    beta: float = 1.0
 
     def __post_init__(self):
         for name in ("gammas", "alphas", "temperatures"):
             _set(self, name, _text(getattr(self, name)))
+        _set(self, "beta", number(self.beta, "--beta"))
+        _set(self, "loss", (self.loss,) if isinstance(self.loss, str) else tuple(self.loss))
 
 
 @dataclass(frozen=True)

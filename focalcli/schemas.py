@@ -101,7 +101,8 @@ def sweep() -> dict:
                 "effective_examples_ce": nullable(NUM0)},
                {"temperature": {"type": "number", "exclusiveMinimum": 0},
                 "ece": nullable(SHARE), "gradient_easy_share": nullable(SHARE),
-                "gradient_easy_share_ce": nullable(SHARE)})
+                "gradient_easy_share_ce": nullable(SHARE),
+                "losses": array(obj({"name": {"type": "string"}, "value": nullable(NUM)}))})
     return obj({**SOURCES, **COUNTS, "reduction": REDUCTION, "normalize": NORMALIZE,
                 "gammas": array(NUM0, minItems=1), "alphas": array({"type": "string"},
                                                                    minItems=1),

@@ -19,6 +19,7 @@ class Settings:
     bins: int = 15             # calibration bins (0: no calibration)
     gradient: bool = False     # gradient norms of CE and focal loss (--gradient)
     losses: tuple = ()         # (name, parameter) of relatives reported beside focal
+    losses_per_gamma: bool = False  # a sweep: each relative at every gamma ("loss:X@i")
     temperature: float = 1.0   # logits are divided by it before everything
     pt_bins: int = 0           # a histogram of p_t over this many equal bins (explore)
     per_element: bool = False  # sigmoid rows: one per (example, class) element

@@ -42,6 +42,17 @@ def csv_text(rows: list[dict], columns: list[str] | None = None, sep=",") -> str
     return buf.getvalue()
 
 
+def sweep_csv(doc: dict) -> str:
+    """A row per cell; each relative (--loss) a column named by its label."""
+    grid = doc["grid"]
+    columns = GRID_COLUMNS + [c for c in ("temperature", "ece", "gradient_easy_share",
+                                          "gradient_easy_share_ce") if grid and c in grid[0]]
+    if grid and "losses" in grid[0]:
+        grid = [{**c, **{r["name"]: r["value"] for r in c["losses"]}} for c in grid]
+        columns += [r["name"] for r in doc["grid"][0]["losses"]]
+    return csv_text(grid, columns)
+
+
 def score_csv(doc: dict) -> str:
     """The summary as CSV: one row per class, then an 'all' row."""
     rows = [{c: r[c] for c in SCORE_COLUMNS} for r in doc["per_class"]]
@@ -56,9 +67,7 @@ def text(doc: dict, kind: str, fmt: str) -> str:
     if fmt == "json":
         return dumps(doc)
     views = {("score", "csv"): score_csv,
-             ("sweep", "csv"): lambda d: csv_text(d["grid"], GRID_COLUMNS + [
-                 c for c in ("temperature", "ece", "gradient_easy_share",
-                             "gradient_easy_share_ce") if d["grid"] and c in d["grid"][0]]),
+             ("sweep", "csv"): sweep_csv,
              ("curve", "csv"): lambda d: csv_text(d["rows"], CURVE_COLUMNS),
              ("compare", "csv"): compare_csv,
              ("score", "markdown"): score_markdown,

@@ -216,3 +216,31 @@ def test_soft_target_refusals(tmp_path):
     run = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
                 "--soft-targets", "--loss", "asymmetric")
     assert run.code == 2 and "--loss asymmetric are for 0/1" in run.err, run
+
+
+def test_sweep_gives_each_relative_at_every_gamma(detections, tmp_path):
+    """A sweep cell's relative is what score says at that gamma (FL* has no
+    value at gamma 0: it divides by gamma)."""
+    x, y = detections
+    t = (y > 0).astype(np.int64)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "t.npy", t)
+    files = [tmp_path / "x.npy", tmp_path / "t.npy"]
+    losses = ["--loss", "varifocal", "--loss", "fl-star:0.5", "--loss", "asymmetric"]
+    doc = focal("sweep", *files, "--mode", "sigmoid", "--gammas", "0,1.5,3", *losses,
+                "--format", "json").json()
+    for cell in doc["grid"]:
+        got = {r["name"]: r["value"] for r in cell["losses"]}
+        if cell["gamma"] == 0:
+            assert got["fl-star:0.5"] is None
+            got.pop("fl-star:0.5")
+            one = focal("score", *files, "--mode", "sigmoid", "--gamma", "0", "--loss",
+                        "varifocal", "--loss", "asymmetric", "--format", "json").json()
+        else:
+            one = focal("score", *files, "--mode", "sigmoid", "--gamma", cell["gamma"],
+                        *losses, "--format", "json").json()
+        want = {r["name"]: r["value"] for r in one["losses"]}
+        assert got == pytest.approx(want, rel=1e-13)
+    csv = focal("sweep", *files, "--mode", "sigmoid", "--gammas", "1,2", *losses,
+                "--format", "csv").out
+    assert csv.splitlines()[0].endswith(',varifocal:0.75,fl-star:0.5,"asymmetric:4,1,0.05"')

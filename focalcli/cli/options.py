@@ -218,3 +218,15 @@ def format_option(what: str):
     """--format of a command, saying what it prints."""
     return click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
                         help=what)
+
+
+def loss_options(f):
+    """--loss and --beta: the relatives reported beside focal loss (score, sweep)."""
+    f = click.option("--beta", type=FINITE, default=1.0, show_default=True, metavar="B",
+                     help="The beta of --loss fl-star (FL*, sigmoid(gamma x_t + beta)).")(f)
+    return click.option(
+        "--loss", "loss", multiple=True, metavar="NAME[:PARAM]",
+        help="Report a relative beside focal loss (repeatable): poly1:EPS, "
+             "poly1-focal:EPS, flsd53, dual-focal[:GAMMA], fl-star[:BETA[,ALPHA]], "
+             "varifocal[:ALPHA], quality-focal[:BETA], asymmetric[:GN,GP,CLIP], "
+             "focal-tversky[:A,B,G].")(f)

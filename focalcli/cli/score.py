@@ -9,7 +9,7 @@ from ..errors import ExitStatus
 from ..request import ScoreRequest
 from .app import cli, print_doc, say_warnings
 from .options import (CLASSES, FINITE, cluster_options, focal_options, format_option,
-                      input_options)
+                      input_options, loss_options)
 
 
 @cli.command()
@@ -34,11 +34,7 @@ from .options import (CLASSES, FINITE, cluster_options, focal_options, format_op
 @click.option("--grad", "grad", metavar="FILE.npy",
               help="Write the full gradient of the reduced focal loss with respect to the "
                    "logits, the input's shape (implies --gradient).")
-@click.option("--loss", "loss", multiple=True, metavar="NAME[:PARAM]",
-              help="Report a relative beside focal loss: poly1:EPS, poly1-focal:EPS, flsd53, "
-                   "dual-focal[:GAMMA], fl-star[:BETA] (repeatable).")
-@click.option("--beta", type=FINITE, default=1.0, show_default=True, metavar="B",
-              help="The beta of --loss fl-star (FL*, sigmoid(gamma x_t + beta)).")
+@loss_options
 @click.option("--ohem", metavar="K|FRACTION",
               help="What online hard example mining would keep: the K (or FRACTION) "
                    "hardest examples by CE.")

@@ -6,7 +6,7 @@ import click
 from ..errors import ExitStatus
 from ..request import SweepRequest
 from .app import cli, print_doc, say_warnings
-from .options import cluster_options, format_option, input_options
+from .options import cluster_options, format_option, input_options, loss_options
 
 
 @cli.command()
@@ -27,6 +27,7 @@ from .options import cluster_options, format_option, input_options
                    "the ECE per cell.")
 @click.option("--gradient", is_flag=True,
               help="Add the easy examples' share of the gradient norm per gamma.")
+@loss_options
 def sweep(fmt, traceback, **options):
     """The same scoring over a grid of gamma and alpha, reading the input once.
 
