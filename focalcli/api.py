@@ -90,9 +90,11 @@ def score(predictions, targets=None, **options) -> Report:
     ``focalcli.score(logits, labels, gamma=2, alpha="balanced")["focal"]``."""
     from .runs import score as job
     with _library_call():
-        if options.get("per_element") and not options.get("output"):
+        if options.get("per_element") and not options.get("output") and \
+                not options.get("map"):
             raise InputError("per_element: the elements' rows are written to a file: "
-                             "give output='elements.csv'")
+                             "give output='elements.csv' (or a dense input's "
+                             "map='elements.npy')")
         req = _request(ScoreRequest, options, predictions=_path(predictions),
                        targets=_path(targets))
         return Report("score", job.run(req))

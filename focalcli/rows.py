@@ -181,7 +181,8 @@ class RowEmitter:
         """Dense: per-position values to --map, and into per-example rows."""
         index = np.arange(batch.start + lo, batch.start + hi)
         if self.on_positions is not None:
-            self.on_positions({"index": index, "ce": cols["ce"], "focal": cols["focal"]})
+            self.on_positions({"index": index, "ce": cols["ce"], "focal": cols["focal"],
+                               "class_focal": cols.get("class_focal")})
         if self.examples is not None:
             per_class = cols.get("class_focal", labels[lo:hi])
             self.examples.add(index, cols["ce"], cols["focal"], per_class,

@@ -357,6 +357,51 @@ class MapFile(Committed):
         self.atomic.abort()
 
 
+def dense_places(dense, start: int, n: int) -> np.ndarray:
+    """The flat places of rows start..start+n of a dense input (positions)
+    and of their classes, in an array of the predictions' own shape."""
+    example, position = np.divmod(np.arange(start, start + n), dense.positions)
+    axes = [example[:, None]] + [i[:, None] for i in np.unravel_index(position, dense.spatial)]
+    axes.insert(dense.class_axis, np.arange(dense.shape[dense.class_axis])[None, :])
+    return np.ravel_multi_index(tuple(axes), dense.shape)
+
+
+class ElementMapFile(Committed):
+    """``--map FILE.npy --per-element``: each sigmoid element's focal loss of
+    a dense input, float32 in the predictions' shape ``(N, C, d1, ...)``
+    (MONAI's reduction='none'), NaN where ignored."""
+
+    def __init__(self, path: str, dense, refuse=()):
+        self.dense = dense
+        self.atomic = AtomicFile(path, refuse)
+        if self.atomic.direct:
+            self.atomic.abort()
+            raise OptionError("--map", f"{path}: a map needs a regular file")
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                  "fortran_order": False, "shape": tuple(dense.shape)}
+        np.lib.format.write_array_header_2_0(self.atomic.file, header)
+        self.atomic.file.flush()
+        offset = self.atomic.file.tell()
+        self.atomic.file.truncate(offset + 4 * int(np.prod(dense.shape)))
+        self.values = np.memmap(self.atomic.tmp, np.float32, "r+", offset,
+                                (int(np.prod(dense.shape)),))
+
+    def write(self, chunk: dict):
+        index = chunk["index"]
+        if len(index):
+            self.values[dense_places(self.dense, int(index[0]), len(index))] = \
+                chunk["class_focal"]
+
+    def commit(self):
+        self.values.flush()
+        self.values = None
+        self.atomic.commit()
+
+    def abort(self):
+        self.values = None
+        self.atomic.abort()
+
+
 class GradFile(Committed):
     """``--grad FILE.npy``: the full gradient of the reduced focal loss with
     respect to the logits, in their shape (``(N, K)`` rows, or a dense
@@ -383,22 +428,13 @@ class GradFile(Committed):
 
     def write(self, start: int, rows: np.ndarray):
         if self.dense is not None:  # rows are positions: each class at its own stride
-            self.values[self._places(start, len(rows))] = rows
+            self.values[dense_places(self.dense, start, len(rows))] = rows
             return
         try:
             os.pwrite(self.atomic.file.fileno(), np.ascontiguousarray(rows, self.dtype).tobytes(),
                       self.offset + start * self.row_bytes)
         except OSError as err:
             raise InputError(f"cannot write output: {err.strerror}", self.atomic.path) from None
-
-    def _places(self, start: int, n: int) -> np.ndarray:
-        """The flat places of rows start..start+n (positions) and their
-        classes in an array of the predictions' own shape."""
-        d = self.dense
-        example, position = np.divmod(np.arange(start, start + n), d.positions)
-        axes = [example[:, None]] + [i[:, None] for i in np.unravel_index(position, d.spatial)]
-        axes.insert(d.class_axis, np.arange(self.shape[d.class_axis])[None, :])
-        return np.ravel_multi_index(tuple(axes), self.shape)
 
     def commit(self):
         if self.values is not None:

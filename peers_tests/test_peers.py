@@ -382,6 +382,18 @@ def test_dense_like_monai(dense_case):
     assert soft["focal"] == pytest.approx(want, rel=1e-6)
 
 
+def test_dense_like_monai_per_element(dense_case, tmp_path):
+    """reduction='none': --map FILE.npy --per-element, in MONAI's shape."""
+    from monai.losses import FocalLoss
+    z, t, files = dense_case
+    focal_json("score", *files, "--like", "monai", "--map", tmp_path / "e.npy",
+               "--per-element")
+    want = FocalLoss(to_onehot_y=True, reduction="none")(torch.from_numpy(z),
+                                                        torch.from_numpy(t)[:, None])
+    np.testing.assert_allclose(np.load(tmp_path / "e.npy"), want.numpy(), rtol=1e-5,
+                               atol=1e-7)
+
+
 def test_dense_like_monai_without_background(dense_case):
     """include_background=False: --drop-class 0."""
     from monai.losses import FocalLoss

@@ -308,3 +308,27 @@ def test_dense_memory_is_bounded(tmp_path):
                                "--format", "json")
     assert code == ExitStatus.OK, err
     assert peak < 400, peak
+
+
+def test_per_element_map_of_dense_sigmoid(tmp_path):
+    """--map FILE.npy --per-element: each element's focal loss in the
+    predictions' shape (MONAI's reduction='none'), NaN where ignored."""
+    rng = np.random.default_rng(31)
+    z = rng.normal(0, 2, (2, 3, 4, 5))
+    t = (rng.random((2, 3, 4, 5)) < 0.3).astype(np.int64)
+    t[0, 1, 0, 0] = -1
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    run = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--mode", "sigmoid",
+                "--ignore-index", "-1", "--map", tmp_path / "e.npy", "--per-element",
+                "--format", "json")
+    assert run.code == 0, run
+    got = np.load(tmp_path / "e.npy")
+    p = 1 / (1 + np.exp(-z))
+    pt = np.where(t == 1, p, 1 - p)
+    want = np.where(t == 1, 0.25, 0.75) * (1 - pt) ** 2 * -np.log(pt)
+    assert got.shape == z.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, np.where(t == -1, np.nan, want), rtol=2e-6, atol=1e-30)
+    assert run.json()["focal"] == pytest.approx(want[t != -1].mean(), rel=1e-12)
+    bad = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--per-element")
+    assert bad.code == 2 and "--per-element: is for sigmoid elements" in bad.err

@@ -71,7 +71,7 @@ def score(fmt, per_example, traceback, **options):
     from ..runs import score as job
     from ..writers import RowWriter
     if options["per_element"] and not (options["top"] or options["ohem"] or
-                                       options["ohem_ratio"]):
+                                       options["ohem_ratio"] or options["map"]):
         per_example = per_example or not options["output"]
     req = ScoreRequest(per_example=per_example, **options)
     stdout_rows = None

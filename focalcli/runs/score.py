@@ -41,17 +41,18 @@ def _run(req: ScoreRequest, stdout_rows, progress, spool, passes: dict, collecto
         sc, preset, table, target_file, probs, (req.gamma,), [spec],
         req.conventions.settings(mode), gradient=req.gradient or bool(req.grad),
         losses=tuple(engine.losses(req.loss, req.gamma, mode, req.beta)),
-        per_element=req.per_element, **passes)
-    if req.per_element and (mode != "sigmoid" or table.dense is not None):
-        raise OptionError("--per-element", "is for sigmoid rows (N, K): softmax rows are "
-                          "per example already, and dense inputs have --map")
+        per_element=req.per_element and table.dense is None, **passes)
+    if req.per_element and (mode != "sigmoid" or (table.dense is not None and not req.map)):
+        raise OptionError("--per-element", "is for sigmoid elements: rows (N, K), or a "
+                          "dense input's --map FILE.npy of its (N, C, d1, ...) elements")
     rows_wanted = stdout_rows is not None or req.output or req.top or req.ohem or req.ohem_ratio
     alpha = engine.row_alpha(spec, table, target_file, settings, mode, rows_wanted,
                              progress=progress)
     refuse = (req.predictions, req.targets)
     mining = engine.ohem(req.ohem, req.ohem_ratio, req.background, mode, table)
     with _row_sink(req.output, stdout_rows, refuse) as sink, \
-            _map_sink(req.map, table, target_file, refuse) as positions, \
+            _map_sink(req.map, table, target_file, refuse,
+                      req.per_element) as positions, \
             _grad_sink(req.grad, table, mode, probs, preset, refuse,
                        sc.drop_class) as grads:
         on_rows = sink.write if sink else None
@@ -141,13 +142,19 @@ def _grad_sink(path, table, mode, probs, preset, refuse, drop_class=None):
     return GradFile(path, shape, dtype, refuse, dense)
 
 
-def _map_sink(path, table, target_file, refuse):
-    """--map: per-position values of a dense input to a .npy, or a picture."""
+def _map_sink(path, table, target_file, refuse, per_element=False):
+    """--map: per-position values of a dense input to a .npy, or a picture;
+    with --per-element (sigmoid) each element's, in the predictions' shape."""
     if not path:
         return contextlib.nullcontext()
     if table.dense is None:
         raise OptionError("--map", f"needs dense predictions (N, C, d1, ...); {table.name} "
                           "has rows of scores")
+    if per_element:
+        if os.path.splitext(path)[1].lower() != ".npy":
+            raise OptionError("--map", f"{path}: the elements' map is written as .npy")
+        from ..writers import ElementMapFile
+        return ElementMapFile(path, table.dense, refuse)
     if os.path.splitext(path)[1].lower() == ".npy":
         from ..writers import MapFile
         return MapFile(path, table.dense.target_shape, refuse)
