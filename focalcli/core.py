@@ -181,7 +181,8 @@ def around_max(z: np.ndarray):
     n, k = z.shape
     top = np.arange(0, n * k, k) + z.argmax(axis=1)
     m = _flat(z).take(top)
-    e = np.subtract(z, m[:, None])
+    with np.errstate(over="ignore"):  # -max - max is -inf: its exp is the 0 it should be
+        e = np.subtract(z, m[:, None])
     np.exp(e, out=e)
     e.reshape(-1).put(top, 0.0)        # the maximum's own term, exp(0) = 1, goes to log1p
     return m, np.log1p(row_sums(e))
@@ -248,7 +249,8 @@ def softmax_gradient(logits: np.ndarray, targets: np.ndarray, q: np.ndarray,
     :func:`focal_gradient_factor`."""
     z = as_float(logits)  # float32 stays float32 inside the exp, as in softmax_parts
     n, k = z.shape
-    e = np.exp(z - z.max(axis=1, keepdims=True))
+    with np.errstate(over="ignore"):  # logits a float range apart: exp(-inf) is 0
+        e = np.exp(z - z.max(axis=1, keepdims=True))
     total = row_sums(e)
     p = e / total[:, None]
     others = p.copy()

@@ -35,7 +35,8 @@ def fused_sums(z, targets, e, rest, zt, q, direct, out, rows):
 def softmax_probabilities(logits: np.ndarray) -> np.ndarray:
     """The softmax of each row in float64, around the row's maximum."""
     z = np.asarray(logits, dtype=np.float64)
-    e = np.exp(z - z.max(axis=1, keepdims=True))
+    with np.errstate(over="ignore"):  # logits a float range apart: exp(-inf) is 0
+        e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 

@@ -186,11 +186,36 @@ def test_sigmoid_and_dense_grad_against_autograd(tmp_path, rng):
                                atol=1e-16)
 
 
+def test_grad_under_other_denominators_and_extreme_ignored_rows(tmp_path, rng):
+    """--normalize positives divides the gradient as it divides the loss;
+    an ignored row of float64's largest logits changes nothing (kornia's own
+    test_ignored_extreme_logits case)."""
+    x = rng.normal(0, 3, (30, 4))
+    y = (rng.random((30, 4)) < 0.2).astype(np.int64)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    run = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                "--normalize", "positives", "--grad", tmp_path / "g.npy")
+    assert run.code == ExitStatus.OK, run
+    want = sigmoid_formula(x, y, 2.0, 0.25) / max(1, y.sum())
+    np.testing.assert_allclose(np.load(tmp_path / "g.npy"), want, rtol=1e-10, atol=1e-300)
+    extreme = np.finfo(np.float64).max
+    t = np.array([-100, 0, 1])
+    np.save(tmp_path / "t.npy", t)
+    grads = []
+    for name, first in (("e", [extreme, -extreme]), ("s", [0.0, 0.0])):
+        np.save(tmp_path / f"{name}.npy", np.array([first, [0.3, -0.2], [1.0, 2.0]]))
+        run = focal("score", tmp_path / f"{name}.npy", tmp_path / "t.npy", "--like", "kornia",
+                    "--ignore-index", "-100", "--grad", tmp_path / f"g{name}.npy",
+                    "--format", "json")
+        assert run.code == ExitStatus.OK, run
+        grads.append((run.json()["focal"], np.load(tmp_path / f"g{name}.npy")))
+    assert grads[0][0] == grads[1][0]
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
+
+
 def test_grad_refusals(tmp_path):
     r = focal("score", *DIGITS, "--probs", "--grad", tmp_path / "g.npy")
-    assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --grad:")
-    r = focal("score", *DIGITS, "--mode", "sigmoid", "--normalize", "positives", "--grad",
-              tmp_path / "g.npy")
     assert r.code == ExitStatus.BAD_INPUT and r.err.startswith("Error: --grad:")
     assert focal("score", *DIGITS, "--grad", tmp_path / "g.csv").code == ExitStatus.BAD_INPUT
     assert not (tmp_path / "g.npy").exists()

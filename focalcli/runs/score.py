@@ -127,7 +127,7 @@ def _grad_sink(path, table, mode, probs, preset, refuse, drop_class=None):
         return contextlib.nullcontext()
     dense = table.dense
     if probs or table.logprobs or preset.arithmetic != "exact" or drop_class is not None \
-            or preset.normalize is not None or (dense is not None and dense.shift):
+            or (dense is not None and dense.shift):
         raise OptionError("--grad", "writes the gradient of focal loss with respect to "
                           "logits: (N, K) rows, sigmoid or softmax, or a dense input's "
                           "(N, C, d1, ...)")

@@ -1,0 +1,158 @@
+"""The peers' own focal-loss test cases, reproduced through focal: each test
+here names the peer test it reproduces (torchvision's test/test_ops.py
+TestFocalLoss, kornia's tests/losses/test_focal_loss.py). The peers' tests
+that stay out, and why, are listed in the docs' peer coverage table
+(docs/conventions.md)."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+
+from peer_cli import focal_json
+
+
+def _diverse_pair(rng, shape=(5, 2)):
+    """torchvision's _generate_diverse_input_target_pair: logits of small, big
+    and random probabilities against all-zero, all-one and random 0/1 targets."""
+    ranges = {"small": (0.0, 0.2), "big": (0.8, 1.0), "random": (0.0, 1.0)}
+    xs, ys = [], []
+    for inp in ("small", "big", "random"):
+        for tgt in ("zeros", "ones", "random_binary"):
+            p = rng.uniform(*ranges[inp], size=shape).clip(1e-6, 1 - 1e-6)
+            xs.append(np.log(p / (1 - p)))
+            ys.append(np.zeros(shape) if tgt == "zeros" else np.ones(shape) if tgt == "ones"
+                      else rng.integers(0, 2, shape).astype(float))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+@pytest.mark.parametrize("alpha", [-1.0, 0.0, 0.58, 1.0])
+@pytest.mark.parametrize("gamma", [0, 2])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_torchvision_correct_ratio(tmp_path, alpha, gamma, seed):
+    """TestFocalLoss.test_correct_ratio: per element, focal <= CE and
+    focal / CE = alpha_t (1 - p_t)^gamma."""
+    x, y = _diverse_pair(np.random.default_rng(seed))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    focal_json("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+               "--alpha", alpha, "--gamma", gamma, "--per-element", "-o", tmp_path / "e.csv")
+    rows = pd.read_csv(tmp_path / "e.csv")
+    assert (rows["focal"] <= rows["ce"] * (1 + 1e-15)).all()
+    p = 1 / (1 + np.exp(-x.reshape(-1)))
+    t = y.reshape(-1)
+    p_t = p * t + (1 - p) * (1 - t)
+    want = (1 - p_t) ** gamma * (alpha * t + (1 - alpha) * (1 - t) if alpha >= 0 else 1.0)
+    np.testing.assert_allclose(rows["focal"] / rows["ce"], want, rtol=1e-10, atol=1e-300)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("seed", [2, 3])
+def test_torchvision_equal_ce_loss(tmp_path, reduction, seed):
+    """TestFocalLoss.test_equal_ce_loss: alpha -1, gamma 0 is BCE, value and gradient."""
+    x, y = _diverse_pair(np.random.default_rng(seed))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    doc = focal_json("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+                     "--alpha", -1, "--gamma", 0, "--reduction", reduction, "--grad",
+                     tmp_path / "g.npy")
+    xt = torch.from_numpy(x).requires_grad_(True)
+    ce = F.binary_cross_entropy_with_logits(xt, torch.from_numpy(y), reduction=reduction)
+    ce.backward()
+    assert doc["focal"] == pytest.approx(ce.item(), rel=1e-12)
+    np.testing.assert_allclose(np.load(tmp_path / "g.npy"), xt.grad.numpy(), rtol=1e-10,
+                               atol=1e-300)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_kornia_binary_value_same_as_torch_bce_loss(tmp_path, reduction):
+    """TestBinaryFocalLossWithLogits.test_value_same_as_torch_bce_loss: soft
+    labels in [0, 1), alpha None, gamma 0: BCE with logits."""
+    rng = np.random.default_rng(7)
+    x, y = rng.random((2, 3, 2)), rng.random((2, 3, 2))
+    # kornia's (N, C, *) is C classes per position: (N * *, C) sigmoid rows here
+    xr, yr = np.moveaxis(x, 1, -1).reshape(-1, 3), np.moveaxis(y, 1, -1).reshape(-1, 3)
+    np.save(tmp_path / "x.npy", xr)
+    np.save(tmp_path / "y.npy", yr)
+    flags = ["--mode", "sigmoid", "--soft-targets", "--alpha", -1, "--gamma", 0]
+    want = F.binary_cross_entropy_with_logits(torch.from_numpy(x), torch.from_numpy(y),
+                                              reduction=reduction).numpy()
+    if reduction == "none":
+        focal_json("score", tmp_path / "x.npy", tmp_path / "y.npy", *flags, "--per-element",
+                   "-o", tmp_path / "e.csv")
+        got = pd.read_csv(tmp_path / "e.csv")["focal"].to_numpy().reshape(2, 2, 3)
+        np.testing.assert_allclose(np.moveaxis(got, -1, 1), want, rtol=1e-12)
+    else:
+        doc = focal_json("score", tmp_path / "x.npy", tmp_path / "y.npy", *flags,
+                         "--reduction", reduction)
+        assert doc["focal"] == pytest.approx(float(want), rel=1e-12)
+
+
+def test_kornia_binary_numeric_stability(tmp_path):
+    """TestBinaryFocalLossWithLogits.test_numeric_stability: logits +-100 on
+    their right labels lose nothing (alpha 0.25, gamma 2: per element 0)."""
+    np.save(tmp_path / "x.npy", np.array([[100.0, -100.0]]))
+    np.save(tmp_path / "y.npy", np.array([[1, 0]]))
+    focal_json("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
+               "--per-element", "-o", tmp_path / "e.csv")
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "e.csv")["focal"], [0.0, 0.0],
+                               atol=1e-80)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 2.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kornia_ignored_extreme_logits(tmp_path, gamma, weighted):
+    """TestFocalLoss.test_ignored_extreme_logits: an ignored row of
+    float64's largest logits changes neither the loss nor its gradient."""
+    import kornia
+    extreme = np.finfo(np.float64).max
+    t = np.array([-100, 0])
+    flags = ["--like", "kornia", "--ignore-index", -100, "--gamma", gamma, "--reduction",
+             "sum"] + (["--class-weight", "0.5,1.5"] if weighted else ["--alpha", "1"])
+    docs = []
+    for name, z in (("extreme", [[extreme, -extreme], [0.0, 0.0]]),
+                    ("safe", [[0.0, 0.0], [0.0, 0.0]])):
+        np.save(tmp_path / f"{name}.npy", np.array(z))
+        np.save(tmp_path / "t.npy", t)
+        docs.append(focal_json("score", tmp_path / f"{name}.npy", tmp_path / "t.npy", *flags,
+                               "--grad", tmp_path / f"g_{name}.npy"))
+    assert docs[0]["focal"] == docs[1]["focal"]
+    np.testing.assert_array_equal(np.load(tmp_path / "g_extreme.npy"),
+                                  np.load(tmp_path / "g_safe.npy"))
+    weight = torch.tensor([0.5, 1.5], dtype=torch.float64) if weighted else None
+    want = kornia.losses.focal_loss(torch.zeros(2, 2, dtype=torch.float64),
+                                    torch.from_numpy(t), 0.25 if weighted else 1.0, gamma,
+                                    "sum", weight).item()
+    assert docs[0]["focal"] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("ignore_index", [-100, 255])
+def test_kornia_all_ignored_extreme_logits(tmp_path, ignore_index):
+    """TestFocalLoss.test_all_ignored_extreme_logits: nothing scored sums to
+    0, with a zero gradient."""
+    extreme = np.finfo(np.float64).max
+    np.save(tmp_path / "z.npy", np.array([[extreme, -extreme]]))
+    np.save(tmp_path / "t.npy", np.array([ignore_index]))
+    doc = focal_json("score", tmp_path / "z.npy", tmp_path / "t.npy", "--like", "kornia",
+                     "--ignore-index", ignore_index, "--reduction", "sum", "--grad",
+                     tmp_path / "g.npy")
+    assert doc["focal"] == 0.0
+    np.testing.assert_array_equal(np.load(tmp_path / "g.npy"), np.zeros((1, 2)))
+
+
+def test_kornia_gradcheck(tmp_path):
+    """TestFocalLoss.test_gradcheck: the gradient of focal_loss (alpha 0.25,
+    gamma 2, ignored targets) on (2, 3, 3, 2) maps, against kornia's autograd."""
+    import kornia
+    rng = np.random.default_rng(9)
+    z = rng.random((2, 3, 3, 2))
+    t = rng.integers(0, 3, (2, 3, 2))
+    t[rng.random((2, 3, 2)) > 0.8] = -100
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    focal_json("score", tmp_path / "z.npy", tmp_path / "t.npy", "--like", "kornia",
+               "--ignore-index", -100, "--grad", tmp_path / "g.npy")
+    zt = torch.from_numpy(z).requires_grad_(True)
+    kornia.losses.focal_loss(zt, torch.from_numpy(t), 0.25, 2.0, "mean").backward()
+    np.testing.assert_allclose(np.load(tmp_path / "g.npy"), zt.grad.numpy(), rtol=1e-9,
+                               atol=1e-18)
