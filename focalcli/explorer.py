@@ -15,7 +15,7 @@ from importlib import resources
 import numpy as np
 
 from . import __version__, core
-from .report import cell_figures, count_fields, outcome_alpha
+from .report import cell_figures, cell_losses, count_fields, outcome_alpha
 
 HIST_BINS = 50          # bars of the p_t histogram under the curve
 SHOWN_CLASSES = 20      # per-class rows a cell lists; the rest are summed into one
@@ -169,6 +169,8 @@ def page_data(outcome, *, specs, gammas, mode: str, reduction: str, normalize,
                              _num_or_none(b["focal_share"])] for b in fig.buckets],
                 "classes": _classes(fig.per_class, names, reduction),
                 "hardest": examples,
+                "losses": [[r["name"], _num_or_none(r["value"])]
+                           for r in cell_losses(outcome.acc, fig, gi)],
             })
         cells.append(row)
     hist = outcome.acc.pt_hist

@@ -170,6 +170,15 @@ def loss_rows(acc, fig, at: int | None = None) -> list[dict]:
     return rows
 
 
+def cell_losses(acc, fig, gi: int) -> list[dict]:
+    """A grid cell's relatives at its gamma (index ``gi``), every relative of
+    the pass in every cell: null where one has no value (FL* at gamma 0)."""
+    names = dict.fromkeys(key[5:].partition("@")[0] for key in acc.extra
+                          if key.startswith("loss:"))
+    found = {r["name"]: r["value"] for r in loss_rows(acc, fig, gi)}
+    return [{"name": n, "value": found.get(n)} for n in names]
+
+
 def prior_rows(outcome: Outcome, mode: str, indices: list[int]) -> list[dict]:
     """Per class: its rate among the scored targets, the model's mean
     probability for it, and the bias that predicts that rate at zero
@@ -220,8 +229,6 @@ def sweep_grid(outcomes, *, specs: list[AlphaSpec], gammas, mode: str,
 
 def _cells(outcome, specs, gammas, mode, reduction, normalize, temperature, calibration):
     grid = []
-    relatives = list(dict.fromkeys(key[5:].partition("@")[0] for key in outcome.acc.extra
-                                   if key.startswith("loss:")))
     for gi, gamma in enumerate(gammas):
         for spec in specs:
             alpha = outcome_alpha(spec, outcome, mode)
@@ -235,9 +242,9 @@ def _cells(outcome, specs, gammas, mode, reduction, normalize, temperature, cali
             if gradient is not None:
                 cell["gradient_easy_share"] = gradient["easy_share_focal"]
                 cell["gradient_easy_share_ce"] = gradient["easy_share_ce"]
-            if relatives:  # every relative in every cell: null where it has no value
-                found = {r["name"]: r["value"] for r in loss_rows(outcome.acc, fig, gi)}
-                cell["losses"] = [{"name": n, "value": found.get(n)} for n in relatives]
+            losses = cell_losses(outcome.acc, fig, gi)
+            if losses:
+                cell["losses"] = losses
             grid.append({
                 "gamma": gamma,
                 "alpha": alpha.tolist() if isinstance(alpha, np.ndarray) else alpha,

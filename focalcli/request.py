@@ -291,6 +291,8 @@ class ExploreRequest(Inputs):
     gamma: float | None = None  # the gamma the page opens at
     output: str = _REQUIRED
     checkpoints: bool = False   # PREDICTIONS: one file per checkpoint, a slider between them
+    loss: tuple = ()            # relatives shown beside focal loss at each gamma
+    beta: float = 1.0
 
     def __post_init__(self):
         for name in ("gammas", "alphas"):
@@ -298,6 +300,8 @@ class ExploreRequest(Inputs):
         _set(self, "gamma", _optional(self.gamma, number, "--gamma", minimum=0))
         if not str(self.output).lower().endswith(".html"):
             raise OptionError("--output", f"{self.output}: the explorer is written as .html")
+        _set(self, "beta", number(self.beta, "--beta"))
+        _set(self, "loss", (self.loss,) if isinstance(self.loss, str) else tuple(self.loss))
 
 
 @dataclass(frozen=True)

@@ -214,3 +214,26 @@ def test_one_input_has_no_checkpoint_slider(browser, tmp_path):
     page = Page(browser, page_for(tmp_path, *DIGITS))
     assert page.page.locator("#checkpoint").count() == 0
     page.clean()
+
+
+def test_relatives_follow_the_gamma_slider(browser, tmp_path):
+    """--loss: each relative at the slider's gamma, as `score --loss` says it."""
+    detect = [sample("detect.npy"), sample("detect_targets.npy"), "--mode", "sigmoid"]
+    out = tmp_path / "rel.html"
+    r = focal("explore", *detect, "--gammas", "0:3:0.5", "--loss", "varifocal",
+              "--loss", "fl-star", "-o", out)
+    assert r.code == ExitStatus.OK, r
+    page = Page(browser, out)
+    for gamma in (0, 1.5, 3):
+        page.move_gamma(gamma)
+        shown = page.page.eval_on_selector_all(
+            ".relative", "es => es.map(e => [e.dataset.name, e.dataset.value])")
+        if gamma == 0:
+            assert shown[1] == ["fl-star:1", ""]  # FL* divides by gamma: no value at 0
+            shown = shown[:1]
+            want = score(*detect, "--gamma", 0, "--loss", "varifocal")["losses"]
+        else:
+            want = score(*detect, "--gamma", gamma, "--loss", "varifocal", "--loss",
+                         "fl-star")["losses"]
+        assert [(n, float(v)) for n, v in shown] == [(w["name"], w["value"]) for w in want]
+    page.clean()

@@ -6,7 +6,7 @@ import click
 from ..errors import ExitStatus
 from ..request import ExploreRequest
 from .app import cli, say_warnings
-from .options import GAMMA, cluster_options, input_options
+from .options import GAMMA, cluster_options, input_options, loss_options
 
 
 @cli.command()
@@ -23,6 +23,7 @@ from .options import GAMMA, cluster_options, input_options
 @click.option("--checkpoints", is_flag=True,
               help="PREDICTIONS (a glob, a directory, @list) are one file per checkpoint, "
                    "ordered as focal track orders them: the page gains a checkpoint slider.")
+@loss_options
 def explore(traceback, **options):
     """The focal loss explorer on your own predictions: one self-contained HTML
     page with gamma and alpha controls, offline, reading the input once.

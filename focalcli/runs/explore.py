@@ -41,9 +41,11 @@ def _page(req: ExploreRequest, progress) -> dict:
     mode, normalize = preset.mode, preset.normalize
     with Spool() as spool:
         table, target_file, sources, probs = engine.open_request(req, spool=spool)
-        settings = engine.pass_settings(sc, preset, table, target_file, probs, gamma_list,
-                                        specs, req.conventions.settings(mode),
-                                        pt_bins=HIST_BINS)
+        settings = engine.pass_settings(
+            sc, preset, table, target_file, probs, gamma_list, specs,
+            req.conventions.settings(mode), pt_bins=HIST_BINS,
+            losses=tuple(engine.losses(req.loss, max(gamma_list), mode, req.beta)),
+            losses_per_gamma=True)
         # per class only where alphas differ between classes and the classes are few
         per_class = any(s.kind != "number" for s in specs) and not table.logprobs and \
             (table.width or 0) <= PER_CLASS_MAX
