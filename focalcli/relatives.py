@@ -87,13 +87,16 @@ def sigmoid_terms(name: str, param: tuple, ce, y, p, omp, gamma: float) -> np.nd
         return ce * _power(gap, beta)
     gn, gp, clip = param  # asymmetric, on 0/1 targets
     cap = -math.log(ASL_EPS)
-    pos = np.minimum(ce, cap) * _power(omp, gp)
     if clip > 0:
         pm = np.maximum(p - clip, 0.0)
-        neg = -np.log1p(-pm) * _power(pm, gn)
+        out = -np.log1p(-pm) * _power(pm, gn)
     else:
-        neg = np.minimum(ce, cap) * _power(p, gn)
-    return np.where(y > 0, pos, neg)
+        out = np.minimum(ce, cap) * _power(p, gn)
+    # the positives, few where ASL is used, computed where they are
+    at = np.flatnonzero(np.asarray(y, bool))
+    flat = out.reshape(-1)
+    flat[at] = np.minimum(ce.reshape(-1)[at], cap) * _power(omp.reshape(-1)[at], gp)
+    return out
 
 
 def _power(x: np.ndarray, exponent: float) -> np.ndarray:
