@@ -111,7 +111,14 @@ def resolve(like: str | None, mode: str | None, alpha_text: str | None,
             spec = _background_split(alpha_text, "--like monai --mode softmax") \
                 if alpha_text else AlphaSpec("number", 1.0)
             return Preset("softmax", spec, "classes")
-        return Preset("sigmoid", parse_alpha(alpha_text or "-1", "sigmoid"), None)
+        spec = parse_alpha(alpha_text or "-1", "sigmoid")
+        if spec.kind != "number":
+            # MONAI 1.6 weighs only the positives by alpha_c (negatives 1); focal's
+            # sigmoid alpha per class gives negatives 1 - alpha_c: a different number
+            raise OptionError("--alpha", "--like monai takes one alpha in sigmoid mode: "
+                              "MONAI weighs only the positives by a per-class alpha, which "
+                              "focal does not reproduce (--class-weight weighs whole classes)")
+        return Preset("sigmoid", spec, None)
     mode = mode or "softmax"
     default = "0.25" if mode == "softmax" else "-1"  # binary: no class balancing
     return Preset(mode, parse_alpha(alpha_text or default, mode), normalize, "keras")

@@ -1,6 +1,7 @@
 """The peers' own focal-loss test cases, reproduced through focal: each test
 here names the peer test it reproduces (torchvision's test/test_ops.py
-TestFocalLoss, kornia's tests/losses/test_focal_loss.py). The peers' tests
+TestFocalLoss, kornia's tests/losses/test_focal_loss.py, MONAI's
+tests/losses/test_focal_loss.py, whose expected numbers are MONAI's own). The peers' tests
 that stay out, and why, are listed in the docs' peer coverage table
 (docs/conventions.md)."""
 import numpy as np
@@ -156,3 +157,138 @@ def test_kornia_gradcheck(tmp_path):
     kornia.losses.focal_loss(zt, torch.from_numpy(t), 0.25, 2.0, "mean").backward()
     np.testing.assert_allclose(np.load(tmp_path / "g.npy"), zt.grad.numpy(), rtol=1e-9,
                                atol=1e-18)
+
+
+# -- MONAI's tests/losses/test_focal_loss.py: its expected values are its own
+MONAI_INPUT = np.array([[[[1.0, 1.0], [0.5, 0.0]], [[1.0, 1.0], [0.5, 0.0]],
+                         [[1.0, 1.0], [0.5, 0.0]]]])   # (1, 3, 2, 2)
+MONAI_TARGET = np.array([[[0, 1], [2, 0]]])             # (1, 2, 2)
+MONAI_NONE = np.array([[[[0.02266, 0.70187], [0.37741, 0.17329]],
+                        [[0.70187, 0.02266], [0.37741, 0.17329]],
+                        [[0.70187, 0.70187], [0.06757, 0.17329]]]])
+MONAI_WEIGHTED_NONE = np.array([[[[0.01133, 0.35093], [0.18871, 0.08664]],
+                                 [[0.07019, 0.00227], [0.03774, 0.01733]],
+                                 [[0.14037, 0.14037], [0.01352, 0.03466]]]])
+
+
+def _monai_files(tmp_path, target):
+    np.save(tmp_path / "z.npy", MONAI_INPUT)
+    np.save(tmp_path / "t.npy", target)
+    return [tmp_path / "z.npy", tmp_path / "t.npy", "--like", "monai"]
+
+
+@pytest.mark.parametrize("flags, want", [
+    ([], 0.34959), (["--drop-class", "0"], 0.36498), (["--alpha", "0.8"], 0.08423),
+    (["--mode", "softmax"], 0.16276), (["--mode", "softmax", "--alpha", "0.8"], 0.08138)])
+@pytest.mark.parametrize("onehot", [False, True])
+def test_monai_result(tmp_path, flags, want, onehot):
+    """TestFocalLoss.test_result, the cases with one number (to_onehot_y
+    True, or False with a one-hot target), at MONAI's tolerance 1e-4."""
+    target = np.moveaxis(np.eye(3)[MONAI_TARGET], -1, 1) if onehot else MONAI_TARGET
+    if onehot and "softmax" in flags:
+        pytest.skip("a one-hot (N, C, H, W) target is sigmoid's form here")
+    doc = focal_json("score", *_monai_files(tmp_path, target), *flags)
+    assert doc["focal"] == pytest.approx(want, rel=1e-4, abs=1e-4)
+
+
+@pytest.mark.parametrize("weight, want", [(None, MONAI_NONE),
+                                          ("0.5,0.1,0.2", MONAI_WEIGHTED_NONE)])
+def test_monai_result_none(tmp_path, weight, want):
+    """TestFocalLoss.test_result, reduction='none' (with and without weight)."""
+    extra = ["--class-weight", weight] if weight else []
+    focal_json("score", *_monai_files(tmp_path, MONAI_TARGET), *extra, "--map",
+               tmp_path / "e.npy", "--per-element")
+    np.testing.assert_allclose(np.load(tmp_path / "e.npy"), want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape, onehot_target", [((128, 10, 8, 4), False),
+                                                  ((128, 10, 8, 4), True),
+                                                  ((128, 10), True)])
+def test_monai_consistency_with_cross_entropy(tmp_path, shape, onehot_target):
+    """test_consistency_with_cross_entropy_2d, _2d_onehot_label and
+    _classification: gamma 0 is BCE with logits (one of their 100 rounds)."""
+    rng = np.random.default_rng(12)
+    x = rng.random(shape)
+    k = shape[1]
+    if onehot_target:
+        idx = rng.integers(0, k, (shape[0],) + shape[2:])
+        y = np.moveaxis(np.eye(k)[idx], -1, 1)
+        target = idx
+    else:
+        y = target = rng.integers(0, 2, shape).astype(float)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "t.npy", target)
+    doc = focal_json("score", tmp_path / "x.npy", tmp_path / "t.npy", "--like", "monai",
+                     "--gamma", 0)
+    want = F.binary_cross_entropy_with_logits(torch.from_numpy(x), torch.from_numpy(y))
+    assert doc["focal"] == pytest.approx(want.item(), rel=1e-12)
+    differs = focal_json("score", tmp_path / "x.npy", tmp_path / "t.npy", "--like", "monai",
+                         "--gamma", 0.1)  # test_consistency_with_cross_entropy_classification_01
+    assert abs(differs["focal"] - want.item()) > 1e-3
+
+
+def test_monai_consistency_no_reduction(tmp_path):
+    """test_consistency_with_cross_entropy_2d_no_reduction: per element."""
+    rng = np.random.default_rng(13)
+    x = rng.random((16, 10, 8, 4))
+    y = rng.integers(0, 2, x.shape).astype(float)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    focal_json("score", tmp_path / "x.npy", tmp_path / "y.npy", "--like", "monai", "--gamma",
+               0, "--map", tmp_path / "e.npy", "--per-element")
+    want = F.binary_cross_entropy_with_logits(torch.from_numpy(x), torch.from_numpy(y),
+                                              reduction="none").numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "e.npy"), want, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("target, k", [
+    ([[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 0, 0, 0]], 2),      # test_bin_seg_2d
+    ([[0, 0, 0, 0]] * 4, 2),                                          # test_empty_class_2d
+    ([[0, 0, 0, 0], [0, 1, 2, 0], [0, 3, 4, 0], [0, 0, 0, 0]], 6),    # test_multi_class_seg_2d
+    ([[[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 0, 0, 0]]] * 3, 2)])  # test_bin_seg_3d
+@pytest.mark.parametrize("softmax", [False, True])
+@pytest.mark.parametrize("alpha", [None, "0.5"])
+def test_monai_very_good_predictions_cost_nothing(tmp_path, target, k, softmax, alpha):
+    """The segmentation cases: +-50 (or +-500) on the right class: ~0."""
+    t = np.array(target)[None]
+    z = np.moveaxis(np.eye(k)[t], -1, 1) * 1000 - 500
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    flags = (["--mode", "softmax"] if softmax else []) + (["--alpha", alpha] if alpha else [])
+    doc = focal_json("score", tmp_path / "z.npy", tmp_path / "t.npy", "--like", "monai",
+                     *flags)
+    assert doc["focal"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_monai_foreground(tmp_path):
+    """test_foreground: 0/1 matrices, with and without the background channel."""
+    background, foreground = np.ones((1, 1, 5, 5)), np.zeros((1, 1, 5, 5))
+    target = np.concatenate((background, foreground), axis=1)
+    x = target.copy()
+    target[:, 0, 2, 2], target[:, 1, 2, 2] = 0, 1
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "t.npy", target)
+    both = focal_json("score", tmp_path / "x.npy", tmp_path / "t.npy", "--like", "monai")
+    fg = focal_json("score", tmp_path / "x.npy", tmp_path / "t.npy", "--like", "monai",
+                    "--drop-class", "0")
+    assert both["focal"] == pytest.approx(0.1116, abs=5e-4)
+    assert fg["focal"] == pytest.approx(0.1733, abs=5e-4)
+
+
+def test_monai_ill_shape_and_class_weight(tmp_path):
+    """test_ill_opts, test_ill_shape and test_ill_class_weight: refused (exit 2 here)."""
+    from click.testing import CliRunner
+
+    from focalcli.cli import cli
+    np.save(tmp_path / "x.npy", np.ones((1, 4, 3, 3)))
+    np.save(tmp_path / "t.npy", np.ones((1, 4, 3, 3)))
+    np.save(tmp_path / "bad.npy", np.ones((1, 3)))
+    for args in ([tmp_path / "x.npy", tmp_path / "t.npy", "--reduction", "unknown"],
+                 [tmp_path / "x.npy", tmp_path / "bad.npy"],
+                 [tmp_path / "x.npy", tmp_path / "t.npy", "--class-weight", "1,1,2"],
+                 [tmp_path / "x.npy", tmp_path / "t.npy", "--drop-class", "0",
+                  "--class-weight", "1,1,1,1"],
+                 [tmp_path / "x.npy", tmp_path / "t.npy", "--drop-class", "0",
+                  "--class-weight", "1,1,-1"]):
+        result = CliRunner().invoke(cli, ["score", *map(str, args), "--like", "monai"])
+        assert result.exit_code == 2, (args, result.stderr)

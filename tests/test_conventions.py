@@ -524,3 +524,16 @@ def test_fl_star_with_alpha_per_element_is_fvcores(tmp_path, rng, alpha):
     bad = focal("score", tmp_path / "x.npy", tmp_path / "y.npy", "--mode", "sigmoid",
                 "--loss", "fl-star:0,2")
     assert bad.code == 2 and "ALPHA at most 1" in bad.err
+
+
+def test_like_monai_refuses_an_alpha_list_in_sigmoid_mode(tmp_path, rng):
+    """MONAI 1.6 weighs only the positives by a per-class alpha (negatives 1):
+    refused rather than scored as focal's 1 - alpha_c on the negatives."""
+    np.save(tmp_path / "z.npy", rng.normal(size=(6, 3)))
+    np.save(tmp_path / "t.npy", np.array([0, 1, 2, 0, 1, 2]))
+    run = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--like", "monai",
+                "--alpha", "0.1,0.5,2")
+    assert run.code == 2 and "MONAI weighs only the positives" in run.err
+    ok = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--like", "monai", "--mode",
+               "softmax", "--alpha", "0.1,0.5,2")
+    assert ok.code == 0, ok
