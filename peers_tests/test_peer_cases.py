@@ -1,7 +1,8 @@
 """The peers' own focal-loss test cases, reproduced through focal: each test
 here names the peer test it reproduces (torchvision's test/test_ops.py
 TestFocalLoss, kornia's tests/losses/test_focal_loss.py, MONAI's
-tests/losses/test_focal_loss.py, whose expected numbers are MONAI's own). The peers' tests
+tests/losses/test_focal_loss.py, whose expected numbers are MONAI's own;
+optax's SigmoidFocalLossTest). The peers' tests
 that stay out, and why, are listed in the docs' peer coverage table
 (docs/conventions.md)."""
 import numpy as np
@@ -292,3 +293,65 @@ def test_monai_ill_shape_and_class_weight(tmp_path):
                   "--class-weight", "1,1,-1"]):
         result = CliRunner().invoke(cli, ["score", *map(str, args), "--like", "monai"])
         assert result.exit_code == 2, (args, result.stderr)
+
+
+# -- optax's losses/_classification_test.py, SigmoidFocalLossTest: its
+# expectations are relations to BCE, taken here from torch's BCE with logits
+OPTAX_YS = np.array([[2.0, 0.1, -2.0], [0.3, -0.1, 1.2]])
+OPTAX_TS = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+
+
+def _optax_elements(tmp_path, ys, ts, *flags):
+    """Per-element focal and CE of sigmoid scores, as optax's loss returns them."""
+    np.save(tmp_path / "y.npy", np.atleast_2d(ys))
+    np.save(tmp_path / "t.npy", np.atleast_2d(ts))
+    focal_json("score", tmp_path / "y.npy", tmp_path / "t.npy", "--mode", "sigmoid", *flags,
+               "--per-element", "-o", tmp_path / "e.csv")
+    rows = pd.read_csv(tmp_path / "e.csv")
+    shape = np.atleast_2d(ys).shape
+    return rows["focal"].to_numpy().reshape(shape), rows["ce"].to_numpy().reshape(shape)
+
+
+def _bce(ys, ts):
+    return F.binary_cross_entropy_with_logits(torch.from_numpy(np.asarray(ys, float)),
+                                              torch.from_numpy(np.asarray(ts, float)),
+                                              reduction="none").numpy()
+
+
+@pytest.mark.parametrize("ys, ts", [(OPTAX_YS, OPTAX_TS),
+                                    (np.array([[-1.0, 0.0, 1.0], [2.0, -2.0, 0.5]]),
+                                     np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]]))])
+def test_optax_focal_equals_ce(tmp_path, ys, ts):
+    """test_focal_equals_ce and test_focal_gamma_zero_matches_binary_cross_entropy."""
+    focal, _ = _optax_elements(tmp_path, ys, ts, "--gamma", 0, "--alpha", -1)
+    np.testing.assert_allclose(focal, _bce(ys, ts), rtol=1e-12)
+
+
+def test_optax_scale(tmp_path):
+    """test_scale: focal / CE is (1 - p_t)^gamma."""
+    focal, ce = _optax_elements(tmp_path, OPTAX_YS, OPTAX_TS, "--gamma", 2, "--alpha", -1)
+    p = 1 / (1 + np.exp(-OPTAX_YS))
+    p_t = p * OPTAX_TS + (1 - p) * (1 - OPTAX_TS)
+    np.testing.assert_allclose(focal / ce, (1 - p_t) ** 2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("probs, alpha, factor", [([0.9, 0.98, 0.3, 0.99], "0.5", 2.0),
+                                                  ([0.1, 0.02, 0.09, 0.15], "-1", 1.0)])
+def test_optax_large_and_small_logits(tmp_path, probs, alpha, factor):
+    """test_large_logit_fl_less_than_ce (alpha 0.5) and
+    test_small_logit_fl_less_than_ce: CE / focal = factor / (1 - p)^2."""
+    p = np.array(probs)
+    ys = np.log(p / (1 - p))
+    focal, ce = _optax_elements(tmp_path, ys, np.ones(4), "--gamma", 2, "--alpha", alpha)
+    np.testing.assert_allclose((ce / focal).ravel(), factor / (1 - p) ** 2, rtol=1e-10)
+
+
+def test_optax_alpha_one_and_zero(tmp_path):
+    """test_alpha_one (gamma 0: BCE times t), test_ignore_positive (alpha 0:
+    positives cost 0) and test_ignore_negative (alpha 1: negatives cost 0)."""
+    focal, _ = _optax_elements(tmp_path, OPTAX_YS, OPTAX_TS, "--gamma", 0, "--alpha", 1)
+    np.testing.assert_allclose(focal, _bce(OPTAX_YS, OPTAX_TS) * OPTAX_TS, rtol=1e-12)
+    focal, ce = _optax_elements(tmp_path, OPTAX_YS, OPTAX_TS, "--alpha", 0)
+    assert (ce[OPTAX_TS == 1] > 0).all() and (focal[OPTAX_TS == 1] == 0).all()
+    focal, ce = _optax_elements(tmp_path, OPTAX_YS, OPTAX_TS, "--alpha", 1)
+    assert (ce[OPTAX_TS == 0] > 0).all() and (focal[OPTAX_TS == 0] == 0).all()
