@@ -2,7 +2,7 @@
 here names the peer test it reproduces (torchvision's test/test_ops.py
 TestFocalLoss, kornia's tests/losses/test_focal_loss.py, MONAI's
 tests/losses/test_focal_loss.py, whose expected numbers are MONAI's own;
-optax's SigmoidFocalLossTest). The peers' tests
+optax's SigmoidFocalLossTest; fvcore's tests/test_focal_loss.py). The peers' tests
 that stay out, and why, are listed in the docs' peer coverage table
 (docs/conventions.md)."""
 import numpy as np
@@ -355,3 +355,93 @@ def test_optax_alpha_one_and_zero(tmp_path):
     assert (ce[OPTAX_TS == 1] > 0).all() and (focal[OPTAX_TS == 1] == 0).all()
     focal, ce = _optax_elements(tmp_path, OPTAX_YS, OPTAX_TS, "--alpha", 1)
     assert (ce[OPTAX_TS == 0] > 0).all() and (focal[OPTAX_TS == 0] == 0).all()
+
+
+# -- fvcore's tests/test_focal_loss.py (TestFocalLoss, TestFocalLossStar):
+# inputs are logits of the probabilities it lists; FL* is --loss fl-star:0,ALPHA
+def _logit(p):
+    p = np.asarray(p, dtype=np.float64)
+    return np.log(p / (1 - p))
+
+
+def _fvcore(tmp_path, probs, targets, *flags, star=None):
+    """Per-element (focal or FL*, CE) of fvcore's inputs."""
+    column = "focal" if star is None else f"fl-star_0_{star:g}"
+    extra = [] if star is None else ["--loss", f"fl-star:0,{star}"]
+    np.save(tmp_path / "x.npy", np.atleast_2d(_logit(probs)))
+    np.save(tmp_path / "t.npy", np.atleast_2d(targets))
+    focal_json("score", tmp_path / "x.npy", tmp_path / "t.npy", "--mode", "sigmoid", *flags,
+               *extra, "--per-element", "-o", tmp_path / "e.csv")
+    rows = pd.read_csv(tmp_path / "e.csv")
+    return rows[column].to_numpy(), rows["ce"].to_numpy()
+
+
+FV_MIXED = ([0.05, 0.12, 0.89, 0.79], [1, 1, 0, 0])
+FV_MULTI = ([[0.95, 0.55, 0.12, 0.05], [0.09, 0.95, 0.36, 0.11],
+             [0.06, 0.12, 0.56, 0.07], [0.09, 0.15, 0.25, 0.45]], np.eye(4))
+FV_MEAN = ([[0.05, 0.9], [0.52, 0.45], [0.89, 0.8], [0.39, 0.5]],
+           [[1, 0], [1, 0], [1, 1], [0, 1]])
+
+
+@pytest.mark.parametrize("star", [None, -1])
+@pytest.mark.parametrize("probs, targets", [FV_MIXED, FV_MULTI, FV_MEAN,
+                                            ([0.95, 0.90, 0.98, 0.99], [1, 1, 1, 1])])
+def test_fvcore_equals_ce(tmp_path, star, probs, targets):
+    """test_(mean_|sum_)focal_loss(_star)_equals_ce_loss(_multi_class):
+    gamma 0 (FL) or 1 (FL*), no alpha: BCE, per element, mean and sum."""
+    gamma = 0 if star is None else 1
+    focal, ce = _fvcore(tmp_path, probs, targets, "--gamma", gamma, "--alpha", -1, star=star)
+    want = _bce(np.atleast_2d(_logit(probs)), np.atleast_2d(targets)).reshape(-1)
+    np.testing.assert_allclose(focal, want, rtol=1e-12)
+
+
+def test_fvcore_focal_gradient_equals_ce(tmp_path):
+    """test_focal_loss_equals_ce_loss: gamma 0, alpha -1: BCE's gradient."""
+    x = _logit([[0.95, 0.90, 0.98, 0.99]])
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "t.npy", np.ones((1, 4)))
+    focal_json("score", tmp_path / "x.npy", tmp_path / "t.npy", "--mode", "sigmoid",
+               "--gamma", 0, "--alpha", -1, "--grad", tmp_path / "g.npy")
+    xt = torch.from_numpy(x).requires_grad_(True)
+    F.binary_cross_entropy_with_logits(xt, torch.ones(1, 4, dtype=torch.float64)).backward()
+    np.testing.assert_allclose(np.load(tmp_path / "g.npy"), xt.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("probs, alpha, factor", [
+    (np.random.default_rng(42).random(5), -1, 1.0),        # test_easy_ex_focal_loss_less...
+    ([0.95, 0.90, 0.6, 0.3], 0.5, 2.0),                    # ..._weighted_less_than_ce_loss
+    ([0.05, 0.12, 0.09, 0.17], -1, 1.0)])                  # test_hard_ex_focal_loss_similar
+def test_fvcore_ratio_to_ce(tmp_path, probs, alpha, factor):
+    """CE / FL = factor / (1 - p_t)^2 (gamma 2), positives."""
+    focal, ce = _fvcore(tmp_path, probs, np.ones(len(probs)), "--alpha", alpha)
+    np.testing.assert_allclose(ce / focal, factor / (1 - np.asarray(probs)) ** 2, rtol=1e-10)
+
+
+@pytest.mark.parametrize("star", [None, 0, 1])
+def test_fvcore_alpha_ignores_a_side(tmp_path, star):
+    """test_negatives_ignored / test_positives_ignored (FL and FL*, gamma 3 for
+    FL*): alpha 1 zeroes the negatives, alpha 0 the positives."""
+    probs, targets = FV_MIXED
+    t = np.asarray(targets)
+    for alpha, side in ((1, 0), (0, 1)):
+        if star is None:
+            focal, ce = _fvcore(tmp_path, probs, targets, "--alpha", alpha)
+        else:
+            focal, ce = _fvcore(tmp_path, probs, targets, "--gamma", 3, star=alpha)
+        assert (ce[t == side] > 0).all() and (focal[t == side] == 0).all()
+
+
+def test_fvcore_star_shapes(tmp_path):
+    """test_easy_ex_focal_loss_star_less_than_ce_loss (gamma 3: CE / FL* > 10),
+    test_focal_loss_star_positive_weights (alpha 0.5 halves it) and
+    test_hard_ex_focal_loss_star_similar_to_ce_loss (gamma 2: about 1)."""
+    star, ce = _fvcore(tmp_path, [0.75, 0.8, 0.12, 0.05], [1, 1, 0, 0], "--gamma", 3,
+                       star=-1)
+    assert (ce / star > 10).all()
+    probs = np.random.default_rng(42).random(5)
+    whole, _ = _fvcore(tmp_path, probs, np.ones(5), "--gamma", 2, star=-1)
+    half, _ = _fvcore(tmp_path, probs, np.ones(5), "--gamma", 2, star=0.5)
+    np.testing.assert_allclose(whole / half, 2.0, rtol=1e-12)
+    star, ce = _fvcore(tmp_path, [0.05, 0.12, 0.91, 0.85], [1, 1, 0, 0], "--gamma", 2,
+                       star=-1)
+    np.testing.assert_allclose(ce / star, 1.0, atol=0.1)
