@@ -50,17 +50,19 @@ def unit_extras(s: Settings, ce, q, w, grad_norm=None, side=None) -> dict | None
 def _relative(name, param, ce, q, w, side, gamma, extra):
     """One relative's per-unit values at ``gamma``, times the sample weights
     (None where it does not exist: FL* at gamma 0)."""
+    def weighed(values):  # no sample weights: no copy of the values
+        return values if np.ndim(w) == 0 and w == 1.0 else w * values
     if name == "focal-tversky":  # a ratio of sums: each class's summed p_t
-        extra["tversky_tp"] = w * (1.0 - q)
+        extra["tversky_tp"] = weighed(1.0 - q)
         return np.zeros_like(q)
     if name in relatives.RELATIVES:
         # 0/1 targets: a negative's p and a positive's 1 - p are both its
         # 1 - p_t, and each side reads only its own
-        return w * relatives.sigmoid_terms(name, param, ce, side["y"], side.get("p", q),
-                                           side.get("omp", q), gamma)
+        return weighed(relatives.sigmoid_terms(name, param, ce, side["y"], side.get("p", q),
+                                               side.get("omp", q), gamma))
     if name == "fl-star" and not gamma > 0:
         return None
-    values = w * variants.terms(name, param, ce, q, gamma, side.get("max_other"))
+    values = weighed(variants.terms(name, param, ce, q, gamma, side.get("max_other")))
     if name == "fl-star" and isinstance(param, tuple) and param[1] >= 0:
         alpha = param[1]  # fvcore's alpha_t: y is sigmoid's targets, else alpha
         values = values * (core.sigmoid_alpha_t(side["y"], alpha) if "y" in side else alpha)

@@ -80,11 +80,16 @@ def sigmoid_terms(name: str, param: tuple, ce, y, p, omp, gamma: float) -> np.nd
     negatives only ``p``."""
     if name == "varifocal":
         (alpha,) = param
-        return ce * np.where(y > 0, y, alpha * _power(p, gamma))
+        weight = _power(p, gamma) * alpha      # in place after the power: a pass each
+        np.copyto(weight, y, where=np.asarray(y) > 0)
+        weight *= ce
+        return weight
     if name == "quality-focal":
         (beta,) = param
         gap = np.where(y >= 1, omp, np.abs(y - p))  # 1 - p exact where y is 1
-        return ce * _power(gap, beta)
+        out = _power(gap, beta)
+        out *= ce
+        return out
     gn, gp, clip = param  # asymmetric, on 0/1 targets
     cap = -math.log(ASL_EPS)
     if clip > 0:
