@@ -2,7 +2,8 @@
 here names the peer test it reproduces (torchvision's test/test_ops.py
 TestFocalLoss, kornia's tests/losses/test_focal_loss.py, MONAI's
 tests/losses/test_focal_loss.py, whose expected numbers are MONAI's own;
-optax's SigmoidFocalLossTest; fvcore's tests/test_focal_loss.py). The peers' tests
+optax's SigmoidFocalLossTest; fvcore's tests/test_focal_loss.py; Keras'
+losses_test.py focal tests, with Keras' own expected numbers). The peers' tests
 that stay out, and why, are listed in the docs' peer coverage table
 (docs/conventions.md)."""
 import numpy as np
@@ -445,3 +446,88 @@ def test_fvcore_star_shapes(tmp_path):
     star, ce = _fvcore(tmp_path, [0.05, 0.12, 0.91, 0.85], [1, 1, 0, 0], "--gamma", 2,
                        star=-1)
     np.testing.assert_allclose(ce / star, 1.0, atol=0.1)
+
+
+# -- Keras' keras/src/losses/losses_test.py, BinaryFocalCrossentropyTest and
+# CategoricalFocalCrossentropyTest: the expected numbers are Keras' own
+def _keras(tmp_path, scores, targets, *flags, weights=None):
+    np.save(tmp_path / "z.npy", np.asarray(scores, dtype=np.float32))
+    np.save(tmp_path / "t.npy", np.asarray(targets))
+    extra = []
+    if weights is not None:
+        if np.ndim(weights):
+            np.save(tmp_path / "w.npy", np.asarray(weights, dtype=np.float64).reshape(-1))
+            extra = ["--weights", tmp_path / "w.npy"]
+        else:
+            extra = ["--weights", weights]
+    return focal_json("score", tmp_path / "z.npy", tmp_path / "t.npy", "--like", "keras",
+                      *flags, *extra)["focal"]
+
+
+KB_TRUE, KB_PROBS = [[1, 0], [1, 0]], [[0.9, 0.8], [0.7, 0.2]]
+KB_LOGIT_TRUE = [[1, 1, 0], [0, 1, 0]]
+KB_LOGITS = [[1.5, -2.7, 2.9], [-3.8, 1.2, -4.5]]
+BINARY = ["--mode", "sigmoid", "--alpha", "-1"]
+
+
+@pytest.mark.parametrize("weights, probs_want, logits_want", [
+    (None, 0.268, 0.799),                       # test_unweighted
+    (1.23, 0.3296, None), (3.21, None, 2.565),  # test_scalar_weighted
+    ([1.2, 3.4], 0.34415, 0.95977)])            # test_sample_weighted
+def test_keras_binary_focal(tmp_path, weights, probs_want, logits_want):
+    if probs_want is not None:
+        got = _keras(tmp_path, KB_PROBS, KB_TRUE, *BINARY, "--probs", "--gamma", 2,
+                     weights=weights)
+        assert got == pytest.approx(probs_want, abs=5e-4)
+    if logits_want is not None:
+        got = _keras(tmp_path, KB_LOGITS, KB_LOGIT_TRUE, *BINARY, "--gamma", 3,
+                     weights=weights)
+        assert got == pytest.approx(logits_want, abs=5e-4)
+
+
+def test_keras_binary_all_correct_and_no_reduction(tmp_path):
+    """test_all_correct_unweighted (probabilities 0/1, logits +-100) and
+    test_no_reduction (a loss per example: the mean over its classes)."""
+    eye = np.eye(3)
+    assert _keras(tmp_path, eye, eye, *BINARY, "--probs", "--gamma", 1.5) == \
+        pytest.approx(0.0, abs=5e-4)
+    assert _keras(tmp_path, eye * 200 - 100, eye, *BINARY, "--gamma", 2) == \
+        pytest.approx(0.0, abs=5e-4)
+    np.save(tmp_path / "z.npy", np.asarray(KB_PROBS, dtype=np.float32))
+    np.save(tmp_path / "t.npy", np.asarray(KB_TRUE))
+    focal_json("score", tmp_path / "z.npy", tmp_path / "t.npy", "--like", "keras", *BINARY,
+               "--probs", "-o", tmp_path / "rows.csv")
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    np.testing.assert_allclose(rows["focal"], [0.515547, 0.020513], rtol=1e-6, atol=1e-6)
+
+
+KC_TRUE = [0, 1, 2]
+KC_PROBS = [[0.9, 0.05, 0.05], [0.5, 0.89, 0.6], [0.05, 0.01, 0.94]]
+KC_LOGITS = [[8.0, 1.0, 1.0], [0.0, 9.0, 1.0], [2.0, 3.0, 5.0]]
+
+
+@pytest.mark.parametrize("weights, probs_want, logits_want, places", [
+    (None, 0.02059, 0.000345, 5e-4),             # test_unweighted
+    (2.3, 0.047368, 0.000794, 5e-5),             # test_scalar_weighted
+    ([1.2, 3.4, 5.6], 0.06987, 0.001933, 5e-4)])  # test_sample_weighted
+def test_keras_categorical_focal(tmp_path, weights, probs_want, logits_want, places):
+    got = _keras(tmp_path, KC_PROBS, KC_TRUE, "--probs", weights=weights)
+    assert got == pytest.approx(probs_want, abs=5e-4)
+    got = _keras(tmp_path, KC_LOGITS, KC_TRUE, weights=weights)
+    assert got == pytest.approx(logits_want, abs=places)
+
+
+def test_keras_categorical_all_correct_no_reduction_and_smoothing(tmp_path):
+    """test_all_correct_unweighted, test_no_reduction, test_label_smoothing."""
+    eye = np.eye(3)
+    assert _keras(tmp_path, eye, KC_TRUE, "--probs") == pytest.approx(0.0, abs=5e-4)
+    assert _keras(tmp_path, eye * 10, KC_TRUE) == pytest.approx(0.0, abs=5e-4)
+    np.save(tmp_path / "z.npy", np.asarray(KC_LOGITS, dtype=np.float32))
+    np.save(tmp_path / "t.npy", np.asarray(KC_TRUE))
+    focal_json("score", tmp_path / "z.npy", tmp_path / "t.npy", "--like", "keras", "-o",
+               tmp_path / "rows.csv")
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "rows.csv")["focal"],
+                               [1.5096224e-09, 2.4136547e-11, 1.0360638e-03],
+                               rtol=1e-6, atol=1e-6)
+    assert _keras(tmp_path, [[4.9, -0.5, 2.05]], [0], "--label-smoothing", 0.1) == \
+        pytest.approx(0.06685, abs=5e-4)
