@@ -40,7 +40,7 @@ def softmax_probabilities(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def row_sums(scores: np.ndarray, rows: np.ndarray, probs: bool) -> np.ndarray:
+def class_sums(scores: np.ndarray, rows: np.ndarray, probs: bool) -> np.ndarray:
     """Column sums of each row's class probabilities (the softmax of logits,
     or given probabilities renormalised as Keras does), rows weighed by
     ``rows``: the paths that do not go through core.softmax_parts."""

@@ -449,7 +449,7 @@ class Scorer(RowEmitter):
         else:
             (ce, q), focal = parts(zb, y), None
         if prob_sum is not None:
-            prob_sum += probabilities.row_sums(zb, m, self.s.probs)
+            prob_sum += probabilities.class_sums(zb, m, self.s.probs)
         return ce, q, focal, None
 
     def _unit_counts(self, acc, outside: int, pt_scored, prob_sum, calibration):
