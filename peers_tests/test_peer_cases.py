@@ -3,7 +3,7 @@ here names the peer test it reproduces (torchvision's test/test_ops.py
 TestFocalLoss, kornia's tests/losses/test_focal_loss.py, MONAI's
 tests/losses/test_focal_loss.py, whose expected numbers are MONAI's own;
 optax's SigmoidFocalLossTest; fvcore's tests/test_focal_loss.py; Keras'
-losses_test.py focal tests, with Keras' own expected numbers). The peers' tests
+losses_test.py focal tests, with Keras' own expected numbers; smp's focal tests). The peers' tests
 that stay out, and why, are listed in the docs' peer coverage table
 (docs/conventions.md)."""
 import numpy as np
@@ -531,3 +531,34 @@ def test_keras_categorical_all_correct_no_reduction_and_smoothing(tmp_path):
                                rtol=1e-6, atol=1e-6)
     assert _keras(tmp_path, [[4.9, -0.5, 2.05]], [0], "--label-smoothing", 0.1) == \
         pytest.approx(0.06685, abs=5e-4)
+
+
+# -- smp's tests/test_losses.py, its focal-loss tests
+@pytest.mark.parametrize("flags, good, bad, target", [
+    (["--mode", "sigmoid"], [[10.0, -10.0, 10.0]], [[-1.0, 2.0, 0.0]], [[1, 0, 1]]),
+    ([], [[0, 10, 0], [10, 0, 0], [0, 0, 10]], [[0, -10, 0], [0, 10, 0], [0, 0, 10]],
+     [1, 0, 2])])
+def test_smp_good_predictions_cost_less(tmp_path, flags, good, bad, target):
+    """test_focal_loss_with_logits and test_softmax_focal_loss_with_logits."""
+    np.save(tmp_path / "t.npy", np.array(target))
+    losses = []
+    for name, z in (("good", good), ("bad", bad)):
+        np.save(tmp_path / f"{name}.npy", np.array(z, dtype=np.float64))
+        losses.append(focal_json("score", tmp_path / f"{name}.npy", tmp_path / "t.npy",
+                                 *flags)["focal"])
+    assert losses[0] < losses[1]
+
+
+def test_smp_focal_class_weights_uniform_and_scale_invariant(tmp_path):
+    """test_focal_class_weights_uniform_equivalent_to_no_weights and
+    test_focal_class_weights_scale_invariant (smp 0.6: sum_c w_c L_c / sum_c w_c)."""
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "z.npy", rng.normal(size=(2, 3, 4, 4)))
+    np.save(tmp_path / "t.npy", rng.integers(0, 3, (2, 4, 4)))
+    files = [tmp_path / "z.npy", tmp_path / "t.npy", "--like", "smp"]
+    plain = focal_json("score", *files)["focal"]
+    assert focal_json("score", *files, "--class-weight", "1,1,1")["focal"] == \
+        pytest.approx(plain, rel=1e-12)
+    assert focal_json("score", *files, "--class-weight", "1,2,0.5")["focal"] == \
+        pytest.approx(focal_json("score", *files, "--class-weight", "10,20,5")["focal"],
+                      rel=1e-12)
