@@ -243,6 +243,12 @@ def losses(texts, gamma, mode, beta=1.0):
     return out
 
 
+def grid_losses(texts, gammas, mode, beta) -> dict:
+    """The Settings fields of a grid's relatives (sweep, explore): each one at
+    every gamma of the grid."""
+    return {"losses": tuple(losses(texts, max(gammas), mode, beta)), "losses_per_gamma": True}
+
+
 def ohem(keep, ratio, background, mode, table):
     if keep is None and ratio is None:
         if background is not None:

@@ -196,6 +196,13 @@ def _focal_values(request):
     _set(request, "alpha", _text(request.alpha))
 
 
+def _loss_values(request):
+    """--loss (one name or several) and --beta, as score, sweep and explore take them."""
+    _set(request, "beta", number(request.beta, "--beta"))
+    loss = request.loss
+    _set(request, "loss", (loss,) if isinstance(loss, str) else tuple(loss))
+
+
 def _classes(value):
     if value is None or value == "all":
         return value
@@ -247,8 +254,7 @@ class ScoreRequest(Inputs):
     def __post_init__(self):
         _focal_values(self)
         _set(self, "top", number(self.top, "--top", integer=True, minimum=0))
-        _set(self, "beta", number(self.beta, "--beta"))
-        _set(self, "loss", (self.loss,) if isinstance(self.loss, str) else tuple(self.loss))
+        _loss_values(self)
         _set(self, "ohem", _text(self.ohem))
         _set(self, "classes", _classes(self.classes))
         _set(self, "fail_above", _optional(self.fail_above, number, "--fail-above"))
@@ -278,8 +284,7 @@ class SweepRequest(Inputs):
     def __post_init__(self):
         for name in ("gammas", "alphas", "temperatures"):
             _set(self, name, _text(getattr(self, name)))
-        _set(self, "beta", number(self.beta, "--beta"))
-        _set(self, "loss", (self.loss,) if isinstance(self.loss, str) else tuple(self.loss))
+        _loss_values(self)
 
 
 @dataclass(frozen=True)
@@ -300,8 +305,7 @@ class ExploreRequest(Inputs):
         _set(self, "gamma", _optional(self.gamma, number, "--gamma", minimum=0))
         if not str(self.output).lower().endswith(".html"):
             raise OptionError("--output", f"{self.output}: the explorer is written as .html")
-        _set(self, "beta", number(self.beta, "--beta"))
-        _set(self, "loss", (self.loss,) if isinstance(self.loss, str) else tuple(self.loss))
+        _loss_values(self)
 
 
 @dataclass(frozen=True)

@@ -366,42 +366,6 @@ def dense_places(dense, start: int, n: int) -> np.ndarray:
     return np.ravel_multi_index(tuple(axes), dense.shape)
 
 
-class ElementMapFile(Committed):
-    """``--map FILE.npy --per-element``: each sigmoid element's focal loss of
-    a dense input, float32 in the predictions' shape ``(N, C, d1, ...)``
-    (MONAI's reduction='none'), NaN where ignored."""
-
-    def __init__(self, path: str, dense, refuse=()):
-        self.dense = dense
-        self.atomic = AtomicFile(path, refuse)
-        if self.atomic.direct:
-            self.atomic.abort()
-            raise OptionError("--map", f"{path}: a map needs a regular file")
-        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
-                  "fortran_order": False, "shape": tuple(dense.shape)}
-        np.lib.format.write_array_header_2_0(self.atomic.file, header)
-        self.atomic.file.flush()
-        offset = self.atomic.file.tell()
-        self.atomic.file.truncate(offset + 4 * int(np.prod(dense.shape)))
-        self.values = np.memmap(self.atomic.tmp, np.float32, "r+", offset,
-                                (int(np.prod(dense.shape)),))
-
-    def write(self, chunk: dict):
-        index = chunk["index"]
-        if len(index):
-            self.values[dense_places(self.dense, int(index[0]), len(index))] = \
-                chunk["class_focal"]
-
-    def commit(self):
-        self.values.flush()
-        self.values = None
-        self.atomic.commit()
-
-    def abort(self):
-        self.values = None
-        self.atomic.abort()
-
-
 class GradFile(Committed):
     """``--grad FILE.npy``: the full gradient of the reduced focal loss with
     respect to the logits, in their shape (``(N, K)`` rows, or a dense
@@ -409,12 +373,13 @@ class GradFile(Committed):
     Rows are written at their offsets (workers finish out of order); with a
     mean reduction they are divided by the scored count once it is known."""
 
-    def __init__(self, path: str, shape: tuple[int, ...], dtype, refuse=(), dense=None):
+    def __init__(self, path: str, shape: tuple[int, ...], dtype, refuse=(), dense=None,
+                 option: str = "--grad", what: str = "the gradient"):
         self.shape, self.dtype, self.dense = tuple(shape), np.dtype(dtype), dense
         self.atomic = AtomicFile(path, refuse)
         if self.atomic.direct:
             self.atomic.abort()
-            raise OptionError("--grad", f"{path}: the gradient needs a regular file")
+            raise OptionError(option, f"{path}: {what} needs a regular file")
         header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
                   "shape": self.shape}
         np.lib.format.write_array_header_2_0(self.atomic.file, header)
@@ -450,4 +415,26 @@ class GradFile(Committed):
         self.atomic.commit()
 
     def abort(self):
+        self.values = None
         self.atomic.abort()
+
+
+class ElementMapFile(Committed):
+    """``--map FILE.npy --per-element``: each sigmoid element's focal loss of
+    a dense input, float32 in the predictions' shape ``(N, C, d1, ...)``
+    (MONAI's reduction='none'), NaN where ignored: a GradFile's dense layout,
+    fed the rows' per-element column."""
+
+    def __init__(self, path: str, dense, refuse=()):
+        self.file = GradFile(path, dense.shape, np.float32, refuse, dense, "--map", "a map")
+
+    def write(self, chunk: dict):
+        index = chunk["index"]
+        if len(index):
+            self.file.write(int(index[0]), chunk["class_focal"])
+
+    def commit(self):
+        self.file.commit()
+
+    def abort(self):
+        self.file.abort()

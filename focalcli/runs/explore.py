@@ -44,8 +44,7 @@ def _page(req: ExploreRequest, progress) -> dict:
         settings = engine.pass_settings(
             sc, preset, table, target_file, probs, gamma_list, specs,
             req.conventions.settings(mode), pt_bins=HIST_BINS,
-            losses=tuple(engine.losses(req.loss, max(gamma_list), mode, req.beta)),
-            losses_per_gamma=True)
+            **engine.grid_losses(req.loss, gamma_list, mode, req.beta))
         # per class only where alphas differ between classes and the classes are few
         per_class = any(s.kind != "number" for s in specs) and not table.logprobs and \
             (table.width or 0) <= PER_CLASS_MAX

@@ -28,13 +28,12 @@ def run(req: SweepRequest, *, progress=None) -> dict:
         temps = parse_list(req.temperatures, "--temperatures") if req.temperatures \
             else [sc.temperature]
         parsed = req.conventions.settings(mode)
+        relatives = engine.grid_losses(req.loss, gamma_list, mode, req.beta)
         outcomes = []
         for t in temps:  # a temperature changes every logit: one pass each
             settings = engine.pass_settings(
                 sc, preset, table, target_file, probs, gamma_list, specs, parsed, t,
-                gradient=req.gradient, bins=sc.bins if req.temperatures else 0,
-                losses=tuple(engine.losses(req.loss, max(gamma_list), mode, req.beta)),
-                losses_per_gamma=True)
+                gradient=req.gradient, bins=sc.bins if req.temperatures else 0, **relatives)
             outcomes.append(engine.score_pass(table, target_file, settings,
                                               progress=progress))
     for spec in specs:
