@@ -331,15 +331,17 @@ def factors(q: np.ndarray, gammas):
     gamma gives. Other gammas use ``np.power``. ``0 ** gamma`` is 0 for
     gamma > 0 and 1 for gamma = 0: no NaN for any gamma >= 0.
     """
-    ints = [np.ones_like(q)]
+    ints = [None, q]  # q ** 0 made only when asked for: a block of ones is a pass
     root = None
     for gamma in gammas:
         whole, half = divmod(float(gamma), 1.0)
         if half not in (0.0, 0.5) or whole > MAX_CHAIN_POWER:
             yield np.power(q, gamma)
             continue
+        if whole == 0 and ints[0] is None:
+            ints[0] = np.ones_like(q)
         while len(ints) <= whole:
-            ints.append(ints[-1] * q if len(ints) > 1 else q)
+            ints.append(ints[-1] * q)
         if half:
             root = np.sqrt(q) if root is None else root
             yield ints[int(whole)] * root

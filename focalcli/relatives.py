@@ -14,11 +14,12 @@ asymmetric[:GN,GP,CLIP]    Asymmetric loss (ASL, Ridnik et al. 2021; timm's
                            ``-log(1 - p_m) p_m^GN`` with ``p_m = max(p - CLIP, 0)``;
                            4, 1, 0.05. Sigmoid, 0/1 targets.
 focal-tversky[:A,B,G]      Focal Tversky loss (Abraham & Khan 2019; smp's
-                           ``TverskyLoss``, multiclass, over the whole input):
+                           ``TverskyLoss`` over the whole input: multiclass
+                           in softmax mode, binary/multilabel in sigmoid):
                            per class ``1 - TP / (TP + A FP + B FN)`` from the
-                           summed probabilities, absent classes 0, the mean
-                           over the classes to the power G; 0.5, 0.5, 1.
-                           Softmax.
+                           summed probabilities, classes without targets 0,
+                           the mean over the classes to the power G;
+                           0.5, 0.5, 1.
 
 The per-element ones are sums by (group, p_t bucket) like every relative;
 in sigmoid mode a group is one class's positives or negatives, so their
@@ -35,10 +36,10 @@ import numpy as np
 from . import core
 from .errors import OptionError
 
-#: name: (default parameters, mode)
+#: name: (default parameters, mode; None: either)
 RELATIVES = {"varifocal": ((0.75,), "sigmoid"), "quality-focal": ((2.0,), "sigmoid"),
              "asymmetric": ((4.0, 1.0, 0.05), "sigmoid"),
-             "focal-tversky": ((0.5, 0.5, 1.0), "softmax")}
+             "focal-tversky": ((0.5, 0.5, 1.0), None)}
 #: timm's clamp of the probabilities before the log
 ASL_EPS = 1e-8
 #: smp's clamp of the Tversky denominator
@@ -66,7 +67,7 @@ def parse(name: str, arg: str) -> tuple:
 
 def check_mode(name: str, mode: str, probs_only: bool = False):
     want = RELATIVES[name][1]
-    if mode != want:
+    if want is not None and mode != want:
         raise OptionError("--loss", f"{name} is of the {want} form: use --mode {want}")
     if name == "focal-tversky" and probs_only:
         raise OptionError("--loss", "focal-tversky needs each class's probability: not "
@@ -93,8 +94,14 @@ def sigmoid_terms(name: str, param: tuple, ce, y, p, omp, gamma: float) -> np.nd
     gn, gp, clip = param  # asymmetric, on 0/1 targets
     cap = -math.log(ASL_EPS)
     if clip > 0:
-        pm = np.maximum(p - clip, 0.0)
-        out = -np.log1p(-pm) * _power(pm, gn)
+        # in place: a negative has only p exact (its 1 - p_t), so log1p(-p_m)
+        out = np.subtract(p, clip, dtype=np.result_type(p, np.float32))
+        np.maximum(out, 0.0, out=out)
+        weight = _power(out, gn)
+        np.negative(out, out=out)
+        np.log1p(out, out=out)
+        out *= weight
+        np.negative(out, out=out)
     else:
         out = np.minimum(ce, cap) * _power(p, gn)
     # the positives, few where ASL is used, computed where they are
@@ -106,18 +113,28 @@ def sigmoid_terms(name: str, param: tuple, ce, y, p, omp, gamma: float) -> np.nd
 
 def _power(x: np.ndarray, exponent: float) -> np.ndarray:
     """``x ** exponent`` as the focal factor is taken (a chain of products for
-    whole and half exponents: faster than pow, and 0 ** 0 is 1)."""
-    return next(core.factors(x, (exponent,)))
+    whole and half exponents: faster than pow, and 0 ** 0 is 1); a whole
+    exponent's chain in one new array (each product a new block is a pass of
+    page faults)."""
+    whole, half = divmod(float(exponent), 1.0)
+    if half or not 2 <= whole <= core.MAX_CHAIN_POWER:
+        return next(core.factors(x, (exponent,)))
+    out = np.multiply(x, x)
+    for _ in range(int(whole) - 2):
+        out *= x
+    return out
 
 
 def tversky(acc, param: tuple) -> float | None:
     """smp's TverskyLoss from the sums: per class TP = the summed p_t of its
-    targets, FP = its summed probability less TP, FN = its count less TP."""
+    targets (sigmoid: of its positive elements), FP = its summed probability
+    less TP, FN = its count of targets less TP."""
     a, b, g = param
     if acc.prob_sum is None or "tversky_tp" not in acc.extra:
         return None
-    counts = acc.class_counts()
-    tp = acc.by_class(acc.extra["tversky_tp"])
+    counts = acc.positives()
+    sums = acc.extra["tversky_tp"]
+    tp = sums[1::2].sum(axis=1) if acc.sigmoid else acc.by_class(sums)
     fp = np.maximum(acc.prob_sum - tp, 0.0)
     fn = np.maximum(counts - tp, 0.0)
     score = tp / np.maximum(tp + a * fp + b * fn, TVERSKY_EPS)

@@ -183,9 +183,42 @@ def test_focal_tversky_on_rows(tmp_path):
     assert doc["losses"][0]["value"] == pytest.approx(want, rel=1e-12)
 
 
+def smp_tversky_multilabel(x, t, a, b, g, ignore=None):
+    """smp TverskyLoss(mode='multilabel', from_logits=True): sigmoid
+    probabilities, soft_tversky_score per class over dims (0, 2), classes
+    without positives masked, mean over classes ** gamma."""
+    n, k = x.shape
+    p = 1 / (1 + np.exp(-x))
+    mask = np.ones(t.shape) if ignore is None else (t != ignore).astype(float)
+    y = (t == 1) * mask
+    p = p * mask
+    tp = (p * y).sum(axis=0)
+    fp = (p * (1 - y)).sum(axis=0)
+    fn = ((1 - p) * y).sum(axis=0)
+    score = tp / np.maximum(tp + a * fp + b * fn, 1e-7)
+    loss = (1 - score) * (y.sum(axis=0) > 0)
+    return loss.mean() ** g
+
+
+@pytest.mark.parametrize("abg", [(0.5, 0.5, 1.0), (0.3, 0.7, 0.75)])
+@pytest.mark.parametrize("ignore", [None, 255])
+def test_focal_tversky_sigmoid_is_smps_multilabel(abg, ignore):
+    rng = np.random.default_rng(14)
+    x = rng.normal(-1, 2, (400, 5))
+    t = (rng.random((400, 5)) < 0.2).astype(np.int64)
+    t[:, 4] = 0  # a class without positives counts 0
+    if ignore is not None:
+        t[:30, 1] = ignore
+    a, b, g = abg
+    doc = focalcli.score(x, t, mode="sigmoid", ignore_index=ignore,
+                         loss=[f"focal-tversky:{a},{b},{g}"]).to_dict()
+    want = smp_tversky_multilabel(x, t, a, b, g, ignore)
+    assert doc["losses"][0]["value"] == pytest.approx(want, rel=1e-12)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--loss", "varifocal"], "--loss: varifocal is of the sigmoid form: use --mode sigmoid"),
-    (["--loss", "focal-tversky", "--mode", "sigmoid"], "focal-tversky is of the softmax form"),
+    (["--loss", "focal-tversky", "--mode", "sigmoid", "--soft-targets"], "focal-tversky is smp's"),
     (["--loss", "asymmetric:1,2,3,4"], "asymmetric takes at most 3 parameters"),
     (["--loss", "asymmetric:1,2,1.5"], "asymmetric's CLIP must be below 1"),
     (["--loss", "quality-focal:x"], "quality-focal:x: give numbers"),
