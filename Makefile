@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test docs pictures bench bench-formats bench-relatives bench-shards fuzz test-peers clean
+.PHONY: demo test docs pictures bench bench-floor bench-formats bench-relatives bench-shards fuzz test-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,9 @@ bench-formats: $(VENV)/.dev
 	$(BIN)/python benchmarks/formats.py $(BENCH_ARGS)
 
 # what each relative (--loss) and sigmoid soft targets add to score on 1M x 80
+bench-floor: $(VENV)/.dev
+	$(BIN)/python benchmarks/floor.py $(BENCH_ARGS)
+
 bench-relatives: $(VENV)/.dev
 	cd benchmarks && ../$(BIN)/python relatives.py $(BENCH_ARGS)
 

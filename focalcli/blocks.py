@@ -10,8 +10,12 @@ import numpy as np
 from .errors import InputError
 from .readers import Batch
 
-MAX_BLOCK_ROWS = 4096
+# narrow rows (a segmentation map's 21 classes) take long blocks: each numpy
+# call over a block then does enough work to amortise its Python overhead,
+# which the threads share under the GIL
+MAX_BLOCK_ROWS = 16384
 UNIT_BLOCKS = 16  # blocks accumulated together: fewer, larger numpy calls
+MAX_UNIT_ROWS = 1 << 16  # what a unit keeps per row (a dozen float64) stays bounded
 BLOCK_ELEMENTS = 1 << 19  # ~2 MB of float32: fits a core's cache beside its buffer
 UNIT_ELEMENTS = 6 << 20  # a unit's scores: at most 24 MB of float32, however wide the rows
 LOGPROB_UNIT = 1 << 18  # tokens per unit when the scores are log-probabilities
@@ -29,7 +33,8 @@ def block_rows_for(k: int) -> int:
 def unit_blocks_for(block_rows: int, k: int) -> int:
     """Blocks per unit: UNIT_BLOCKS, fewer when rows are so wide (a language
     model's vocabulary) that a unit would pass UNIT_ELEMENTS."""
-    blocks = max(1, min(UNIT_BLOCKS, UNIT_ELEMENTS // max(1, block_rows * k)))
+    blocks = max(1, min(UNIT_BLOCKS, UNIT_ELEMENTS // max(1, block_rows * k),
+                        MAX_UNIT_ROWS // block_rows))
     return 1 << (blocks.bit_length() - 1)  # a power of two, as batches are
 
 

@@ -62,6 +62,24 @@ def _flat(z: np.ndarray) -> np.ndarray:
     return z.reshape(-1) if z.flags.c_contiguous else np.ascontiguousarray(z).reshape(-1)
 
 
+def class_major(z: np.ndarray) -> bool:
+    """``(n, K)`` rows stored class by class (Fortran order): a dense map's
+    block, ``(C, positions)`` in memory. Elementwise passes and reductions
+    across the rows run on contiguous memory there, with no transposing copy."""
+    return z.ndim == 2 and z.flags.f_contiguous and not z.flags.c_contiguous
+
+
+def _in_memory(z: np.ndarray) -> np.ndarray:
+    """``z`` as one vector in its own memory order (see :func:`_cells`)."""
+    return z.T.reshape(-1) if class_major(z) else _flat(z)
+
+
+def _cells(z: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The positions of ``z[rows, cols]`` in :func:`_in_memory`'s vector."""
+    n, k = z.shape
+    return cols * n + rows if class_major(z) else rows * k + cols
+
+
 def row_sums(a: np.ndarray) -> np.ndarray:
     """Row sums as a matrix-vector product: one BLAS pass, several times
     faster than ``a.sum(axis=1)``; within K ulps, like any summation."""
@@ -99,13 +117,12 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
     """
     z = as_float(logits)
     n, k = z.shape
-    flat = _flat(z)
-    at = np.arange(0, n * k, k) + targets
-    zt = flat.take(at).astype(np.float64, copy=False)
-    e = _buffer(z.shape, z.dtype)
+    at = _cells(z, np.arange(n), targets)
+    zt = _in_memory(z).take(at).astype(np.float64, copy=False)
+    e = _buffer((k, n), z.dtype).T if class_major(z) else _buffer(z.shape, z.dtype)
     with np.errstate(over="ignore", under="ignore"):  # such rows are redone below
         np.exp(z, out=e)
-    e.reshape(-1).put(at, 0.0)
+    _in_memory(e).put(at, 0.0)
     rest = row_sums(e).astype(np.float64, copy=False)
     direct = (rest >= _DIRECT_REST_MIN[z.dtype]) & (rest <= _DIRECT_REST_MAX) & \
         (np.abs(zt) <= _DIRECT_TARGET_MAX)
@@ -211,30 +228,39 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
     """Confidence of the top label and whether it is the target, per row
     (the first maximum wins ties, as torch's argmax). A row with
     ``p_t > 1/2`` has the target on top and its confidence is ``p_t``
-    (``exp(-ce)``), so only the other rows need the row maximum; their
+    (``exp(-ce)``), so only the other rows need the row's argmax; their
     confidence is ``exp((z_max - z_t) - ce)``, with no second
-    exponential over the row."""
+    exponential over the row. Rows or class-major blocks alike."""
     z = logits.reshape(len(logits), -1)
     n, k = z.shape
     correct = np.ones(n, bool)
     if probs:
-        confidence = _flat(z).take(np.arange(0, n * k, k) + targets).astype(np.float64)
+        confidence = _in_memory(z).take(_cells(z, np.arange(n), targets)).astype(np.float64)
     else:
         confidence = np.exp(-ce)
     # a margin for rounding, and for probability rows that sum to 1 within 1e-6
     hard = np.flatnonzero(q >= 0.49)
     if not len(hard):
         return confidence, correct
-    # a row maximum costs half an argmax; the first-maximum rule then matters
-    # only where the target ties the maximum
-    if 2 * len(hard) > n:
-        zmax = z.max(axis=1)[hard].astype(np.float64)
+    mem = _in_memory(z)
+    zt = mem.take(_cells(z, hard, targets[hard])).astype(np.float64)
+    if class_major(z):
+        # a max across the rows is one vectorised pass here (an argmax along
+        # them is not, nor is gathering rows); the first-maximum rule then
+        # matters only in rows where another class ties the target's maximum
+        zmax_all = z.max(axis=1)
+        zmax = zmax_all[hard].astype(np.float64)
+        top = zt == zmax
+        if top.any():
+            many = np.count_nonzero(z == zmax_all[:, None], axis=1)[hard] > 1
+            again = np.flatnonzero(top & many)
+            top[again] = z[hard[again]].argmax(axis=1) == targets[hard[again]]
     else:
-        zmax = z[hard].max(axis=1).astype(np.float64)
-    zt = _flat(z).take(hard * k + targets[hard]).astype(np.float64)
-    top = zt == zmax
-    tied = hard[top]
-    top[top] = z[tied].argmax(axis=1) == targets[tied]
+        # rows in memory: numpy's row argmax is twice as fast as its row max,
+        # and it is the first maximum, the tie rule itself
+        at = z.argmax(axis=1)[hard] if 2 * len(hard) > n else z[hard].argmax(axis=1)
+        zmax = mem.take(_cells(z, hard, at)).astype(np.float64)
+        top = at == targets[hard]
     correct[hard] = top
     confidence[hard] = zmax if probs else np.exp((zmax - zt) - ce[hard])
     return confidence, correct

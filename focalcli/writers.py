@@ -41,14 +41,18 @@ def json_value(v):
     return v
 
 
+#: values JSON takes as they are (a vocabulary's 128k class names: no call each)
+_PLAIN = (str, int, bool, type(None))
+
+
 def clean(obj):
     """Recursively make a summary JSON-safe (no NaN, numpy scalars as Python)."""
     if isinstance(obj, dict):
-        return {k: clean(v) for k, v in obj.items()}
+        return {k: v if type(v) in _PLAIN else clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [clean(v) for v in obj]
+        return [v if type(v) in _PLAIN else clean(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return [clean(v) for v in obj.tolist()]
+        return clean(obj.tolist())
     return json_value(obj)
 
 

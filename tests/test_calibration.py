@@ -175,3 +175,41 @@ def test_soft_and_smoothed_targets_calibrate_the_top_label(tmp_path, rng, extra)
     assert cal["confidence"] == pytest.approx(p.max(axis=1).mean(), rel=1e-12)
     assert cal["accuracy"] == pytest.approx((p.argmax(axis=1) == y.argmax(axis=1)).mean())
     assert 0 <= cal["ece"] <= 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_maps_calibrate_as_their_rows_with_ties(tmp_path, rng, dtype):
+    """A dense map's blocks are scored class by class as they lie in memory
+    (no transposing copy): its calibration, with ties on top, the prior and
+    the losses must be those of the same positions written as (N, K) rows."""
+    z = rng.normal(scale=2, size=(3, 6, 40, 30)).astype(dtype)
+    t = rng.integers(0, 6, (3, 40, 30))
+    z[0, 2, :5] = z[0, 4, :5] = z[0].max(axis=0)[:5] + 1   # classes 2 and 4 tie on top
+    t[0, :2, :5], t[0, 2:5, :5] = 2, 4
+    t[1, :3] = 255
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    rows = np.moveaxis(z, 1, -1).reshape(-1, 6)
+    flat_t = t.reshape(-1)
+    np.save(tmp_path / "rows.npy", rows)
+    np.save(tmp_path / "rows_t.npy", flat_t)
+    keep = flat_t != 255
+    conf, correct = softmax_conf(rows[keep].astype(np.float64), flat_t[keep])
+    ece, mce = written_out(conf, correct)
+    dense = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--ignore-index", "255",
+                  "--format", "json").json()
+    flat = focal("score", tmp_path / "rows.npy", tmp_path / "rows_t.npy", "--ignore-index",
+                 "255", "--format", "json").json()
+    cal = dense["calibration"]
+    assert cal["accuracy"] == pytest.approx(correct.mean(), rel=1e-15)
+    assert cal["ece"] == pytest.approx(ece, rel=1e-6 if dtype == np.float32 else 1e-9)
+    assert cal["mce"] == pytest.approx(mce, rel=1e-6 if dtype == np.float32 else 1e-9)
+    # float32 row sums are summed in another order class by class: float32's digits
+    for key in ("focal", "ce"):
+        assert dense[key] == pytest.approx(flat[key], rel=1e-6 if dtype == np.float32
+                                           else 1e-12)
+    kept = rows[keep].astype(np.float64)
+    p = np.exp(kept - kept.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    assert [c["mean_probability"] for c in dense["prior"]] == pytest.approx(
+        p.mean(axis=0), rel=1e-5 if dtype == np.float32 else 1e-12)

@@ -1,0 +1,87 @@
+"""`make bench-floor`: `focal score` against the machine's floor, a numpy
+process that memory-maps the same files and reads every value once (a
+float64 sum in pieces of 64k rows), measured in the same run, interleaved,
+whole processes, medians and ratios, with peak memory. Nothing here asserts
+a time: it prints.
+
+    python benchmarks/floor.py [--rounds 5] [--only NAME]
+
+Inputs (made into bench-data/ on the first run): 1M x 80 float32 rows with
+class targets (default options, and --bins 0), 2,048 x 128,256 float32
+language-model logits (1 GB), 16 x 21 x 512 x 512 float32 segmentation maps
+with uint8 masks (--ignore-index 255)."""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import data  # noqa: E402
+from formats import FOCAL, LAUNCH  # noqa: E402
+
+# Both files memory-mapped and every value read once, in pieces of about 64k
+# rows of 80 float32 (20 MB): what any scorer must at least do.
+FLOOR = """
+import sys, numpy as np
+total = 0.0
+for path in sys.argv[1:]:
+    a = np.load(path, mmap_mode="r")
+    flat = a.reshape(len(a), -1)
+    step = max(1, (1 << 22) // flat.shape[1])
+    for lo in range(0, len(flat), step):
+        total += flat[lo:lo + step].sum(dtype=np.float64)
+print(total)
+"""
+
+# Time as installed: with bytecode (some shells set PYTHONDONTWRITEBYTECODE,
+# which makes every run recompile focalcli).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def process(cmd) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one process, through the small launcher."""
+    out = subprocess.run([sys.executable, "-c", LAUNCH, *cmd], capture_output=True,
+                         text=True, check=True, env=ENV).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def cases():
+    z, t = data.npy("z1m", 1_000_000)
+    zv, tv = data.vocab("lm2k", 2048, 128256)
+    zs, ts = data.seg("seg16", 16, 21, 512, 512)
+    return {
+        "1M x 80 float32, default options": ([z, t], []),
+        "1M x 80 float32, --bins 0": ([z, t], ["--bins", "0"]),
+        "2,048 x 128,256 float32 (1 GB)": ([zv, tv], []),
+        "16 x 21 x 512 x 512 float32 maps, --ignore-index 255": (
+            [zs, ts], ["--ignore-index", "255"]),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", help="run the cases whose name contains this")
+    args = parser.parse_args()
+    chosen = {k: v for k, v in cases().items() if not args.only or args.only in k}
+    python = os.path.join(os.path.dirname(FOCAL), "python")
+    focal_t = {k: [] for k in chosen}
+    floor_t = {k: [] for k in chosen}
+    peak = {k: 0.0 for k in chosen}
+    for _ in range(args.rounds):
+        for name, (files, options) in chosen.items():
+            wall, rss = process([FOCAL, "score", *files, *options, "--format", "json"])
+            focal_t[name].append(wall)
+            peak[name] = max(peak[name], rss)
+            floor_t[name].append(process([python, "-c", FLOOR, *files])[0])
+    print(f"{'input':54} {'focal':>8} {'floor':>8} {'ratio':>6} {'peak MB':>8}"
+          f"   ({args.rounds} rounds, interleaved, medians)")
+    for name in chosen:
+        f, r = statistics.median(focal_t[name]), statistics.median(floor_t[name])
+        print(f"{name:54} {f:7.3f}s {r:7.3f}s {f / r:6.2f} {peak[name]:8.0f}")
+
+
+if __name__ == "__main__":
+    main()
