@@ -4,7 +4,10 @@ float64 sum in pieces of 64k rows), measured in the same run, interleaved,
 whole processes, medians and ratios, with peak memory. Nothing here asserts
 a time: it prints.
 
-    python benchmarks/floor.py [--rounds 5] [--only NAME]
+    python benchmarks/floor.py [--rounds 5] [--only NAME] [--baseline DIR]
+
+--baseline DIR adds a column: the same command run from another checkout's
+focalcli (a `git worktree` of an older commit), interleaved with the rest.
 
 Inputs (made into bench-data/ on the first run): 1M x 80 float32 rows with
 class targets (default options, and --bins 0), 2,048 x 128,256 float32
@@ -40,10 +43,10 @@ print(total)
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def process(cmd) -> tuple[float, float]:
+def process(cmd, env=ENV) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one process, through the small launcher."""
     out = subprocess.run([sys.executable, "-c", LAUNCH, *cmd], capture_output=True,
-                         text=True, check=True, env=ENV).stdout.split()
+                         text=True, check=True, env=env).stdout.split()
     return float(out[0]), float(out[1])
 
 
@@ -64,23 +67,34 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", help="run the cases whose name contains this")
+    parser.add_argument("--baseline", help="another checkout whose focalcli to time beside")
     args = parser.parse_args()
     chosen = {k: v for k, v in cases().items() if not args.only or args.only in k}
     python = os.path.join(os.path.dirname(FOCAL), "python")
     focal_t = {k: [] for k in chosen}
     floor_t = {k: [] for k in chosen}
+    base_t = {k: [] for k in chosen}
     peak = {k: 0.0 for k in chosen}
+    base_env = dict(ENV, PYTHONPATH=os.path.abspath(args.baseline or "."))
     for _ in range(args.rounds):
         for name, (files, options) in chosen.items():
-            wall, rss = process([FOCAL, "score", *files, *options, "--format", "json"])
+            command = ["score", *files, *options, "--format", "json"]
+            wall, rss = process([FOCAL, *command])
             focal_t[name].append(wall)
             peak[name] = max(peak[name], rss)
             floor_t[name].append(process([python, "-c", FLOOR, *files])[0])
-    print(f"{'input':54} {'focal':>8} {'floor':>8} {'ratio':>6} {'peak MB':>8}"
+            if args.baseline:
+                base_t[name].append(process([python, "-m", "focalcli", *command], base_env)[0])
+    extra = f" {'baseline':>9} {'ratio':>6}" if args.baseline else ""
+    print(f"{'input':54} {'focal':>8} {'floor':>8} {'ratio':>6} {'peak MB':>8}{extra}"
           f"   ({args.rounds} rounds, interleaved, medians)")
     for name in chosen:
         f, r = statistics.median(focal_t[name]), statistics.median(floor_t[name])
-        print(f"{name:54} {f:7.3f}s {r:7.3f}s {f / r:6.2f} {peak[name]:8.0f}")
+        line = f"{name:54} {f:7.3f}s {r:7.3f}s {f / r:6.2f} {peak[name]:8.0f}"
+        if args.baseline:
+            b = statistics.median(base_t[name])
+            line += f" {b:8.3f}s {b / r:6.2f}"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -49,16 +49,17 @@ def main():
         "row sums (BLAS)": lambda zb, tb: core.row_sums(zb),
         "target take + put": lambda zb, tb: e.reshape(-1).put(at + tb, zb.reshape(-1)
                                                               .take(at + tb)),
-        "argmax (shifted form only)": lambda zb, tb: zb.argmax(axis=1),
+        "row argmax (calibration's top label)": lambda zb, tb: zb.argmax(axis=1),
+        "row max (not used: slower)": lambda zb, tb: zb.max(axis=1),
         "softmax_parts, whole": core.softmax_parts,
     }
     print(f"one thread, ms per 1M x {z.shape[1]} float32 rows, blocks of {BLOCK}:")
     for name, fn in steps.items():
-        print(f"  {name:28} {per_million(fn, blocks, len(z)):7.1f}")
+        print(f"  {name:38} {per_million(fn, blocks, len(z)):7.1f}")
     z, t = np.load(zp), np.load(tp)
-    for threads in (1, 2):
+    for threads, bins in ((1, 15), (2, 15), (1, 0), (2, 0)):
         def run():
-            Scorer(array_table(z, None, "z", "npy"), Settings(threads=threads),
+            Scorer(array_table(z, None, "z", "npy"), Settings(threads=threads, bins=bins),
                    TargetFile.of_array(t, "t")).run()
         run()
         runs = []
@@ -66,7 +67,8 @@ def main():
             start = time.perf_counter()
             run()
             runs.append(time.perf_counter() - start)
-        print(f"  whole scorer, {threads} thread(s): {statistics.median(runs) * 1000:7.1f}")
+        print(f"  whole scorer, {threads} thread(s), --bins {bins:<2}: "
+              f"{statistics.median(runs) * 1000:7.1f}")
 
 
 if __name__ == "__main__":
