@@ -117,9 +117,9 @@ def _power(x: np.ndarray, exponent: float) -> np.ndarray:
     exponent's chain in one new array (each product a new block is a pass of
     page faults)."""
     whole, half = divmod(float(exponent), 1.0)
-    if half or not 2 <= whole <= core.MAX_CHAIN_POWER:
+    if half or not 1 <= whole <= core.MAX_CHAIN_POWER:
         return next(core.factors(x, (exponent,)))
-    out = np.multiply(x, x)
+    out = x.copy() if whole == 1 else np.multiply(x, x)  # never x itself: callers write
     for _ in range(int(whole) - 2):
         out *= x
     return out

@@ -120,7 +120,8 @@ def test_varifocal_and_quality_focal(detections):
 
 
 @pytest.mark.parametrize("param, gn, gp, clip", [("", 4, 1, 0.05), (":2,0,0", 2, 0, 0.0),
-                                                  (":3,2,0.2", 3, 2, 0.2)])
+                                                  (":3,2,0.2", 3, 2, 0.2),
+                                                  (":1,1,0.1", 1, 1, 0.1)])
 def test_asymmetric_is_timms(detections, param, gn, gp, clip):
     x, y = detections
     t = (y > 0).astype(np.int64)
@@ -149,12 +150,17 @@ def smp_tversky(z, t, a, b, g, ignore=None):
     t = t.reshape(-1)
     mask = np.ones(t.shape) if ignore is None else (t != ignore).astype(float)
     onehot = np.stack([(t == c) for c in range(k)]).astype(float) * mask
-    p = p * mask
-    tp = (p * onehot).sum(axis=1)
-    fp = (p * (1 - onehot)).sum(axis=1)
-    fn = ((1 - p) * onehot).sum(axis=1)
+    return _tversky_over_classes(p * mask, onehot, a, b, g)
+
+
+def _tversky_over_classes(p, y, a, b, g):
+    """smp's soft_tversky_score per class (rows of ``p`` and targets ``y``,
+    masked already), classes without targets 0, the mean ** gamma."""
+    tp = (p * y).sum(axis=1)
+    fp = (p * (1 - y)).sum(axis=1)
+    fn = ((1 - p) * y).sum(axis=1)
     score = tp / np.maximum(tp + a * fp + b * fn, 1e-7)
-    loss = (1 - score) * (onehot.sum(axis=1) > 0)
+    loss = (1 - score) * (y.sum(axis=1) > 0)
     return loss.mean() ** g
 
 
@@ -187,17 +193,9 @@ def smp_tversky_multilabel(x, t, a, b, g, ignore=None):
     """smp TverskyLoss(mode='multilabel', from_logits=True): sigmoid
     probabilities, soft_tversky_score per class over dims (0, 2), classes
     without positives masked, mean over classes ** gamma."""
-    n, k = x.shape
     p = 1 / (1 + np.exp(-x))
     mask = np.ones(t.shape) if ignore is None else (t != ignore).astype(float)
-    y = (t == 1) * mask
-    p = p * mask
-    tp = (p * y).sum(axis=0)
-    fp = (p * (1 - y)).sum(axis=0)
-    fn = ((1 - p) * y).sum(axis=0)
-    score = tp / np.maximum(tp + a * fp + b * fn, 1e-7)
-    loss = (1 - score) * (y.sum(axis=0) > 0)
-    return loss.mean() ** g
+    return _tversky_over_classes((p * mask).T, ((t == 1) * mask).T, a, b, g)
 
 
 @pytest.mark.parametrize("abg", [(0.5, 0.5, 1.0), (0.3, 0.7, 0.75)])
