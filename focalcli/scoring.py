@@ -180,6 +180,9 @@ class Scorer(RowEmitter):
             # one number per token and no exp over classes: large units
             block, unit = LOGPROB_UNIT, LOGPROB_UNIT
         pending: deque = deque()
+        release = self.table.release_rows  # pages dropped once their units are merged
+        if release is not None:
+            self.table.release_behind = False
 
         def finish_oldest():
             (batch, lo, hi, labels, keep), future = pending.popleft()
@@ -187,6 +190,8 @@ class Scorer(RowEmitter):
             self.acc.merge(acc)
             if cols is not None:
                 self._emit(batch, lo, hi, labels, keep, cols)
+            if release is not None:
+                release(batch.start + hi)
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
             for batch in aligned(itertools.chain([first], batches), unit):

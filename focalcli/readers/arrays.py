@@ -93,10 +93,12 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
             part = np.asarray(scores[start:stop])
             yield Batch(start, convert(part) if converting else part,
                         None if targets is None else np.asarray(targets[start:stop]))
-            if release:
+            if release and table.release_behind:
                 release_pages(scores, stop)
     table = Table(name, fmt, batches, width, classes, targets is not None, n)
     table.dtype, table.convert = scores.dtype, convert
+    if release:
+        table.release_rows = lambda upto: release_pages(scores, upto)
     return table
 
 

@@ -91,8 +91,10 @@ def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
             for lo in range(0, p, step):
                 part = np.asarray(rows[lo:lo + step])
                 yield Batch(i * p + lo, convert(part) if converting else part, None)
-            if release is not None:
+            if release is not None and table.release_behind:
                 release(scores, i + 1)
     table = Table(name, fmt, batches, k, classes, False, dense.examples * dense.positions)
     table.dense, table.convert, table.dtype = dense, convert, scores.dtype
+    if release is not None:  # rows are positions: the examples wholly done
+        table.release_rows = lambda upto: release(scores, upto // dense.positions)
     return table

@@ -54,6 +54,13 @@ class Table:
     dtype: object = None     # arrays: the scores' dtype
     convert: object = None   # stored values to numbers (bfloat16 bits to float32)
     raw_batches: bool = False  # the scorer converts each block itself (``convert``)
+    # memory-mapped input: drop the pages of the rows before N (the table's
+    # row numbering). The reader drops them behind each batch it yields unless
+    # its consumer says it will, once the rows are done: a scorer's threads are
+    # still reading a batch when the next is asked for, and pages dropped under
+    # them are faulted in again (and every drop stops the other core)
+    release_rows: Callable[[int], None] | None = None
+    release_behind: bool = True
 
 
 @dataclass
