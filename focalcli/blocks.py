@@ -38,6 +38,19 @@ def unit_blocks_for(block_rows: int, k: int) -> int:
     return 1 << (blocks.bit_length() - 1)  # a power of two, as batches are
 
 
+def block_copy(part: np.ndarray, as_laid: bool, convert=None) -> np.ndarray:
+    """One contiguous copy of a block, shared by every pass over it
+    (``convert``: stored values to numbers, bfloat16 widened in cache). A
+    dense map's block is ``(C, positions)`` in memory: with ``as_laid`` it is
+    copied so (one run per class, class-major rows for core), not transposed
+    element by element (ten times the cost)."""
+    if convert is not None:
+        return convert(part)
+    if as_laid and part.ndim == 2 and part.shape[1] > 1 and part.strides[0] == part.itemsize:
+        return np.asfortranarray(part)
+    return np.ascontiguousarray(part)
+
+
 def aligned(batches: Iterator[Batch], block: int) -> Iterator[Batch]:
     """Re-cut batches so each starts on a multiple of ``block`` rows; only the
     rows that complete a block are ever copied."""

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from . import core, extras, probabilities
-from .blocks import LOGPROB_UNIT, aligned, block_rows_for, unit_blocks_for
+from .blocks import LOGPROB_UNIT, aligned, block_copy, block_rows_for, unit_blocks_for
 from .errors import InputError, OptionError
 from .peers import smp_logits
 from .readers import Batch, Table, TargetFile
@@ -383,7 +383,7 @@ class Scorer(RowEmitter):
         as_laid = softmax and parts is core.softmax_parts and soft is None and \
             not gradient and not any(name == "dual-focal" for name, _ in self.s.losses)
         for b in range(0, hi - lo, block):
-            zb = self._block(z[b:b + block], as_laid)
+            zb = block_copy(z[b:b + block], as_laid, self.convert)
             check_scores(zb, where, lo + b, self.s, self.classes)
             rows = slice(b, b + block)
             ce[rows], q[rows], focal_b, pair = self._block_parts(
@@ -437,18 +437,6 @@ class Scorer(RowEmitter):
         return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights,
                                     extra, gradient, correct if calibrate and softmax
                                     else None)
-
-    def _block(self, part, as_laid: bool):
-        """One contiguous copy of a block, shared by every pass over it. A
-        dense map's block is ``(C, positions)`` in memory: with ``as_laid`` it
-        is copied so (one run per class, class-major rows for core), not
-        transposed element by element (ten times the cost)."""
-        if self.convert is not None:
-            return self.convert(part)
-        if as_laid and part.ndim == 2 and part.shape[1] > 1 and \
-                part.strides[0] == part.itemsize:
-            return np.asfortranarray(part)
-        return np.ascontiguousarray(part)
 
     def _block_parts(self, zb, y, m, soft, grad_norm, prob_sum):
         """CE and 1 - p_t of a block, soft targets' focal terms and soft
