@@ -42,29 +42,44 @@ def load_npy(path: str, name: str, kinds: str = "biuf") -> np.ndarray:
                      order="F" if fortran else "C")
 
 
-def release_pages(arr: np.ndarray, upto_row: int):
+def release_pages(arr: np.ndarray, upto_row: int, from_row: int = 0):
     """Drop mapped pages we are done with, so resident memory stays bounded
     on files larger than RAM (the page cache keeps them if memory allows).
-    C order: the rows before ``upto_row`` are one range; Fortran order: they
-    are the head of every column."""
+    C order: the rows ``from_row`` .. ``upto_row`` are one range; Fortran
+    order: they are a piece of every column. Pages are cut on the same
+    boundaries from one call to the next, so a caller that goes on from its
+    last ``upto_row`` drops every page once."""
     mm = getattr(arr, "_mmap", None)
-    if mm is None or not hasattr(mm, "madvise") or arr.ndim == 0:
+    if mm is None or not hasattr(mm, "madvise") or arr.ndim == 0 or upto_row <= from_row:
         return
     start = arr.offset % mmap.ALLOCATIONGRANULARITY
     if arr.ndim == 2 and arr.flags.f_contiguous and not arr.flags.c_contiguous:
-        column = arr.strides[1]
-        ranges = [(start + j * column, upto_row * arr.itemsize)
-                  for j in range(arr.shape[1])]
+        step, ranges = arr.itemsize, [start + j * arr.strides[1] for j in range(arr.shape[1])]
     else:
-        ranges = [(start, upto_row * arr.strides[0])]
-    for lo, length in ranges:
-        first = -(-lo // mmap.PAGESIZE) * mmap.PAGESIZE  # whole pages inside the range
-        end = (lo + length) // mmap.PAGESIZE * mmap.PAGESIZE
+        step, ranges = arr.strides[0], [start]
+    for base in ranges:
+        lo, hi = base + from_row * step, base + upto_row * step
+        # whole pages only (the first call keeps the header's page)
+        first = (lo if from_row else lo + mmap.PAGESIZE - 1) // mmap.PAGESIZE * mmap.PAGESIZE
+        end = hi // mmap.PAGESIZE * mmap.PAGESIZE
         if end > first:
             with contextlib.suppress(OSError, ValueError):
                 mm.madvise(mmap.MADV_DONTNEED, first, end - first)
 
 
+class Releaser:
+    """A table's ``release_rows``: drops the pages of the rows done since
+    its last call (``per``: table rows per array row, a dense map's
+    positions per example)."""
+
+    def __init__(self, arr: np.ndarray, release=release_pages, per: int = 1):
+        self.arr, self.release, self.per, self.done = arr, release, per, 0
+
+    def __call__(self, upto: int):
+        upto = upto // self.per
+        if upto > self.done:
+            self.release(self.arr, upto, self.done)
+            self.done = upto
 
 
 def array_table(scores: np.ndarray, targets, name: str, fmt: str,
@@ -94,11 +109,11 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
             yield Batch(start, convert(part) if converting else part,
                         None if targets is None else np.asarray(targets[start:stop]))
             if release and table.release_behind:
-                release_pages(scores, stop)
+                release_pages(scores, stop, start)
     table = Table(name, fmt, batches, width, classes, targets is not None, n)
     table.dtype, table.convert = scores.dtype, convert
     if release:
-        table.release_rows = lambda upto: release_pages(scores, upto)
+        table.release_rows = Releaser(scores)
     return table
 
 

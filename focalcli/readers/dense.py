@@ -92,9 +92,10 @@ def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
                 part = np.asarray(rows[lo:lo + step])
                 yield Batch(i * p + lo, convert(part) if converting else part, None)
             if release is not None and table.release_behind:
-                release(scores, i + 1)
+                release(scores, i + 1, i)
     table = Table(name, fmt, batches, k, classes, False, dense.examples * dense.positions)
     table.dense, table.convert, table.dtype = dense, convert, scores.dtype
     if release is not None:  # rows are positions: the examples wholly done
-        table.release_rows = lambda upto: release(scores, upto // dense.positions)
+        from .arrays import Releaser
+        table.release_rows = Releaser(scores, release, dense.positions)
     return table
