@@ -181,8 +181,6 @@ class Scorer(RowEmitter):
             block, unit = LOGPROB_UNIT, LOGPROB_UNIT
         pending: deque = deque()
         release = self.table.release_rows  # pages dropped once their units are merged
-        if release is not None:
-            self.table.release_behind = False
 
         def finish_oldest():
             (batch, lo, hi, labels, keep), future = pending.popleft()

@@ -1,4 +1,4 @@
-"""``.npy`` (memory-mapped, streamed, pages released behind the reader) and
+"""``.npy`` (memory-mapped, streamed, pages released once scored) and
 ``.npz`` (loaded whole). Never unpickles."""
 from __future__ import annotations
 
@@ -72,13 +72,13 @@ class Releaser:
     its last call (``per``: table rows per array row, a dense map's
     positions per example)."""
 
-    def __init__(self, arr: np.ndarray, release=release_pages, per: int = 1):
-        self.arr, self.release, self.per, self.done = arr, release, per, 0
+    def __init__(self, arr: np.ndarray, per: int = 1):
+        self.arr, self.per, self.done = arr, per, 0
 
     def __call__(self, upto: int):
         upto = upto // self.per
         if upto > self.done:
-            self.release(self.arr, upto, self.done)
+            release_pages(self.arr, upto, self.done)
             self.done = upto
 
 
@@ -108,8 +108,6 @@ def array_table(scores: np.ndarray, targets, name: str, fmt: str,
             part = np.asarray(scores[start:stop])
             yield Batch(start, convert(part) if converting else part,
                         None if targets is None else np.asarray(targets[start:stop]))
-            if release and table.release_behind:
-                release_pages(scores, stop, start)
     table = Table(name, fmt, batches, width, classes, targets is not None, n)
     table.dtype, table.convert = scores.dtype, convert
     if release:
@@ -124,7 +122,7 @@ def read_npy(src: Source, layout: Layout) -> Table:
                            batch_rows=src.batch_rows)
     arr = load_npy(src.real, src.name)
     if arr.ndim >= 3:
-        return dense_table(arr, src.name, "npy", layout.class_axis, release=release_pages,
+        return dense_table(arr, src.name, "npy", layout.class_axis, release=True,
                            shift=layout.shift)
     return array_table(arr, None, src.name, "npy", release=True, batch_rows=src.batch_rows)
 

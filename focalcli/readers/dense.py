@@ -68,7 +68,7 @@ def example_rows(array: np.ndarray, i: int, axis: int) -> np.ndarray:
 
 
 def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
-                classes=None, release=None, shift: bool = False, convert=None) -> Table:
+                classes=None, release: bool = False, shift: bool = False, convert=None) -> Table:
     """A Table over ``(N, C, d1, ...)`` scores, one example's positions at a
     time; ``convert`` turns each batch's stored values into numbers."""
     dense = geometry(scores.shape, class_axis, name)
@@ -91,11 +91,9 @@ def dense_table(scores: np.ndarray, name: str, fmt: str, class_axis: int,
             for lo in range(0, p, step):
                 part = np.asarray(rows[lo:lo + step])
                 yield Batch(i * p + lo, convert(part) if converting else part, None)
-            if release is not None and table.release_behind:
-                release(scores, i + 1, i)
     table = Table(name, fmt, batches, k, classes, False, dense.examples * dense.positions)
     table.dense, table.convert, table.dtype = dense, convert, scores.dtype
-    if release is not None:  # rows are positions: the examples wholly done
+    if release:  # rows are positions: the examples wholly done
         from .arrays import Releaser
-        table.release_rows = Releaser(scores, release, dense.positions)
+        table.release_rows = Releaser(scores, dense.positions)
     return table

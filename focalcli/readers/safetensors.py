@@ -133,7 +133,7 @@ def pick_key(header: dict, wanted: str | None, name: str) -> str:
 
 
 def read_safetensors(src, layout: Layout) -> Table:
-    from .arrays import array_table, release_pages
+    from .arrays import array_table
     from .dense import dense_table
     name = src.name
     header, start = read_header(src.real, name, src.ranged)
@@ -153,8 +153,8 @@ def read_safetensors(src, layout: Layout) -> Table:
             raise InputError("dense 'logits' with 'targets' in one .safetensors: give the "
                              "targets as TARGETS", name)
         table = dense_table(scores, name, "safetensors", layout.class_axis,
-                            shift=layout.shift, convert=widen, release=release_pages)
-    else:  # pages read are released behind the reader, as for .npy
+                            shift=layout.shift, convert=widen, release=True)
+    else:  # pages read are released once scored, as for .npy
         table = array_table(scores, targets, name, "safetensors", convert=widen,
                             batch_rows=src.batch_rows, release=not src.ranged)
     if widen is not None:

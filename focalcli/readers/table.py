@@ -55,12 +55,10 @@ class Table:
     convert: object = None   # stored values to numbers (bfloat16 bits to float32)
     raw_batches: bool = False  # the scorer converts each block itself (``convert``)
     # memory-mapped input: drop the pages of the rows before N (the table's
-    # row numbering). The reader drops them behind each batch it yields unless
-    # its consumer says it will, once the rows are done: a scorer's threads are
-    # still reading a batch when the next is asked for, and pages dropped under
-    # them are faulted in again (and every drop stops the other core)
+    # row numbering), called by the scorer once those rows' units are merged:
+    # not behind each batch, which its threads may still be reading (pages
+    # dropped under them are faulted in again)
     release_rows: Callable[[int], None] | None = None
-    release_behind: bool = True
 
 
 @dataclass
