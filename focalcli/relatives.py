@@ -65,13 +65,10 @@ def parse(name: str, arg: str) -> tuple:
     return tuple(values)
 
 
-def check_mode(name: str, mode: str, probs_only: bool = False):
+def check_mode(name: str, mode: str):
     want = RELATIVES[name][1]
     if want is not None and mode != want:
         raise OptionError("--loss", f"{name} is of the {want} form: use --mode {want}")
-    if name == "focal-tversky" and probs_only:
-        raise OptionError("--loss", "focal-tversky needs each class's probability: not "
-                          "log-probability input")
 
 
 def sigmoid_terms(name: str, param: tuple, ce, y, p, omp, gamma: float) -> np.ndarray:
