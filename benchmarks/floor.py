@@ -16,13 +16,13 @@ with uint8 masks (--ignore-index 255)."""
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import data  # noqa: E402
-from formats import FOCAL, LAUNCH  # noqa: E402
+from bench import ENV  # noqa: E402
+from formats import FOCAL, process  # noqa: E402
 
 # Both files memory-mapped and every value read once, in pieces of about 64k
 # rows of 80 float32 (20 MB): what any scorer must at least do.
@@ -37,18 +37,6 @@ for path in sys.argv[1:]:
         total += flat[lo:lo + step].sum(dtype=np.float64)
 print(total)
 """
-
-# Time as installed: with bytecode (some shells set PYTHONDONTWRITEBYTECODE,
-# which makes every run recompile focalcli).
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def process(cmd, env=ENV) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one process, through the small launcher."""
-    out = subprocess.run([sys.executable, "-c", LAUNCH, *cmd], capture_output=True,
-                         text=True, check=True, env=env).stdout.split()
-    return float(out[0]), float(out[1])
-
 
 def cases():
     z, t = data.npy("z1m", 1_000_000)

@@ -29,11 +29,16 @@ LAUNCH = ("import resource, subprocess, sys, time\n"
           "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n")
 
 
+def process(cmd, env=None) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one process, through the launcher."""
+    out = subprocess.run([sys.executable, "-c", LAUNCH, *cmd], capture_output=True,
+                         text=True, check=True, env=env).stdout.split()
+    return float(out[0]), float(out[1])
+
+
 def timed(args) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one focal process."""
-    out = subprocess.run([sys.executable, "-c", LAUNCH, FOCAL, *args, "--format", "json"],
-                         capture_output=True, text=True, check=True).stdout.split()
-    return float(out[0]), float(out[1])
+    return process([FOCAL, *args, "--format", "json"])
 
 
 def make(lm_gb: float):
