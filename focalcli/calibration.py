@@ -25,6 +25,7 @@ class Calibration:
         self.upper = np.append(self.edges[1:], np.float32(np.inf))  # bin i ends here
         self.sums = np.zeros((3, n_bins + 1))   # count, confidence, correct (+ c = 1)
         self.fine = np.zeros((3, FINE))
+        self.fine_cells = None  # the fine bins a unit's part holds, when not all
 
     def part(self, confidence: np.ndarray, correct: np.ndarray) -> "Calibration":
         """The sums of some scored units (a worker's unit)."""
@@ -36,7 +37,13 @@ class Calibration:
         right = correct.astype(np.float64)
         out.sums = np.stack([np.bincount(index, w, minlength=self.n_bins + 1)
                              for w in (None, confidence, right)])
-        out.fine = np.stack([np.bincount(fine, w, minlength=FINE)
+        # a unit of a few long rows (a 128k vocabulary's) keeps only the fine
+        # bins it touches: 65,536 zeros a unit cost more than its rows
+        out.fine_cells, size = None, FINE
+        if 16 * len(fine) < FINE:
+            out.fine_cells, fine = np.unique(fine, return_inverse=True)
+            size = len(out.fine_cells)
+        out.fine = np.stack([np.bincount(fine, w, minlength=size)
                              for w in (None, confidence, right)])
         return out
 
@@ -54,7 +61,10 @@ class Calibration:
 
     def merge(self, other: "Calibration"):
         self.sums += other.sums
-        self.fine += other.fine
+        if other.fine_cells is None:
+            self.fine += other.fine
+        else:
+            self.fine[:, other.fine_cells] += other.fine
 
     def figures(self) -> dict | None:
         count, conf, right = self.sums

@@ -26,7 +26,10 @@ def fused_sums(z, targets, e, rest, zt, q, direct, out, rows):
     else:
         ok = np.flatnonzero(direct)
         out += e[ok].T @ inv[ok]
-    out += np.bincount(targets, (1.0 - q) * on, minlength=z.shape[1])
+    if 16 * len(targets) < z.shape[1]:  # a few long rows: no K-long count per block
+        np.add.at(out, targets, (1.0 - q) * on)
+    else:
+        out += np.bincount(targets, (1.0 - q) * on, minlength=z.shape[1])
     redo = np.flatnonzero(~direct & (rows != 0))
     if redo.size:
         out += softmax_probabilities(z[redo]).T @ rows[redo]

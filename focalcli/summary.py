@@ -204,8 +204,10 @@ class Accumulator:
         if other.calibration is not None and self.calibration is not None:
             self.calibration.merge(other.calibration)
         if other.prob_sum is not None:
-            self.prob_sum = other.prob_sum.copy() if self.prob_sum is None else \
-                self.prob_sum + other.prob_sum
+            if self.prob_sum is None:
+                self.prob_sum = other.prob_sum.copy()
+            else:
+                self.prob_sum += other.prob_sum
         if other.pt_hist is not None:
             self.pt_hist = other.pt_hist.copy() if self.pt_hist is None else \
                 self.pt_hist + other.pt_hist

@@ -213,3 +213,32 @@ def test_dense_maps_calibrate_as_their_rows_with_ties(tmp_path, rng, dtype):
     p /= p.sum(axis=1, keepdims=True)
     assert [c["mean_probability"] for c in dense["prior"]] == pytest.approx(
         p.mean(axis=0), rel=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def adaptive_over_fine_bins(conf, correct, n_bins=15, fine=1 << 16):
+    """The documented rule: bins of equal counts cut from a 65,536-bin
+    histogram of the confidences."""
+    index = np.minimum((conf * fine).astype(np.int64), fine - 1)
+    count = np.bincount(index, minlength=fine)
+    cuts = np.searchsorted(np.cumsum(count), len(conf) * np.arange(1, n_bins) / n_bins)
+    total = 0.0
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, fine]):
+        inside = (index >= lo) & (index < hi)
+        total += abs(correct[inside].sum() - conf[inside].sum())
+    return total / len(conf)
+
+
+@pytest.mark.parametrize("rows", [300, 9000])
+def test_adaptive_ece_whatever_the_unit_size(tmp_path, rng, rows):
+    """Units of few rows keep only the fine bins they touch, long units all
+    65,536: both sum to the rule over the whole input."""
+    z = rng.normal(0, 2, (rows, 6))
+    t = rng.integers(0, 6, rows)
+    z[np.arange(rows), t] += 2.0
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "t.npy", t)
+    doc = focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--threads", 2,
+                "--format", "json").json()["calibration"]
+    conf, correct = softmax_conf(z, t)
+    assert doc["adaptive_ece"] == pytest.approx(adaptive_over_fine_bins(conf, correct),
+                                                rel=1e-9)
