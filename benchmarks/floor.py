@@ -67,10 +67,10 @@ def main():
     for _ in range(args.rounds):
         for name, (files, options) in chosen.items():
             command = ["score", *files, *options, "--format", "json"]
-            wall, rss = process([FOCAL, *command])
+            wall, rss = process([FOCAL, *command], ENV)  # ENV: Python may cache bytecode
             focal_t[name].append(wall)
             peak[name] = max(peak[name], rss)
-            floor_t[name].append(process([python, "-c", FLOOR, *files])[0])
+            floor_t[name].append(process([python, "-c", FLOOR, *files], ENV)[0])
             if args.baseline:
                 base_t[name].append(process([python, "-m", "focalcli", *command], base_env)[0])
     extra = f" {'baseline':>9} {'ratio':>6}" if args.baseline else ""

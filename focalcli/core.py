@@ -233,13 +233,15 @@ def logprob_parts(logprob: np.ndarray):
 
 
 def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.ndarray,
-              probs: bool = False):
+              probs: bool = False, scratch: bool = False):
     """Confidence of the top label and whether it is the target, per row
     (the first maximum wins ties, as torch's argmax). A row with
     ``p_t > 1/2`` has the target on top and its confidence is ``p_t``
     (``exp(-ce)``), so only the other rows need the row's argmax; their
     confidence is ``exp((z_max - z_t) - ce)``, with no second
-    exponential over the row. Rows or class-major blocks alike."""
+    exponential over the row. Rows or class-major blocks alike; a
+    class-major block that is ``scratch`` (the caller's own copy) is written
+    in and restored, else copied first."""
     z = logits.reshape(len(logits), -1)
     n, k = z.shape
     correct = np.ones(n, bool)
@@ -252,18 +254,26 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
     if not len(hard):
         return confidence, correct
     mem = _in_memory(z)
-    zt = mem.take(_cells(z, hard, targets[hard])).astype(np.float64)
+    at = _cells(z, hard, targets[hard])
+    zt = mem.take(at).astype(np.float64)
     if class_major(z):
         # a max across the rows is one vectorised pass here (an argmax along
-        # them is not, nor is gathering rows); the first-maximum rule then
-        # matters only in rows where another class ties the target's maximum
-        zmax_all = z.max(axis=1)
-        zmax = zmax_all[hard].astype(np.float64)
-        top = zt == zmax
-        if top.any():
-            many = np.count_nonzero(z == zmax_all[:, None], axis=1)[hard] > 1
-            again = np.flatnonzero(top & many)
-            top[again] = z[hard[again]].argmax(axis=1) == targets[hard[again]]
+        # them is not, nor is gathering rows): the largest other class's
+        # score, with the targets' cells at -inf while it is taken (a
+        # private copy: see scratch), so a tie with the target is an
+        # equality and only those rows need the first-maximum rule
+        if not scratch:
+            z = np.array(z, order="F")
+            mem = _in_memory(z)
+        saved = mem.take(at)
+        mem.put(at, -np.inf)
+        others = z.max(axis=1)[hard].astype(np.float64)
+        mem.put(at, saved)
+        top = zt > others
+        tied = np.flatnonzero(zt == others)
+        if tied.size:
+            top[tied] = z[hard[tied]].argmax(axis=1) == targets[hard[tied]]
+        zmax = np.maximum(zt, others)
     else:
         # rows in memory: numpy's row argmax is twice as fast as its row max,
         # and it is the first maximum, the tie rule itself

@@ -478,7 +478,8 @@ class Scorer(RowEmitter):
         (the most likely class) are taken for them."""
         if soft:
             ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
-        return core.top_label(z, y, ce, q, self.s.probs)
+        # a class-major block is block_copy's own copy: scratch
+        return core.top_label(z, y, ce, q, self.s.probs, scratch=True)
 
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""
