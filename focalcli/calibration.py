@@ -34,17 +34,14 @@ class Calibration:
         index = self.bin_of(confidence.astype(np.float32))
         fine = (confidence * FINE).astype(np.intp)
         np.minimum(fine, FINE - 1, out=fine)
-        right = correct.astype(np.float64)
-        out.sums = np.stack([np.bincount(index, w, minlength=self.n_bins + 1)
-                             for w in (None, confidence, right)])
+        out.sums = _sums(index, self.n_bins + 1, confidence, correct)
         # a unit of a few long rows (a 128k vocabulary's) keeps only the fine
         # bins it touches: 65,536 zeros a unit cost more than its rows
         out.fine_cells, size = None, FINE
         if 16 * len(fine) < FINE:
             out.fine_cells, fine = np.unique(fine, return_inverse=True)
             size = len(out.fine_cells)
-        out.fine = np.stack([np.bincount(fine, w, minlength=size)
-                             for w in (None, confidence, right)])
+        out.fine = _sums(fine, size, confidence, correct)
         return out
 
     def bin_of(self, c32: np.ndarray) -> np.ndarray:
@@ -95,3 +92,14 @@ class Calibration:
             if c:
                 total += abs(right[lo:hi].sum() - conf[lo:hi].sum())
         return float(total / n)
+
+
+def _sums(index: np.ndarray, size: int, confidence: np.ndarray, correct: np.ndarray):
+    """(count, confidence, correct) per bin: the counts and the correct
+    counts from one count of (bin, correct) pairs, the confidences summed."""
+    pairs = np.bincount(2 * index + correct, minlength=2 * size)
+    out = np.empty((3, size))
+    np.add(pairs[0::2], pairs[1::2], out=out[0])
+    out[1] = np.bincount(index, confidence, minlength=size)
+    out[2] = pairs[1::2]
+    return out

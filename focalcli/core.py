@@ -136,15 +136,18 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
     direct = (rest >= _DIRECT_REST_MIN[z.dtype]) & (rest <= _DIRECT_REST_MAX) & \
         (np.abs(zt) <= _DIRECT_TARGET_MAX)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        odds = rest * np.exp(-zt)      # (1 - p_t) / p_t
+        shift = np.exp(-zt)
+        odds = rest * shift            # (1 - p_t) / p_t
         ce, q = np.log1p(odds), odds / (1.0 + odds)
+        if grad_norm is not None or prob_sums is not None:
+            shift /= 1.0 + odds        # p_j / e_j off the target: exp(-z_t) p_t
     if not direct.all():
         redo = np.flatnonzero(~direct)
         ce[redo], q[redo] = softmax_parts_shifted(z[redo], targets[redo])
     if grad_norm is not None:
-        _fused_gradient_norm(z, targets, e, rest, zt, odds, q, direct, grad_norm)
+        _fused_gradient_norm(z, targets, e, rest, shift, q, direct, grad_norm)
     if prob_sums is not None:
-        probabilities.fused_sums(z, targets, e, rest, zt, q, direct, *prob_sums)
+        probabilities.fused_sums(z, targets, e, shift, q, direct, *prob_sums)
     return ce, q
 
 
@@ -154,17 +157,17 @@ _SQUARES_MIN = {np.dtype(np.float32): 1e-30, np.dtype(np.float64): 1e-290}
 _SQUARES_MAX = {np.dtype(np.float32): 1e36, np.dtype(np.float64): 1e300}
 
 
-def _fused_gradient_norm(z, targets, e, rest, zt, odds, q, direct, out):
+def _fused_gradient_norm(z, targets, e, rest, scale, q, direct, out):
     """``sqrt(q^2 + sum_{j != t} p_j^2)`` from softmax_parts' exponentials
-    (target column already zeroed): ``p_j = e_j * exp(-z_t) * p_t``, so the
-    sum of squares is ``(exp(-z_t) p_t)^2 * sum e_j^2``. Rows whose squares
-    could overflow or underflow in the input's precision take
-    :func:`softmax_gradient`."""
+    (target column already zeroed): ``p_j = e_j * scale`` with ``scale =
+    exp(-z_t) * p_t``, so the sum of squares is ``scale^2 * sum e_j^2``.
+    Rows whose squares could overflow or underflow in the input's precision
+    take :func:`softmax_gradient`."""
     k = z.shape[1]
     s2 = np.einsum("ij,ij->i", e, e).astype(np.float64)
     ok = direct & (rest <= _SQUARES_MAX[z.dtype] ** 0.5) & (s2 >= k * _SQUARES_MIN[z.dtype])
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        others = np.sqrt(s2) * (np.exp(-zt) / (1.0 + odds))
+        others = np.sqrt(s2) * scale
     out[:] = np.hypot(q, others)
     if not ok.all():
         redo = np.flatnonzero(~ok)

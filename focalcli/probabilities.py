@@ -8,18 +8,19 @@ from __future__ import annotations
 import numpy as np
 
 
-def fused_sums(z, targets, e, rest, zt, q, direct, out, rows):
+def fused_sums(z, targets, e, scale, q, direct, out, rows):
     """From softmax_parts' exponentials ``e`` (target column zeroed): off the
-    target ``p_j = e_j / S`` with ``S = exp(z_t) + rest`` (at most 1e28 for
-    a direct row, so ``1 / S`` fits the input's precision); on it
+    target ``p_j = e_j / S = e_j * scale`` (``S = exp(z_t) + rest`` at most
+    1e28 for a direct row, so ``scale = exp(-z_t) p_t`` fits the input's
+    precision); on it
     ``p_t = 1 - q``. The rows the direct form cannot hold (their ``e`` may
     hold inf) are summed from :func:`softmax_probabilities`. ``rows``
     weighs each row: 1 scored, 0 not."""
     rows = np.asarray(rows, dtype=np.float64)
     whole = bool(direct.all())
     on = rows if whole else np.where(direct, rows, 0.0)
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        inv = on / (np.exp(zt) + rest)
+    with np.errstate(over="ignore", invalid="ignore"):
+        inv = on * scale
     inv = (inv if whole else np.where(direct, inv, 0.0)).astype(e.dtype)
     if whole:
         out += e.T @ inv
