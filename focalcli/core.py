@@ -236,7 +236,7 @@ def logprob_parts(logprob: np.ndarray):
 
 
 def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.ndarray,
-              probs: bool = False, scratch: bool = False):
+              probs: bool = False, scratch: bool = False, known=None):
     """Confidence of the top label and whether it is the target, per row
     (the first maximum wins ties, as torch's argmax). A row with
     ``p_t > 1/2`` has the target on top and its confidence is ``p_t``
@@ -244,7 +244,8 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
     confidence is ``exp((z_max - z_t) - ce)``, with no second
     exponential over the row. Rows or class-major blocks alike; a
     class-major block that is ``scratch`` (the caller's own copy) is written
-    in and restored, else copied first."""
+    in and restored, else copied first. ``known``: each row's maximum and
+    whether its target is the first one, found already (kernels.row_top)."""
     z = logits.reshape(len(logits), -1)
     n, k = z.shape
     correct = np.ones(n, bool)
@@ -277,6 +278,8 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
         if tied.size:
             top[tied] = z[hard[tied]].argmax(axis=1) == targets[hard[tied]]
         zmax = np.maximum(zt, others)
+    elif known is not None:
+        zmax, top = known[0][hard].astype(np.float64), known[1][hard]
     else:
         # rows in memory: numpy's row argmax is twice as fast as its row max,
         # and it is the first maximum, the tie rule itself

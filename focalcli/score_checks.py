@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import core
+from . import core, kernels
 from .errors import OptionError
 from .settings import Settings
 from .targets import Where
 
 
-def check_scores(z, where: Where, lo: int, s: Settings, classes: list[str]):
-    """Scores must be finite (and probabilities, with --probs)."""
-    bad = core.first_nonfinite(z)
+def check_scores(z, where: Where, lo: int, s: Settings, classes: list[str],
+                 finite: bool = False):
+    """Scores must be finite (and probabilities, with --probs); ``finite``:
+    a pass over the block has found them so already."""
+    bad = None if finite else core.first_nonfinite(z)
     if bad is not None:
         i, j = bad
         value = float(z.reshape(len(z), -1)[i, j])
@@ -41,6 +43,15 @@ def check_scores(z, where: Where, lo: int, s: Settings, classes: list[str]):
             what = "do not sum to 1" if s.mode == "softmax" else "are not in [0, 1]"
             raise where.error(f"probabilities {what} (are these logits? drop --probs)",
                               lo + i)
+
+
+def check_block(zb, y, where: Where, lo: int, s: Settings, classes: list[str], top: bool):
+    """check_scores; where the top label is wanted, the kernel's one read of
+    the block finds it and the non-finite scores together, and its
+    (maximum, target on top) per row is returned for core.top_label; else None."""
+    known = kernels.row_top(zb, y) if top else None
+    check_scores(zb, where, lo, s, classes, finite=known is not None and known[2] is None)
+    return None if known is None else known[:2]
 
 
 def cooled(scores, t: float, where: Where):

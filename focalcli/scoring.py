@@ -22,7 +22,7 @@ from .errors import InputError, OptionError
 from .peers import smp_logits
 from .readers import Batch, Table, TargetFile
 from .rows import RowEmitter
-from .score_checks import check_scores, cooled
+from .score_checks import check_block, cooled
 from .settings import Outcome, Settings
 from .soft import keras_soft_parts, sigmoid_soft_parts, soft_parts
 from .summary import Accumulator
@@ -383,9 +383,9 @@ class Scorer(RowEmitter):
         as_laid = softmax and parts is core.softmax_parts and soft is None and \
             not gradient and not any(name == "dual-focal" for name, _ in self.s.losses)
         for b in range(0, hi - lo, block):
-            zb = block_copy(z[b:b + block], as_laid, self.convert)
-            check_scores(zb, where, lo + b, self.s, self.classes)
-            rows = slice(b, b + block)
+            zb, rows = block_copy(z[b:b + block], as_laid, self.convert), slice(b, b + block)
+            known = check_block(zb, y[rows], where, lo + b, self.s, self.classes,
+                                calibrate and softmax)
             ce[rows], q[rows], focal_b, pair = self._block_parts(
                 zb, y[rows], m[rows], None if soft is None else soft[rows],
                 grad_norm[rows] if fused_gradient else None, prob_sum)
@@ -394,8 +394,8 @@ class Scorer(RowEmitter):
             for key, v in zip(("p", "omp"), pair or ()):  # soft sigmoid: p and 1 - p
                 side.setdefault(key, np.empty(y.shape))[rows] = v
             if calibrate and softmax:
-                confidence[rows], correct[rows] = self._top_label(zb, y[rows], ce[rows],
-                                                                  q[rows], soft is not None)
+                confidence[rows], correct[rows] = self._top_label(
+                    zb, y[rows], ce[rows], q[rows], soft is not None, known)
             for key, v in extras.relative_inputs(self.s, zb, y[rows], ce[rows]).items():
                 side.setdefault(key, np.empty(y.shape))[rows] = v
             if gradient and softmax and not fused_gradient:
@@ -472,14 +472,14 @@ class Scorer(RowEmitter):
             acc.pt_hist = core.pt_histogram(pt_scored, self.s.pt_bins)
         acc.prob_sum = prob_sum
 
-    def _top_label(self, z, y, ce, q, soft: bool):
+    def _top_label(self, z, y, ce, q, soft: bool, known=None):
         """Calibration's top label and its confidence. Soft targets' CE and
         1 - p_t are the distribution's, not the top label's: the target's own
         (the most likely class) are taken for them."""
         if soft:
             ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
         # a class-major block is block_copy's own copy: scratch
-        return core.top_label(z, y, ce, q, self.s.probs, scratch=True)
+        return core.top_label(z, y, ce, q, self.s.probs, scratch=True, known=known)
 
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""

@@ -1,0 +1,102 @@
+/* focalcli._kernels: the one pass over a block that numpy makes three of.
+ *
+ * top(z, targets, zmax, top) reads C-ordered (n, k) float32 or float64 rows
+ * once and writes each row's largest score (zmax) and whether its target is
+ * the first maximum (top: 1 or 0, torch's argmax rule), and returns the flat
+ * index of the first NaN or infinite score, or -1. Nothing here rounds: a
+ * maximum and a comparison are exact, so the result is the numpy path's
+ * (focalcli/kernels.py) bit for bit, which the tests check on both.
+ *
+ * Built with -ffinite-math-only -fno-signed-zeros so that the compiler turns
+ * the maximum into vector instructions: a row with a NaN or an infinity
+ * gets garbage there, and is reported by its bits before anything reads it;
+ * -0 and +0 compare equal, as they do in numpy. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+
+#define TOP_KERNEL(NAME, T, U, EXP)                                            \
+    CLONES static Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
+                                  Py_ssize_t k, T *zmax, uint8_t *top)         \
+    {                                                                          \
+        for (Py_ssize_t i = 0; i < n; i++) {                                   \
+            const T *r = z + i * k;                                            \
+            U bad = 0;                                                         \
+            T m = r[0];                                                        \
+            for (Py_ssize_t j = 0; j < k; j++) {                               \
+                U bits;                                                        \
+                memcpy(&bits, r + j, sizeof bits);                             \
+                bad |= (U)((bits & EXP) == EXP);                               \
+                m = r[j] > m ? r[j] : m;                                       \
+            }                                                                  \
+            if (bad) {                                                         \
+                for (Py_ssize_t j = 0; j < k; j++) {                           \
+                    U bits;                                                    \
+                    memcpy(&bits, r + j, sizeof bits);                         \
+                    if ((bits & EXP) == EXP)                                   \
+                        return i * k + j;                                      \
+                }                                                              \
+            }                                                                  \
+            Py_ssize_t at = (Py_ssize_t)t[i];                                  \
+            int first = at >= 0 && at < k && r[at] == m;                       \
+            if (first) { /* an earlier class at the maximum wins */            \
+                int before = 0;                                                \
+                for (Py_ssize_t j = 0; j < at; j++)                            \
+                    before |= r[j] == m;                                       \
+                first = !before;                                               \
+            }                                                                  \
+            zmax[i] = m;                                                       \
+            top[i] = (uint8_t)first;                                           \
+        }                                                                      \
+        return -1;                                                             \
+    }
+
+TOP_KERNEL(top_f32, float, uint32_t, 0x7f800000u)
+TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
+
+static PyObject *
+top(PyObject *self, PyObject *args)
+{
+    Py_buffer z, t, zmax, flag;
+    Py_ssize_t n, k;
+    int wide;
+    if (!PyArg_ParseTuple(args, "y*y*w*w*nnp", &z, &t, &zmax, &flag, &n, &k, &wide))
+        return NULL;
+    Py_ssize_t size = wide ? 8 : 4, bad = -1;
+    if (n < 0 || k < 1 || z.len < n * k * size || t.len < n * 8 ||
+        zmax.len < n * size || flag.len < n) {
+        PyErr_SetString(PyExc_ValueError, "buffers too small for the shape");
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        bad = wide ? top_f64(z.buf, t.buf, n, k, zmax.buf, flag.buf)
+                   : top_f32(z.buf, t.buf, n, k, zmax.buf, flag.buf);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&z);
+    PyBuffer_Release(&t);
+    PyBuffer_Release(&zmax);
+    PyBuffer_Release(&flag);
+    if (PyErr_Occurred())
+        return NULL;
+    return PyLong_FromSsize_t(bad);
+}
+
+static PyMethodDef methods[] = {
+    {"top", top, METH_VARARGS,
+     "top(z, targets, zmax, top, n, k, wide) -> first non-finite flat index or -1"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, methods};
+
+PyMODINIT_FUNC
+PyInit__kernels(void)
+{
+    return PyModule_Create(&module);
+}

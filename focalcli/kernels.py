@@ -1,0 +1,36 @@
+"""The compiled top-label pass (focalcli/_kernels.c, built at install where a
+C compiler is at hand) behind one function. Where the extension is missing,
+``FOCAL_KERNELS=0`` is set, or a block is not C-ordered float32/float64 rows,
+:func:`row_top` says None and numpy's passes run instead (the finiteness
+check's row sums and core.top_label's argmax), which is what the tests hold
+the extension to, bit for bit."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:
+    from . import _kernels
+except ImportError:  # built without a compiler: numpy's passes do the work
+    _kernels = None
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def enabled() -> bool:
+    return _kernels is not None and os.environ.get("FOCAL_KERNELS", "1") != "0"
+
+
+def row_top(z: np.ndarray, targets: np.ndarray):
+    """One read of ``(n, K)`` scores: each row's maximum, whether its target
+    is the first maximum (torch's argmax rule), and the (row, column) of the
+    first NaN or infinite score or None; or None when the kernel does not
+    apply (see the module)."""
+    if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS and z.flags.c_contiguous):
+        return None
+    n, k = z.shape
+    zmax, top = np.empty(n, z.dtype), np.empty(n, np.uint8)
+    bad = _kernels.top(z, np.ascontiguousarray(targets, dtype=np.int64), zmax, top, n, k,
+                       z.dtype == np.float64)
+    return zmax, top.view(bool), None if bad < 0 else divmod(bad, k)
