@@ -6,8 +6,6 @@ so every output shows the same numbers.
 """
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from . import core
@@ -88,6 +86,7 @@ def settings_doc(s: Settings, *, spec: AlphaSpec, reduction: str, normalize: str
     weights under another name are the same setting."""
     weights = s.weights
     if isinstance(weights, np.ndarray):
+        import hashlib  # here: 4 ms at every start, for the runs that weigh by a file
         digest = hashlib.sha256(np.ascontiguousarray(weights, np.float64).tobytes())
         weights = f"{weights.size} weights, sha256 {digest.hexdigest()[:16]}"
     elif weights is not None:
