@@ -1,6 +1,6 @@
 /* focalcli._kernels: the one pass over a block that numpy makes three of.
  *
- * top(z, targets, zmax, top) reads C-ordered (n, k) float32 or float64 rows
+ * top(z, targets, zmax, top, ...) reads (n, k) float32 or float64 rows
  * once and writes each row's largest score (zmax) and whether its target is
  * the first maximum (top: 1 or 0, torch's argmax rule), and returns the flat
  * index of the first NaN or infinite score, or -1. Nothing here rounds: a
@@ -61,24 +61,85 @@
 TOP_KERNEL(top_f32, float, uint32_t, 0x7f800000u)
 TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
 
+/* The same for a class-major block (a dense map's: class c's n scores at
+ * z + c * n), class by class so that every loop runs along memory: the
+ * maximum, then the target's equality with it less any earlier class's.
+ * The first non-finite score is the first in row order, as above. */
+#define TOP_CM_KERNEL(NAME, T, U, EXP)                                         \
+    CLONES static Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
+                                  Py_ssize_t k, T *zmax, uint8_t *top,         \
+                                  void *top_scratch)                           \
+    {                                                                          \
+        U bad = 0;                                                             \
+        for (Py_ssize_t i = 0; i < n; i++)                                     \
+            zmax[i] = z[i];                                                    \
+        for (Py_ssize_t c = 0; c < k; c++) {                                   \
+            const T *col = z + c * n;                                          \
+            for (Py_ssize_t i = 0; i < n; i++) {                               \
+                U bits;                                                        \
+                memcpy(&bits, col + i, sizeof bits);                           \
+                bad |= (U)((bits & EXP) == EXP);                               \
+                zmax[i] = col[i] > zmax[i] ? col[i] : zmax[i];                 \
+            }                                                                  \
+        }                                                                      \
+        if (bad) {                                                             \
+            Py_ssize_t first = -1;                                             \
+            for (Py_ssize_t c = 0; c < k; c++)                                 \
+                for (Py_ssize_t i = 0; i < n; i++) {                           \
+                    U bits;                                                    \
+                    memcpy(&bits, z + c * n + i, sizeof bits);                 \
+                    if ((bits & EXP) == EXP) {                                 \
+                        if (first < 0 || i * k + c < first)                    \
+                            first = i * k + c;                                 \
+                        break;                                                 \
+                    }                                                          \
+                }                                                              \
+            return first;                                                      \
+        }                                                                      \
+        /* the first class at each maximum, last class first */                \
+        int32_t *first = (int32_t *)top_scratch;                               \
+        for (Py_ssize_t i = 0; i < n; i++)                                     \
+            first[i] = (int32_t)k;                                             \
+        for (Py_ssize_t c = k - 1; c >= 0; c--) {                              \
+            const T *col = z + c * n;                                          \
+            for (Py_ssize_t i = 0; i < n; i++)                                 \
+                first[i] = col[i] == zmax[i] ? (int32_t)c : first[i];          \
+        }                                                                      \
+        for (Py_ssize_t i = 0; i < n; i++)                                     \
+            top[i] = (uint8_t)(first[i] == t[i]);                              \
+        return -1;                                                             \
+    }
+
+TOP_CM_KERNEL(top_cm_f32, float, uint32_t, 0x7f800000u)
+TOP_CM_KERNEL(top_cm_f64, double, uint64_t, 0x7ff0000000000000ull)
+
 static PyObject *
 top(PyObject *self, PyObject *args)
 {
     Py_buffer z, t, zmax, flag;
     Py_ssize_t n, k;
-    int wide;
-    if (!PyArg_ParseTuple(args, "y*y*w*w*nnp", &z, &t, &zmax, &flag, &n, &k, &wide))
+    int wide, class_major;
+    if (!PyArg_ParseTuple(args, "y*y*w*w*nnpp", &z, &t, &zmax, &flag, &n, &k, &wide,
+                          &class_major))
         return NULL;
     Py_ssize_t size = wide ? 8 : 4, bad = -1;
-    if (n < 0 || k < 1 || z.len < n * k * size || t.len < n * 8 ||
+    void *scratch = class_major ? PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * 4) : NULL;
+    if (class_major && scratch == NULL) {
+        PyErr_NoMemory();
+    } else if (n < 0 || k < 1 || z.len < n * k * size || t.len < n * 8 ||
         zmax.len < n * size || flag.len < n) {
         PyErr_SetString(PyExc_ValueError, "buffers too small for the shape");
     } else {
         Py_BEGIN_ALLOW_THREADS
-        bad = wide ? top_f64(z.buf, t.buf, n, k, zmax.buf, flag.buf)
-                   : top_f32(z.buf, t.buf, n, k, zmax.buf, flag.buf);
+        if (class_major)
+            bad = wide ? top_cm_f64(z.buf, t.buf, n, k, zmax.buf, flag.buf, scratch)
+                       : top_cm_f32(z.buf, t.buf, n, k, zmax.buf, flag.buf, scratch);
+        else
+            bad = wide ? top_f64(z.buf, t.buf, n, k, zmax.buf, flag.buf)
+                       : top_f32(z.buf, t.buf, n, k, zmax.buf, flag.buf);
         Py_END_ALLOW_THREADS
     }
+    PyMem_RawFree(scratch);
     PyBuffer_Release(&z);
     PyBuffer_Release(&t);
     PyBuffer_Release(&zmax);
@@ -90,7 +151,8 @@ top(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"top", top, METH_VARARGS,
-     "top(z, targets, zmax, top, n, k, wide) -> first non-finite flat index or -1"},
+     "top(z, targets, zmax, top, n, k, wide, class_major) -> first non-finite row-order "
+     "index or -1"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, methods};

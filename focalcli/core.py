@@ -260,7 +260,9 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
     mem = _in_memory(z)
     at = _cells(z, hard, targets[hard])
     zt = mem.take(at).astype(np.float64)
-    if class_major(z):
+    if known is not None:
+        zmax, top = known[0][hard].astype(np.float64), known[1][hard]
+    elif class_major(z):
         # a max across the rows is one vectorised pass here (an argmax along
         # them is not, nor is gathering rows): the largest other class's
         # score, with the targets' cells at -inf while it is taken (a
@@ -278,8 +280,6 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
         if tied.size:
             top[tied] = z[hard[tied]].argmax(axis=1) == targets[hard[tied]]
         zmax = np.maximum(zt, others)
-    elif known is not None:
-        zmax, top = known[0][hard].astype(np.float64), known[1][hard]
     else:
         # rows in memory: numpy's row argmax is twice as fast as its row max,
         # and it is the first maximum, the tie rule itself

@@ -1,6 +1,7 @@
 """The compiled top-label pass (focalcli/_kernels.c, built at install where a
 C compiler is at hand) behind one function. Where the extension is missing,
-``FOCAL_KERNELS=0`` is set, or a block is not C-ordered float32/float64 rows,
+``FOCAL_KERNELS=0`` is set, or a block is not float32/float64 rows in
+memory or class by class (a dense map's block),
 :func:`row_top` says None and numpy's passes run instead (the finiteness
 check's row sums and core.top_label's argmax), which is what the tests hold
 the extension to, bit for bit."""
@@ -27,10 +28,14 @@ def row_top(z: np.ndarray, targets: np.ndarray):
     is the first maximum (torch's argmax rule), and the (row, column) of the
     first NaN or infinite score or None; or None when the kernel does not
     apply (see the module)."""
-    if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS and z.flags.c_contiguous):
+    if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS):
+        return None
+    # rows in memory, or a dense map's class-major block (its transpose is)
+    class_major = not z.flags.c_contiguous
+    if class_major and not z.T.flags.c_contiguous:
         return None
     n, k = z.shape
     zmax, top = np.empty(n, z.dtype), np.empty(n, np.uint8)
-    bad = _kernels.top(z, np.ascontiguousarray(targets, dtype=np.int64), zmax, top, n, k,
-                       z.dtype == np.float64)
+    bad = _kernels.top(z.T if class_major else z, np.ascontiguousarray(targets, dtype=np.int64),
+                       zmax, top, n, k, z.dtype == np.float64, class_major)
     return zmax, top.view(bool), None if bad < 0 else divmod(bad, k)

@@ -35,11 +35,13 @@ def test_rows_as_numpy_finds_them(n, k, dtype, data):
         spot = data.draw(st.integers(0, n * k - 1))
         z.reshape(-1)[spot] = data.draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     t = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
-    zmax, top, bad = kernels.row_top(z, t)
     want_max, want_top, want_bad = numpy_twin(z, t)
-    assert bad == want_bad
-    if want_bad is None:
-        assert np.array_equal(zmax, want_max) and np.array_equal(top, want_top)
+    # rows in memory, and class by class as a dense map's block lies
+    for layout in (z, np.asfortranarray(z)):
+        zmax, top, bad = kernels.row_top(layout, t)
+        assert bad == want_bad
+        if want_bad is None:
+            assert np.array_equal(zmax, want_max) and np.array_equal(top, want_top)
 
 
 def test_long_rows_and_the_last_class(rng):
@@ -55,7 +57,8 @@ def test_long_rows_and_the_last_class(rng):
 def test_what_it_does_not_take_goes_to_numpy(monkeypatch):
     z = np.zeros((4, 3), np.float32)
     t = np.zeros(4, np.int64)
-    assert kernels.row_top(np.asfortranarray(z[:, :2]), t) is None
+    assert kernels.row_top(z[:, :2], t) is None
+    assert kernels.row_top(np.asfortranarray(z)[1:3], t[:2]) is None
     assert kernels.row_top(z.astype(np.float16), t) is None
     assert kernels.row_top(z.astype(">f4"), t) is None
     monkeypatch.setenv("FOCAL_KERNELS", "0")
@@ -63,11 +66,18 @@ def test_what_it_does_not_take_goes_to_numpy(monkeypatch):
 
 
 @pytest.mark.parametrize("bad", [None, np.nan, np.inf, -np.inf])
-def test_runs_are_the_same_either_way(tmp_path, rng, monkeypatch, bad):
-    z = rng.integers(-2, 3, (3000, 7)).astype(np.float32)   # ties everywhere
-    t = rng.integers(0, 7, 3000)
-    if bad is not None:
-        z[2345, 4] = bad
+@pytest.mark.parametrize("maps", [False, True])
+def test_runs_are_the_same_either_way(tmp_path, rng, monkeypatch, bad, maps):
+    if maps:  # segmentation maps: the blocks are class-major
+        z = rng.integers(-2, 3, (3, 7, 40, 30)).astype(np.float32)
+        t = rng.integers(0, 7, (3, 40, 30))
+        if bad is not None:
+            z[1, 4, 5, 6] = bad
+    else:
+        z = rng.integers(-2, 3, (3000, 7)).astype(np.float32)   # ties everywhere
+        t = rng.integers(0, 7, 3000)
+        if bad is not None:
+            z[2345, 4] = bad
     np.save(tmp_path / "z.npy", z)
     np.save(tmp_path / "t.npy", t)
     runs = []
@@ -76,7 +86,7 @@ def test_runs_are_the_same_either_way(tmp_path, rng, monkeypatch, bad):
         runs.append(focal("score", tmp_path / "z.npy", tmp_path / "t.npy", "--format", "json"))
     assert runs[0].code == runs[1].code == (0 if bad is None else 2)
     assert runs[0].out == runs[1].out and runs[0].err == runs[1].err
-    if bad is not None:
-        assert "row 2346 (index 2345), column '4'" in runs[0].err
-    else:
+    if bad is None:
         assert runs[0].json()["calibration"]["accuracy"] < 1
+    else:
+        assert ("example 2 (index 1), position (5, 6), column '4'" if maps else "row 2346 (index 2345), column '4'") in runs[0].err
