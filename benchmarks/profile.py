@@ -15,7 +15,7 @@ from focalcli.runtime import keep_freed_memory  # noqa: E402
 keep_freed_memory()
 import numpy as np  # noqa: E402
 
-from focalcli import core  # noqa: E402
+from focalcli import core, kernels  # noqa: E402
 from focalcli.readers import array_table  # noqa: E402
 from focalcli.readers import TargetFile  # noqa: E402
 from focalcli.scoring import Scorer, Settings  # noqa: E402
@@ -51,13 +51,17 @@ def main():
                                                               .take(at + tb)),
         "row argmax (calibration's top label)": lambda zb, tb: zb.argmax(axis=1),
         "row max (not used: slower)": lambda zb, tb: zb.max(axis=1),
+        "kernel: check + top label, one read": kernels.row_top,
         "softmax_parts, whole": core.softmax_parts,
     }
     print(f"one thread, ms per 1M x {z.shape[1]} float32 rows, blocks of {BLOCK}:")
     for name, fn in steps.items():
         print(f"  {name:38} {per_million(fn, blocks, len(z)):7.1f}")
     z, t = np.load(zp), np.load(tp)
-    for threads, bins in ((1, 15), (2, 15), (1, 0), (2, 0)):
+    for threads, bins, kernel in ((1, 15, "1"), (1, 15, "0"), (2, 15, "1"), (2, 15, "0"),
+                                  (1, 0, "1"), (2, 0, "1")):
+        os.environ["FOCAL_KERNELS"] = kernel
+
         def run():
             Scorer(array_table(z, None, "z", "npy"), Settings(threads=threads, bins=bins),
                    TargetFile.of_array(t, "t")).run()
@@ -67,7 +71,8 @@ def main():
             start = time.perf_counter()
             run()
             runs.append(time.perf_counter() - start)
-        print(f"  whole scorer, {threads} thread(s), --bins {bins:<2}: "
+        print(f"  whole scorer, {threads} thread(s), --bins {bins:<2}"
+              f"{', numpy top label' if kernel == '0' else '':18}: "
               f"{statistics.median(runs) * 1000:7.1f}")
 
 

@@ -2,6 +2,8 @@
 it replaces: each row's maximum, torch's first-maximum rule for the target,
 and the first NaN or infinite score, on rows full of ties, signed zeros and
 non-finite values; and whole runs, reports and refusals alike either way."""
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,10 +12,15 @@ from hypothesis import strategies as st
 from conftest import focal
 from focalcli import kernels
 
+# without a C compiler the install goes on and numpy's passes run: these
+# tests then have nothing to compare and skip, saying so
+pytestmark = pytest.mark.skipif(
+    kernels._kernels is None and not os.environ.get("FOCAL_REQUIRE_KERNEL"),
+    reason="focalcli._kernels was not built (no C compiler): numpy's passes run")
 
-def test_the_kernel_is_built_here():
-    # make test builds it (setup.py); were it missing, every test below
-    # would compare numpy with itself
+
+def test_the_kernel_is_built():
+    # .ci/run sets FOCAL_REQUIRE_KERNEL: there a failed build is a failure
     assert kernels._kernels is not None, "focalcli._kernels did not build: is gcc there?"
 
 
