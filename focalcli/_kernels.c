@@ -1,8 +1,9 @@
 /* focalcli._kernels: the one pass over a block that numpy makes three of.
  *
- * top(z, targets, zmax, top, ...) reads (n, k) float32 or float64 rows
- * once and writes each row's largest score (zmax) and whether its target is
- * the first maximum (top: 1 or 0, torch's argmax rule), and returns the flat
+ * top(z, targets, zmax, zt, top, ...) reads (n, k) float32 or float64 rows
+ * once and writes each row's largest score (zmax), its target's score (zt)
+ * and whether the target is the first maximum (top: 1 or 0, torch's argmax
+ * rule), and returns the flat
  * index of the first NaN or infinite score, or -1. Nothing here rounds: a
  * maximum and a comparison are exact, so the result is the numpy path's
  * (focalcli/kernels.py) bit for bit, which the tests check on both.
@@ -24,7 +25,7 @@
 
 #define TOP_KERNEL(NAME, T, U, EXP)                                            \
     CLONES static Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
-                                  Py_ssize_t k, T *zmax, uint8_t *top)         \
+                                  Py_ssize_t k, T *zmax, T *zt, uint8_t *top)  \
     {                                                                          \
         for (Py_ssize_t i = 0; i < n; i++) {                                   \
             const T *r = z + i * k;                                            \
@@ -45,6 +46,7 @@
                 }                                                              \
             }                                                                  \
             Py_ssize_t at = (Py_ssize_t)t[i];                                  \
+            zt[i] = at >= 0 && at < k ? r[at] : m;                             \
             int first = at >= 0 && at < k && r[at] == m;                       \
             if (first) { /* an earlier class at the maximum wins */            \
                 int before = 0;                                                \
@@ -67,7 +69,7 @@ TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
  * The first non-finite score is the first in row order, as above. */
 #define TOP_CM_KERNEL(NAME, T, U, EXP)                                         \
     CLONES static Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
-                                  Py_ssize_t k, T *zmax, uint8_t *top,         \
+                                  Py_ssize_t k, T *zmax, T *zt, uint8_t *top,  \
                                   void *top_scratch)                           \
     {                                                                          \
         U bad = 0;                                                             \
@@ -105,8 +107,11 @@ TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
             for (Py_ssize_t i = 0; i < n; i++)                                 \
                 first[i] = col[i] == zmax[i] ? (int32_t)c : first[i];          \
         }                                                                      \
-        for (Py_ssize_t i = 0; i < n; i++)                                     \
-            top[i] = (uint8_t)(first[i] == t[i]);                              \
+        for (Py_ssize_t i = 0; i < n; i++) {                                   \
+            int64_t at = t[i];                                                 \
+            zt[i] = at >= 0 && at < k ? z[at * n + i] : zmax[i];               \
+            top[i] = (uint8_t)(first[i] == at);                                \
+        }                                                                      \
         return -1;                                                             \
     }
 
@@ -116,10 +121,10 @@ TOP_CM_KERNEL(top_cm_f64, double, uint64_t, 0x7ff0000000000000ull)
 static PyObject *
 top(PyObject *self, PyObject *args)
 {
-    Py_buffer z, t, zmax, flag;
+    Py_buffer z, t, zmax, ztv, flag;
     Py_ssize_t n, k;
     int wide, class_major;
-    if (!PyArg_ParseTuple(args, "y*y*w*w*nnpp", &z, &t, &zmax, &flag, &n, &k, &wide,
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*nnpp", &z, &t, &zmax, &ztv, &flag, &n, &k, &wide,
                           &class_major))
         return NULL;
     Py_ssize_t size = wide ? 8 : 4, bad = -1;
@@ -127,22 +132,23 @@ top(PyObject *self, PyObject *args)
     if (class_major && scratch == NULL) {
         PyErr_NoMemory();
     } else if (n < 0 || k < 1 || z.len < n * k * size || t.len < n * 8 ||
-        zmax.len < n * size || flag.len < n) {
+        zmax.len < n * size || ztv.len < n * size || flag.len < n) {
         PyErr_SetString(PyExc_ValueError, "buffers too small for the shape");
     } else {
         Py_BEGIN_ALLOW_THREADS
         if (class_major)
-            bad = wide ? top_cm_f64(z.buf, t.buf, n, k, zmax.buf, flag.buf, scratch)
-                       : top_cm_f32(z.buf, t.buf, n, k, zmax.buf, flag.buf, scratch);
+            bad = wide ? top_cm_f64(z.buf, t.buf, n, k, zmax.buf, ztv.buf, flag.buf, scratch)
+                       : top_cm_f32(z.buf, t.buf, n, k, zmax.buf, ztv.buf, flag.buf, scratch);
         else
-            bad = wide ? top_f64(z.buf, t.buf, n, k, zmax.buf, flag.buf)
-                       : top_f32(z.buf, t.buf, n, k, zmax.buf, flag.buf);
+            bad = wide ? top_f64(z.buf, t.buf, n, k, zmax.buf, ztv.buf, flag.buf)
+                       : top_f32(z.buf, t.buf, n, k, zmax.buf, ztv.buf, flag.buf);
         Py_END_ALLOW_THREADS
     }
     PyMem_RawFree(scratch);
     PyBuffer_Release(&z);
     PyBuffer_Release(&t);
     PyBuffer_Release(&zmax);
+    PyBuffer_Release(&ztv);
     PyBuffer_Release(&flag);
     if (PyErr_Occurred())
         return NULL;
@@ -151,7 +157,7 @@ top(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"top", top, METH_VARARGS,
-     "top(z, targets, zmax, top, n, k, wide, class_major) -> first non-finite row-order "
+     "top(z, targets, zmax, zt, top, n, k, wide, class_major) -> first non-finite row-order "
      "index or -1"},
     {NULL, NULL, 0, NULL}};
 

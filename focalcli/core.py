@@ -236,7 +236,7 @@ def logprob_parts(logprob: np.ndarray):
 
 
 def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.ndarray,
-              probs: bool = False, scratch: bool = False, known=None):
+              probs: bool = False, scratch: bool = False):
     """Confidence of the top label and whether it is the target, per row
     (the first maximum wins ties, as torch's argmax). A row with
     ``p_t > 1/2`` has the target on top and its confidence is ``p_t``
@@ -244,8 +244,8 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
     confidence is ``exp((z_max - z_t) - ce)``, with no second
     exponential over the row. Rows or class-major blocks alike; a
     class-major block that is ``scratch`` (the caller's own copy) is written
-    in and restored, else copied first. ``known``: each row's maximum and
-    whether its target is the first one, found already (kernels.row_top)."""
+    in and restored, else copied first. :func:`top_label_known` does the
+    same from what kernels.row_top found."""
     z = logits.reshape(len(logits), -1)
     n, k = z.shape
     correct = np.ones(n, bool)
@@ -260,9 +260,7 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
     mem = _in_memory(z)
     at = _cells(z, hard, targets[hard])
     zt = mem.take(at).astype(np.float64)
-    if known is not None:
-        zmax, top = known[0][hard].astype(np.float64), known[1][hard]
-    elif class_major(z):
+    if class_major(z):
         # a max across the rows is one vectorised pass here (an argmax along
         # them is not, nor is gathering rows): the largest other class's
         # score, with the targets' cells at -inf while it is taken (a
@@ -289,6 +287,15 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
     correct[hard] = top
     confidence[hard] = zmax if probs else np.exp((zmax - zt) - ce[hard])
     return confidence, correct
+
+
+def top_label_known(ce: np.ndarray, zmax: np.ndarray, zt: np.ndarray, probs: bool = False):
+    """top_label's confidence from each row's maximum and target score
+    (kernels.row_top): ``exp((z_max - z_t) - ce)``, which is ``exp(-ce)``
+    (``p_t``) where the target is on top, or the largest probability."""
+    if probs:
+        return zmax.astype(np.float64)
+    return np.exp((zmax.astype(np.float64) - zt) - ce)
 
 
 def softmax_gradient(logits: np.ndarray, targets: np.ndarray, q: np.ndarray,

@@ -8,6 +8,7 @@ the extension to, bit for bit."""
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,11 +24,18 @@ def enabled() -> bool:
     return _kernels is not None and os.environ.get("FOCAL_KERNELS", "1") != "0"
 
 
-def row_top(z: np.ndarray, targets: np.ndarray):
-    """One read of ``(n, K)`` scores: each row's maximum, whether its target
-    is the first maximum (torch's argmax rule), and the (row, column) of the
-    first NaN or infinite score or None; or None when the kernel does not
-    apply (see the module)."""
+class Top(NamedTuple):
+    """What :func:`row_top` finds in a block, per row."""
+
+    zmax: np.ndarray      # the largest score
+    target: np.ndarray    # the target's score
+    top: np.ndarray       # whether the target is the first maximum
+    bad: tuple | None     # (row, column) of the first NaN or infinite score
+
+
+def row_top(z: np.ndarray, targets: np.ndarray) -> Top | None:
+    """One read of ``(n, K)`` scores (see :class:`Top`), or None when the
+    kernel does not apply (see the module)."""
     if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS):
         return None
     # rows in memory, or a dense map's class-major block (its transpose is)
@@ -35,7 +43,7 @@ def row_top(z: np.ndarray, targets: np.ndarray):
     if class_major and not z.T.flags.c_contiguous:
         return None
     n, k = z.shape
-    zmax, top = np.empty(n, z.dtype), np.empty(n, np.uint8)
+    zmax, target, top = np.empty(n, z.dtype), np.empty(n, z.dtype), np.empty(n, np.uint8)
     bad = _kernels.top(z.T if class_major else z, np.ascontiguousarray(targets, dtype=np.int64),
-                       zmax, top, n, k, z.dtype == np.float64, class_major)
-    return zmax, top.view(bool), None if bad < 0 else divmod(bad, k)
+                       zmax, target, top, n, k, z.dtype == np.float64, class_major)
+    return Top(zmax, target, top.view(bool), None if bad < 0 else divmod(bad, k))

@@ -47,11 +47,11 @@ def check_scores(z, where: Where, lo: int, s: Settings, classes: list[str],
 
 def check_block(zb, y, where: Where, lo: int, s: Settings, classes: list[str], top: bool):
     """check_scores; where the top label is wanted, the kernel's one read of
-    the block finds it and the non-finite scores together, and its
-    (maximum, target on top) per row is returned for core.top_label; else None."""
+    the block finds it and the non-finite scores together, and what it found
+    (kernels.Top) is returned for the top label; else None."""
     known = kernels.row_top(zb, y) if top else None
-    check_scores(zb, where, lo, s, classes, finite=known is not None and known[2] is None)
-    return None if known is None else known[:2]
+    check_scores(zb, where, lo, s, classes, finite=known is not None and known.bad is None)
+    return known
 
 
 def cooled(scores, t: float, where: Where):

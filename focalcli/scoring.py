@@ -26,6 +26,7 @@ from .score_checks import check_block, cooled
 from .settings import Outcome, Settings
 from .soft import keras_soft_parts, sigmoid_soft_parts, soft_parts
 from .summary import Accumulator
+from .top_labels import TopLabels
 from .targets import (GrowingClasses, Where, check_class_names, is_soft_matrix,
                       sigmoid_soft_targets, sigmoid_targets,
                       soft_targets, softmax_targets)
@@ -367,11 +368,9 @@ class Scorer(RowEmitter):
         parts = self._parts()
         ce, q = np.empty(y.shape), np.empty(y.shape)
         calibrate = self.acc.calibration is not None
-        if calibrate:
-            confidence, correct = np.empty(y.shape), np.empty(y.shape, bool)
+        tops = TopLabels(len(y), self.s.probs) if calibrate else None
         gradient = self.s.gradient and not self.s.logprobs
-        if gradient and softmax:
-            grad_norm = np.empty(y.shape)
+        grad_norm = np.empty(y.shape) if gradient and softmax else None
         # the norm from the loss's own exponentials, unless --grad wants the rows
         fused_gradient = gradient and softmax and parts is core.softmax_parts and \
             self.on_gradient is None
@@ -394,8 +393,9 @@ class Scorer(RowEmitter):
             for key, v in zip(("p", "omp"), pair or ()):  # soft sigmoid: p and 1 - p
                 side.setdefault(key, np.empty(y.shape))[rows] = v
             if calibrate and softmax:
-                confidence[rows], correct[rows] = self._top_label(
-                    zb, y[rows], ce[rows], q[rows], soft is not None, known)
+                tops.block(rows, None if soft is not None else known,
+                           lambda: self._top_label(zb, y[rows], ce[rows], q[rows],
+                                                   soft is not None))
             for key, v in extras.relative_inputs(self.s, zb, y[rows], ce[rows]).items():
                 side.setdefault(key, np.empty(y.shape))[rows] = v
             if gradient and softmax and not fused_gradient:
@@ -414,6 +414,8 @@ class Scorer(RowEmitter):
             prob_sum = probabilities.sigmoid_sums(q_label, y, m)
             if calibrate:
                 confidence, correct = core.binary_confidence(q_label, y)
+        elif calibrate:
+            confidence, correct = tops.finish(ce)
         # p_t for the buckets: 1 - q is within an ulp of exp(-ce) near every edge
         pt = 1.0 - q
         # --weights: every loss, gradient and relative of a unit times its weight
@@ -434,9 +436,8 @@ class Scorer(RowEmitter):
                                split=None if softmax or soft is None else soft)
         self._unit_counts(acc, outside, pt[m], prob_sum,
                           (confidence[m], correct[m]) if calibrate else None)
-        return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights,
-                                    extra, gradient, correct if calibrate and softmax
-                                    else None)
+        return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights, extra,
+                                    gradient, correct if calibrate and softmax else None)
 
     def _block_parts(self, zb, y, m, soft, grad_norm, prob_sum):
         """CE and 1 - p_t of a block, soft targets' focal terms and soft
@@ -472,14 +473,14 @@ class Scorer(RowEmitter):
             acc.pt_hist = core.pt_histogram(pt_scored, self.s.pt_bins)
         acc.prob_sum = prob_sum
 
-    def _top_label(self, z, y, ce, q, soft: bool, known=None):
+    def _top_label(self, z, y, ce, q, soft: bool):
         """Calibration's top label and its confidence. Soft targets' CE and
         1 - p_t are the distribution's, not the top label's: the target's own
         (the most likely class) are taken for them."""
         if soft:
             ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
         # a class-major block is block_copy's own copy: scratch
-        return core.top_label(z, y, ce, q, self.s.probs, scratch=True, known=known)
+        return core.top_label(z, y, ce, q, self.s.probs, scratch=True)
 
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""
