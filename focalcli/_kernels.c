@@ -16,6 +16,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -118,6 +119,162 @@ TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
 TOP_CM_KERNEL(top_cm_f32, float, uint32_t, 0x7f800000u)
 TOP_CM_KERNEL(top_cm_f64, double, uint64_t, 0x7ff0000000000000ull)
 
+/* The sum of exponentials, for softmax_parts: per row rest = sum over the
+ * classes but the target of exp(z_j), accumulated in float64 in lanes (so
+ * the compiler vectorises it without reordering any one sum), and, when
+ * asked, each class's probability summed over the rows the direct form
+ * holds (the prior: p_j = exp(z_j) * scale with scale = w / (exp(z_t) +
+ * rest)). The exponentials are Cephes' (float32: ~1 ulp on [-87, 88]; float64:
+ * ~1 ulp on [-708, 709]), rounding by the 1.5 * 2^23 (2^52) shift. A row
+ * with a non-target score above that range gets rest = +HUGE, and a row
+ * whose sum is so small that a term flushed below the range could matter
+ * gets rest = 0: both then fail the direct form's test and take the
+ * max-shifted float64 path in Python, as they would there. */
+static inline float exp_f32(float x)
+{
+    float k = x * 1.44269504088896341f;
+    float t = k + 12582912.0f;
+    float fx = t - 12582912.0f;
+    float r = x - fx * 0.693359375f;
+    r = r - fx * -2.12194440e-4f;
+    float y = 1.9875691500E-4f;
+    y = y * r + 1.3981999507E-3f;
+    y = y * r + 8.3334519073E-3f;
+    y = y * r + 4.1665795894E-2f;
+    y = y * r + 1.6666665459E-1f;
+    y = y * r + 5.0000001201E-1f;
+    y = y * (r * r) + r + 1.0f;
+    int32_t n = (int32_t)fx;
+    uint32_t bits = (uint32_t)(n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return y * scale;
+}
+
+static inline double exp_f64(double x)
+{
+    double k = x * 1.4426950408889634073599;
+    double t = k + 6755399441055744.0;
+    double px = t - 6755399441055744.0;
+    uint64_t tb, mb;
+    const double magic = 6755399441055744.0;
+    memcpy(&tb, &t, sizeof tb);
+    memcpy(&mb, &magic, sizeof mb);
+    int64_t n = (int64_t)(tb - mb);
+    x -= px * 6.93145751953125E-1;
+    x -= px * 1.42860682030941723212E-6;
+    double xx = x * x;
+    double p = x * ((1.26177193074810590878E-4 * xx + 3.02994407707441961300E-2) * xx +
+                    9.99999999999999999910E-1);
+    double q = ((3.00198505138664455042E-6 * xx + 2.52448340349684104192E-3) * xx +
+                2.27265548208155028766E-1) * xx + 2.00000000000000000009E0;
+    x = 1.0 + 2.0 * (p / (q - p));
+    uint64_t bits = (uint64_t)(n + 1023) << 52;
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return x * scale;
+}
+
+#define LANES 16
+#define SUM_KERNEL(NAME, T, EXP, LO, HI, SMALL)                                \
+    CLONES static void NAME(const T *z, const int64_t *t, Py_ssize_t n,        \
+                            Py_ssize_t k, double *zt, double *rest,            \
+                            double *prior, const double *w, T *buf,            \
+                            double rest_min, double rest_max, double zt_max)   \
+    {                                                                          \
+        for (Py_ssize_t i = 0; i < n; i++) {                                   \
+            const T *r = z + i * k;                                            \
+            Py_ssize_t at = (Py_ssize_t)t[i];                                  \
+            int over = 0, under = 0;                                           \
+            for (Py_ssize_t j = 0; j < k; j++) {                               \
+                T x = r[j];                                                    \
+                over |= x > HI;                                                \
+                under |= x < LO;                                               \
+                T c = x > HI ? HI : x;                                         \
+                c = c < LO ? LO : c;                                           \
+                T e = EXP(c);                                                  \
+                buf[j] = x < LO ? (T)0 : e;                                    \
+            }                                                                  \
+            T target = r[at];                                                  \
+            buf[at] = 0;                                                       \
+            if (over && target > HI) { /* is the target the only one? */      \
+                over = 0;                                                      \
+                for (Py_ssize_t j = 0; j < k; j++)                             \
+                    over |= (j != at) & (r[j] > HI);                           \
+            }                                                                  \
+            double lane[LANES] = {0};                                          \
+            Py_ssize_t j = 0;                                                  \
+            for (; j + LANES <= k; j += LANES)                                 \
+                for (int u = 0; u < LANES; u++)                                \
+                    lane[u] += (double)buf[j + u];                             \
+            double sum = 0;                                                    \
+            for (; j < k; j++)                                                 \
+                sum += (double)buf[j];                                         \
+            for (int u = 0; u < LANES; u++)                                    \
+                sum += lane[u];                                                \
+            if (over)                                                          \
+                sum = 1e300;                                                   \
+            else if (under && sum < SMALL)                                     \
+                sum = 0.0;                                                     \
+            zt[i] = (double)target;                                            \
+            rest[i] = sum;                                                     \
+            if (prior == NULL || (w != NULL && w[i] == 0.0) || sum < rest_min ||\
+                sum > rest_max || zt[i] > zt_max || zt[i] < -zt_max)           \
+                continue;                                                      \
+            double scale = (w != NULL ? w[i] : 1.0) / (exp(zt[i]) + sum);      \
+            for (Py_ssize_t c = 0; c < k; c++)                                 \
+                prior[c] += (double)buf[c] * scale;                            \
+        }                                                                      \
+    }
+
+/* float32: terms below exp(-87) are flushed, so a row summing under 1e-22
+ * with such a term goes to the exact path (a flushed term is then under
+ * 1e-16 of the sum for any K up to 1e6) */
+SUM_KERNEL(sum_f32, float, exp_f32, -87.0f, 88.0f, 1e-22)
+SUM_KERNEL(sum_f64, double, exp_f64, -708.0, 709.0, 1e-280)
+
+static PyObject *
+softmax_sums(PyObject *self, PyObject *args)
+{
+    Py_buffer z, t, zt, rest, prior, w;
+    Py_ssize_t n, k;
+    int wide, with_prior, with_w;
+    double rest_min, rest_max, zt_max;
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*y*nnpppddd", &z, &t, &zt, &rest, &prior, &w, &n,
+                          &k, &wide, &with_prior, &with_w, &rest_min, &rest_max, &zt_max))
+        return NULL;
+    Py_ssize_t size = wide ? 8 : 4;
+    void *buf = PyMem_RawMalloc((size_t)(k > 0 ? k : 1) * (size_t)size);
+    if (buf == NULL) {
+        PyErr_NoMemory();
+    } else if (n < 0 || k < 1 || z.len < n * k * size || t.len < n * 8 || zt.len < n * 8 ||
+               rest.len < n * 8 || (with_prior && prior.len < k * 8) ||
+               (with_w && w.len < n * 8)) {
+        PyErr_SetString(PyExc_ValueError, "buffers too small for the shape");
+    } else {
+        double *pp = with_prior ? prior.buf : NULL;
+        const double *wp = with_w ? w.buf : NULL;
+        Py_BEGIN_ALLOW_THREADS
+        if (wide)
+            sum_f64(z.buf, t.buf, n, k, zt.buf, rest.buf, pp, wp, buf, rest_min, rest_max,
+                    zt_max);
+        else
+            sum_f32(z.buf, t.buf, n, k, zt.buf, rest.buf, pp, wp, buf, rest_min, rest_max,
+                    zt_max);
+        Py_END_ALLOW_THREADS
+    }
+    PyMem_RawFree(buf);
+    PyBuffer_Release(&z);
+    PyBuffer_Release(&t);
+    PyBuffer_Release(&zt);
+    PyBuffer_Release(&rest);
+    PyBuffer_Release(&prior);
+    PyBuffer_Release(&w);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 top(PyObject *self, PyObject *args)
 {
@@ -159,6 +316,9 @@ static PyMethodDef methods[] = {
     {"top", top, METH_VARARGS,
      "top(z, targets, zmax, zt, top, n, k, wide, class_major) -> first non-finite row-order "
      "index or -1"},
+    {"softmax_sums", softmax_sums, METH_VARARGS,
+     "softmax_sums(z, targets, zt, rest, prior, w, n, k, wide, with_prior, with_w, rest_min, "
+     "rest_max, zt_max)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, methods};

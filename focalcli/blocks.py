@@ -44,7 +44,7 @@ def block_copy(part: np.ndarray, as_laid: bool, convert=None) -> np.ndarray:
     dense map's block is ``(C, positions)`` in memory: with ``as_laid`` it is
     copied so (one run per class, class-major rows for core), not transposed
     element by element (ten times the cost); always a copy, which
-    core.top_label may write in."""
+    top_labels.top_label may write in."""
     if convert is not None:
         return convert(part)
     if as_laid and part.ndim == 2 and part.shape[1] > 1 and part.strides[0] == part.itemsize:

@@ -25,7 +25,7 @@ import threading
 
 import numpy as np
 
-from . import probabilities
+from . import kernels, probabilities
 
 #: probabilities are floored here before the log (the smallest normal float64)
 PROB_FLOOR = np.finfo(np.float64).tiny
@@ -70,13 +70,13 @@ def class_major(z: np.ndarray) -> bool:
     return z.ndim == 2 and z.flags.f_contiguous and not z.flags.c_contiguous
 
 
-def _in_memory(z: np.ndarray) -> np.ndarray:
-    """``z`` as one vector in its own memory order (see :func:`_cells`)."""
+def in_memory(z: np.ndarray) -> np.ndarray:
+    """``z`` as one vector in its own memory order (see :func:`cells`)."""
     return z.T.reshape(-1) if class_major(z) else _flat(z)
 
 
-def _cells(z: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The positions of ``z[rows, cols]`` in :func:`_in_memory`'s vector."""
+def cells(z: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The positions of ``z[rows, cols]`` in :func:`in_memory`'s vector."""
     n, k = z.shape
     return cols * n + rows if class_major(z) else rows * k + cols
 
@@ -125,16 +125,17 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
     exponentials (one matrix-vector product).
     """
     z = as_float(logits)
-    n, k = z.shape
-    at = _cells(z, np.arange(n), targets)
-    zt = _in_memory(z).take(at).astype(np.float64, copy=False)
-    e = _buffer((k, n), z.dtype).T if class_major(z) else _buffer(z.shape, z.dtype)
-    with np.errstate(over="ignore", under="ignore"):  # such rows are redone below
-        np.exp(z, out=e)
-    _in_memory(e).put(at, 0.0)
-    rest = row_sums(e).astype(np.float64, copy=False)
-    direct = (rest >= _DIRECT_REST_MIN[z.dtype]) & (rest <= _DIRECT_REST_MAX) & \
-        (np.abs(zt) <= _DIRECT_TARGET_MAX)
+    limits = (_DIRECT_REST_MIN[z.dtype], _DIRECT_REST_MAX, _DIRECT_TARGET_MAX)
+    # the compiled pass: one read for the target, the sum and the prior's
+    # sums (not with the gradient, which reads the exponentials themselves)
+    found = None if grad_norm is not None else \
+        kernels.softmax_sums(z, targets, limits, *(prob_sums or ()))
+    e = None
+    if found is not None:
+        zt, rest = found
+    else:
+        zt, e, rest = _exponentials(z, targets)
+    direct = (rest >= limits[0]) & (rest <= limits[1]) & (np.abs(zt) <= limits[2])
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         shift = np.exp(-zt)
         odds = rest * shift            # (1 - p_t) / p_t
@@ -146,9 +147,24 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
         ce[redo], q[redo] = softmax_parts_shifted(z[redo], targets[redo])
     if grad_norm is not None:
         _fused_gradient_norm(z, targets, e, rest, shift, q, direct, grad_norm)
-    if prob_sums is not None:
+    if prob_sums is not None and e is None:
+        probabilities.target_and_redone(z, targets, q, direct, *prob_sums)
+    elif prob_sums is not None:
         probabilities.fused_sums(z, targets, e, shift, q, direct, *prob_sums)
     return ce, q
+
+
+def _exponentials(z: np.ndarray, targets: np.ndarray):
+    """numpy's passes for softmax_parts: the target's score, the block's
+    exponentials with the target's zeroed, and their row sums (float64)."""
+    n, k = z.shape
+    at = cells(z, np.arange(n), targets)
+    zt = in_memory(z).take(at).astype(np.float64, copy=False)
+    e = _buffer((k, n), z.dtype).T if class_major(z) else _buffer(z.shape, z.dtype)
+    with np.errstate(over="ignore", under="ignore"):  # such rows are redone
+        np.exp(z, out=e)
+    in_memory(e).put(at, 0.0)
+    return zt, e, row_sums(e).astype(np.float64, copy=False)
 
 
 #: the float32/float64 squares below are summed in the input's precision: a
@@ -233,69 +249,6 @@ def logprob_parts(logprob: np.ndarray):
     logprob -1e-12 keeps every digit (``1 - exp`` would keep four)."""
     lp = np.minimum(np.asarray(logprob, dtype=np.float64).reshape(-1), 0.0)
     return -lp, -np.expm1(lp)
-
-
-def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.ndarray,
-              probs: bool = False, scratch: bool = False):
-    """Confidence of the top label and whether it is the target, per row
-    (the first maximum wins ties, as torch's argmax). A row with
-    ``p_t > 1/2`` has the target on top and its confidence is ``p_t``
-    (``exp(-ce)``), so only the other rows need the row's argmax; their
-    confidence is ``exp((z_max - z_t) - ce)``, with no second
-    exponential over the row. Rows or class-major blocks alike; a
-    class-major block that is ``scratch`` (the caller's own copy) is written
-    in and restored, else copied first. :func:`top_label_known` does the
-    same from what kernels.row_top found."""
-    z = logits.reshape(len(logits), -1)
-    n, k = z.shape
-    correct = np.ones(n, bool)
-    if probs:
-        confidence = _in_memory(z).take(_cells(z, np.arange(n), targets)).astype(np.float64)
-    else:
-        confidence = np.exp(-ce)
-    # a margin for rounding, and for probability rows that sum to 1 within 1e-6
-    hard = np.flatnonzero(q >= 0.49)
-    if not len(hard):
-        return confidence, correct
-    mem = _in_memory(z)
-    at = _cells(z, hard, targets[hard])
-    zt = mem.take(at).astype(np.float64)
-    if class_major(z):
-        # a max across the rows is one vectorised pass here (an argmax along
-        # them is not, nor is gathering rows): the largest other class's
-        # score, with the targets' cells at -inf while it is taken (a
-        # private copy: see scratch), so a tie with the target is an
-        # equality and only those rows need the first-maximum rule
-        if not scratch:
-            z = np.array(z, order="F")
-            mem = _in_memory(z)
-        saved = mem.take(at)
-        mem.put(at, -np.inf)
-        others = z.max(axis=1)[hard].astype(np.float64)
-        mem.put(at, saved)
-        top = zt > others
-        tied = np.flatnonzero(zt == others)
-        if tied.size:
-            top[tied] = z[hard[tied]].argmax(axis=1) == targets[hard[tied]]
-        zmax = np.maximum(zt, others)
-    else:
-        # rows in memory: numpy's row argmax is twice as fast as its row max,
-        # and it is the first maximum, the tie rule itself
-        at = z.argmax(axis=1)[hard] if 2 * len(hard) > n else z[hard].argmax(axis=1)
-        zmax = mem.take(_cells(z, hard, at)).astype(np.float64)
-        top = at == targets[hard]
-    correct[hard] = top
-    confidence[hard] = zmax if probs else np.exp((zmax - zt) - ce[hard])
-    return confidence, correct
-
-
-def top_label_known(ce: np.ndarray, zmax: np.ndarray, zt: np.ndarray, probs: bool = False):
-    """top_label's confidence from each row's maximum and target score
-    (kernels.row_top): ``exp((z_max - z_t) - ce)``, which is ``exp(-ce)``
-    (``p_t``) where the target is on top, or the largest probability."""
-    if probs:
-        return zmax.astype(np.float64)
-    return np.exp((zmax.astype(np.float64) - zt) - ce)
 
 
 def softmax_gradient(logits: np.ndarray, targets: np.ndarray, q: np.ndarray,

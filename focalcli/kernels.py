@@ -3,7 +3,7 @@ C compiler is at hand) behind one function. Where the extension is missing,
 ``FOCAL_KERNELS=0`` is set, or a block is not float32/float64 rows in
 memory or class by class (a dense map's block),
 :func:`row_top` says None and numpy's passes run instead (the finiteness
-check's row sums and core.top_label's argmax), which is what the tests hold
+check's row sums and top_labels.top_label's argmax), which is what the tests hold
 the extension to, bit for bit."""
 from __future__ import annotations
 
@@ -47,3 +47,22 @@ def row_top(z: np.ndarray, targets: np.ndarray) -> Top | None:
     bad = _kernels.top(z.T if class_major else z, np.ascontiguousarray(targets, dtype=np.int64),
                        zmax, target, top, n, k, z.dtype == np.float64, class_major)
     return Top(zmax, target, top.view(bool), None if bad < 0 else divmod(bad, k))
+
+
+def softmax_sums(z: np.ndarray, targets: np.ndarray, limits: tuple, prior=None, weights=None):
+    """One read of ``(n, K)`` rows for core.softmax_parts: each row's target
+    score and ``rest``, the sum of the other classes' exponentials (float64),
+    with ``prior`` (float64 ``(K,)``) given, each class's probability off
+    the target added to it over the rows the direct form holds, weighed by
+    ``weights``. ``limits``: that form's (least rest, largest rest, largest
+    |z_t|). None when the kernel does not apply (C-ordered rows only)."""
+    if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS and z.flags.c_contiguous):
+        return None
+    n, k = z.shape
+    zt, rest = np.empty(n), np.empty(n)
+    none = np.empty(0)
+    w = none if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+    _kernels.softmax_sums(z, np.ascontiguousarray(targets, dtype=np.int64), zt, rest,
+                          none if prior is None else prior, w, n, k, z.dtype == np.float64,
+                          prior is not None, weights is not None, *limits)
+    return zt, rest

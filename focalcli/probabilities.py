@@ -27,6 +27,16 @@ def fused_sums(z, targets, e, scale, q, direct, out, rows):
     else:
         ok = np.flatnonzero(direct)
         out += e[ok].T @ inv[ok]
+    target_and_redone(z, targets, q, direct, out, rows)
+
+
+def target_and_redone(z, targets, q, direct, out, rows):
+    """The prior's sums beyond the direct rows' other classes (which the
+    caller added: fused_sums, or the compiled pass): each direct row's
+    ``p_t = 1 - q`` on its target, and every class of the rows the direct
+    form cannot hold, from :func:`softmax_probabilities`."""
+    rows = np.asarray(rows, dtype=np.float64)
+    on = np.where(direct, rows, 0.0)
     if 16 * len(targets) < z.shape[1]:  # a few long rows: no K-long count per block
         np.add.at(out, targets, (1.0 - q) * on)
     else:

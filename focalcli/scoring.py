@@ -26,7 +26,7 @@ from .score_checks import check_block, cooled
 from .settings import Outcome, Settings
 from .soft import keras_soft_parts, sigmoid_soft_parts, soft_parts
 from .summary import Accumulator
-from .top_labels import TopLabels
+from .top_labels import TopLabels, top_label
 from .targets import (GrowingClasses, Where, check_class_names, is_soft_matrix,
                       sigmoid_soft_targets, sigmoid_targets,
                       soft_targets, softmax_targets)
@@ -480,7 +480,7 @@ class Scorer(RowEmitter):
         if soft:
             ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
         # a class-major block is block_copy's own copy: scratch
-        return core.top_label(z, y, ce, q, self.s.probs, scratch=True)
+        return top_label(z, y, ce, q, self.s.probs, scratch=True)
 
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""

@@ -48,6 +48,15 @@ def validate_document(doc, kind: str):
     jsonschema.Draft202012Validator(schema(kind)).validate(doc)
 
 
+@pytest.fixture(params=["kernel", "numpy"])
+def both_paths(request, monkeypatch):
+    """The test on the compiled passes (focalcli/_kernels.c) and on numpy's
+    (FOCAL_KERNELS=0): modules of exactness tests use it on every test
+    (pytestmark), so each promise is checked on both."""
+    monkeypatch.setenv("FOCAL_KERNELS", "1" if request.param == "kernel" else "0")
+    return request.param
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

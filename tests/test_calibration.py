@@ -11,13 +11,8 @@ from focalcli.errors import ExitStatus
 
 DIGITS = [sample("digits.npy"), sample("digits_targets.npy")]
 
-
-@pytest.fixture(autouse=True, params=["kernel", "numpy"])
-def top_label_path(request, monkeypatch):
-    """Every test here on both ways of finding the top label: the compiled
-    pass (focalcli/_kernels.c) and numpy's (FOCAL_KERNELS=0)."""
-    monkeypatch.setenv("FOCAL_KERNELS", "1" if request.param == "kernel" else "0")
-    return request.param
+# every test on the compiled top label and on numpy's (conftest.both_paths)
+pytestmark = pytest.mark.usefixtures("both_paths")
 
 
 def written_out(conf, correct, n_bins=15):

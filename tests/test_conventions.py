@@ -9,6 +9,9 @@ import pytest
 from conftest import focal
 from focalcli.errors import ExitStatus
 
+# every exactness promise on the compiled passes and on numpy's
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 
 def keras_categorical(p, t, alpha=0.25, gamma=2.0):
     """keras/src/losses/losses.py, categorical_focal_crossentropy (float32):

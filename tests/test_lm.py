@@ -12,6 +12,9 @@ import pytest
 from conftest import focal, reference_ce
 from focalcli.errors import ExitStatus
 
+# every exactness promise on the compiled passes and on numpy's
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 
 @pytest.fixture
 def lm(tmp_path, rng):

@@ -10,6 +10,9 @@ import pytest
 import focalcli
 from conftest import focal, validate_document
 
+# every exactness promise on the compiled passes and on numpy's
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 
 def softmax(z):
     z = np.asarray(z, np.float64)

@@ -11,6 +11,9 @@ from focalcli.readers import TargetFile
 from focalcli.scoring import Scorer, Settings
 from focalcli.summary import Accumulator
 
+# every exactness promise on the compiled passes and on numpy's
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
