@@ -63,7 +63,9 @@ def main():
     floor_t = {k: [] for k in chosen}
     base_t = {k: [] for k in chosen}
     peak = {k: 0.0 for k in chosen}
-    base_env = dict(ENV, PYTHONPATH=os.path.abspath(args.baseline or "."))
+    # PYTHONSAFEPATH: `python -m` would put the working directory (this
+    # checkout) first on sys.path, ahead of the baseline's
+    base_env = dict(ENV, PYTHONPATH=os.path.abspath(args.baseline or "."), PYTHONSAFEPATH="1")
     for _ in range(args.rounds):
         for name, (files, options) in chosen.items():
             command = ["score", *files, *options, "--format", "json"]
