@@ -63,6 +63,7 @@ def main():
     floor_t = {k: [] for k in chosen}
     base_t = {k: [] for k in chosen}
     peak = {k: 0.0 for k in chosen}
+    base_peak = {k: 0.0 for k in chosen}
     # PYTHONSAFEPATH: `python -m` would put the working directory (this
     # checkout) first on sys.path, ahead of the baseline's
     base_env = dict(ENV, PYTHONPATH=os.path.abspath(args.baseline or "."), PYTHONSAFEPATH="1")
@@ -74,8 +75,10 @@ def main():
             peak[name] = max(peak[name], rss)
             floor_t[name].append(process([python, "-c", FLOOR, *files], ENV)[0])
             if args.baseline:
-                base_t[name].append(process([python, "-m", "focalcli", *command], base_env)[0])
-    extra = f" {'baseline':>9} {'ratio':>6}" if args.baseline else ""
+                wall, rss = process([python, "-m", "focalcli", *command], base_env)
+                base_t[name].append(wall)
+                base_peak[name] = max(base_peak[name], rss)
+    extra = f" {'baseline':>9} {'ratio':>6} {'peak MB':>8}" if args.baseline else ""
     print(f"{'input':54} {'focal':>8} {'floor':>8} {'ratio':>6} {'peak MB':>8}{extra}"
           f"   ({args.rounds} rounds, interleaved, medians)")
     for name in chosen:
@@ -83,7 +86,7 @@ def main():
         line = f"{name:54} {f:7.3f}s {r:7.3f}s {f / r:6.2f} {peak[name]:8.0f}"
         if args.baseline:
             b = statistics.median(base_t[name])
-            line += f" {b:8.3f}s {b / r:6.2f}"
+            line += f" {b:8.3f}s {b / r:6.2f} {base_peak[name]:8.0f}"
         print(line)
 
 

@@ -66,7 +66,15 @@ def main():
     print(f"one thread, ms per 1M x {z.shape[1]} float32 rows, blocks of {BLOCK}:")
     for name, fn in steps.items():
         print(f"  {name:38} {per_million(fn, blocks, len(z)):7.1f}")
-    z, t = np.load(zp), np.load(tp)
+    scorer("1M x 80 float32", np.load(zp), np.load(tp))
+    zp, tp = data.vocab("lm2k", 2048, 128256)
+    scorer("2,048 x 128,256 float32", np.load(zp), np.load(tp))
+
+
+def scorer(what, z, t):
+    """The whole scorer on arrays in memory, in ms, with and without the
+    compiled pass."""
+    print(f"the whole scorer on {what} (arrays in memory, medians of 7), ms:")
     for threads, bins, kernel in ((1, 15, "1"), (1, 15, "0"), (2, 15, "1"), (2, 15, "0"),
                                   (1, 0, "1"), (2, 0, "1")):
         os.environ["FOCAL_KERNELS"] = kernel
@@ -80,7 +88,7 @@ def main():
             start = time.perf_counter()
             run()
             runs.append(time.perf_counter() - start)
-        print(f"  whole scorer, {threads} thread(s), --bins {bins:<2}"
+        print(f"  {threads} thread(s), --bins {bins:<2}"
               f"{', numpy passes only' if kernel == '0' else '':20}: "
               f"{statistics.median(runs) * 1000:7.1f}")
 
