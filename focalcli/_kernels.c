@@ -185,6 +185,11 @@ static inline double exp_f64(double x)
         for (Py_ssize_t i = 0; i < n; i++) {                                   \
             const T *r = z + i * k;                                            \
             Py_ssize_t at = (Py_ssize_t)t[i];                                  \
+            if (at < 0 || at >= k) { /* not a class: nothing to read */        \
+                zt[i] = 0.0;                                                   \
+                rest[i] = 0.0;                                                 \
+                continue;                                                      \
+            }                                                                  \
             int over = 0, under = 0;                                           \
             for (Py_ssize_t j = 0; j < k; j++) {                               \
                 T x = r[j];                                                    \
@@ -227,6 +232,71 @@ static inline double exp_f64(double x)
         }                                                                      \
     }
 
+/* The same for a class-major block (a dense map's: class c's n scores at
+ * z + c * n), class by class so that every loop runs along memory; each
+ * position's sum is its own lane, summed in class order. A block with any
+ * score outside the exponential's range is left to numpy (returns 0). */
+#define SUM_CM_KERNEL(NAME, T, EXP, LO, HI, SMALL)                             \
+    CLONES static int NAME(const T *z, const int64_t *t, Py_ssize_t n,         \
+                           Py_ssize_t k, double *zt, double *rest,             \
+                           double *prior, const double *w, T *buf,             \
+                           double *scale, double rest_min, double rest_max,    \
+                           double zt_max)                                      \
+    {                                                                          \
+        T lo = z[0], hi = z[0];                                                \
+        for (Py_ssize_t a = 0; a < n * k; a++) {                               \
+            lo = z[a] < lo ? z[a] : lo;                                        \
+            hi = z[a] > hi ? z[a] : hi;                                        \
+        }                                                                      \
+        if (lo < LO || hi > HI)                                                \
+            return 0;                                                          \
+        for (Py_ssize_t a = 0; a < n * k; a++)                                 \
+            buf[a] = EXP(z[a]);                                                \
+        for (Py_ssize_t i = 0; i < n; i++) {                                   \
+            int64_t at = t[i];                                                 \
+            int ok = at >= 0 && at < k;                                        \
+            zt[i] = ok ? (double)z[at * n + i] : 0.0;                          \
+            if (ok)                                                            \
+                buf[at * n + i] = 0;                                           \
+            rest[i] = 0.0;                                                     \
+        }                                                                      \
+        for (Py_ssize_t c = 0; c < k; c++) {                                   \
+            const T *e = buf + c * n;                                          \
+            for (Py_ssize_t i = 0; i < n; i++)                                 \
+                rest[i] += (double)e[i];                                       \
+        }                                                                      \
+        for (Py_ssize_t i = 0; i < n; i++)                                     \
+            if (t[i] < 0 || t[i] >= k)                                         \
+                rest[i] = 0.0;                                                 \
+        if (prior == NULL)                                                     \
+            return 1;                                                          \
+        for (Py_ssize_t i = 0; i < n; i++) {                                   \
+            int direct = rest[i] >= rest_min && rest[i] <= rest_max &&         \
+                         zt[i] <= zt_max && zt[i] >= -zt_max &&                \
+                         (w == NULL || w[i] != 0.0);                           \
+            scale[i] = direct ? (w != NULL ? w[i] : 1.0) / (exp(zt[i]) + rest[i])  \
+                              : 0.0;                                           \
+        }                                                                      \
+        for (Py_ssize_t c = 0; c < k; c++) {                                   \
+            const T *e = buf + c * n;                                          \
+            double lane[LANES] = {0};                                          \
+            Py_ssize_t i = 0;                                                  \
+            for (; i + LANES <= n; i += LANES)                                 \
+                for (int u = 0; u < LANES; u++)                                \
+                    lane[u] += (double)e[i + u] * scale[i + u];                \
+            double sum = 0.0;                                                  \
+            for (; i < n; i++)                                                 \
+                sum += (double)e[i] * scale[i];                                \
+            for (int u = 0; u < LANES; u++)                                    \
+                sum += lane[u];                                                \
+            prior[c] += sum;                                                   \
+        }                                                                      \
+        return 1;                                                              \
+    }
+
+SUM_CM_KERNEL(sum_cm_f32, float, exp_f32, -87.0f, 88.0f, 1e-22)
+SUM_CM_KERNEL(sum_cm_f64, double, exp_f64, -708.0, 709.0, 1e-280)
+
 /* float32: terms below exp(-87) are flushed, so a row summing under 1e-22
  * with such a term goes to the exact path (a flushed term is then under
  * 1e-16 of the sum for any K up to 1e6) */
@@ -238,13 +308,18 @@ softmax_sums(PyObject *self, PyObject *args)
 {
     Py_buffer z, t, zt, rest, prior, w;
     Py_ssize_t n, k;
-    int wide, with_prior, with_w;
+    int wide, with_prior, with_w, class_major;
     double rest_min, rest_max, zt_max;
-    if (!PyArg_ParseTuple(args, "y*y*w*w*w*y*nnpppddd", &z, &t, &zt, &rest, &prior, &w, &n,
-                          &k, &wide, &with_prior, &with_w, &rest_min, &rest_max, &zt_max))
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*y*nnppppddd", &z, &t, &zt, &rest, &prior, &w, &n,
+                          &k, &wide, &with_prior, &with_w, &class_major, &rest_min, &rest_max,
+                          &zt_max))
         return NULL;
     Py_ssize_t size = wide ? 8 : 4;
-    void *buf = PyMem_RawMalloc((size_t)(k > 0 ? k : 1) * (size_t)size);
+    /* a row's exponentials, or a class-major block's and a scale per position */
+    size_t rows = class_major ? (size_t)(n > 0 ? n : 1) : 1;
+    size_t per = (size_t)(k > 0 ? k : 1) * (size_t)size;
+    void *buf = PyMem_RawMalloc(rows * per + (class_major ? rows * 8 : 0));
+    int done = 1;
     if (buf == NULL) {
         PyErr_NoMemory();
     } else if (n < 0 || k < 1 || z.len < n * k * size || t.len < n * 8 || zt.len < n * 8 ||
@@ -254,8 +329,15 @@ softmax_sums(PyObject *self, PyObject *args)
     } else {
         double *pp = with_prior ? prior.buf : NULL;
         const double *wp = with_w ? w.buf : NULL;
+        double *scale = (double *)((char *)buf + rows * per);  /* class-major only */
         Py_BEGIN_ALLOW_THREADS
-        if (wide)
+        if (class_major && wide)
+            done = sum_cm_f64(z.buf, t.buf, n, k, zt.buf, rest.buf, pp, wp, buf, scale,
+                              rest_min, rest_max, zt_max);
+        else if (class_major)
+            done = sum_cm_f32(z.buf, t.buf, n, k, zt.buf, rest.buf, pp, wp, buf, scale,
+                              rest_min, rest_max, zt_max);
+        else if (wide)
             sum_f64(z.buf, t.buf, n, k, zt.buf, rest.buf, pp, wp, buf, rest_min, rest_max,
                     zt_max);
         else
@@ -272,7 +354,7 @@ softmax_sums(PyObject *self, PyObject *args)
     PyBuffer_Release(&w);
     if (PyErr_Occurred())
         return NULL;
-    Py_RETURN_NONE;
+    return PyBool_FromLong(done);
 }
 
 static PyObject *
@@ -317,8 +399,8 @@ static PyMethodDef methods[] = {
      "top(z, targets, zmax, zt, top, n, k, wide, class_major) -> first non-finite row-order "
      "index or -1"},
     {"softmax_sums", softmax_sums, METH_VARARGS,
-     "softmax_sums(z, targets, zt, rest, prior, w, n, k, wide, with_prior, with_w, rest_min, "
-     "rest_max, zt_max)"},
+     "softmax_sums(z, targets, zt, rest, prior, w, n, k, wide, with_prior, with_w, "
+     "class_major, rest_min, rest_max, zt_max)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, methods};

@@ -55,14 +55,20 @@ def softmax_sums(z: np.ndarray, targets: np.ndarray, limits: tuple, prior=None, 
     with ``prior`` (float64 ``(K,)``) given, each class's probability off
     the target added to it over the rows the direct form holds, weighed by
     ``weights``. ``limits``: that form's (least rest, largest rest, largest
-    |z_t|). None when the kernel does not apply (C-ordered rows only)."""
-    if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS and z.flags.c_contiguous):
+    |z_t|). None when the kernel does not apply (see the module)."""
+    if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS):
+        return None
+    class_major = not z.flags.c_contiguous
+    if class_major and not z.T.flags.c_contiguous:
         return None
     n, k = z.shape
     zt, rest = np.empty(n), np.empty(n)
     none = np.empty(0)
     w = none if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-    _kernels.softmax_sums(z, np.ascontiguousarray(targets, dtype=np.int64), zt, rest,
-                          none if prior is None else prior, w, n, k, z.dtype == np.float64,
-                          prior is not None, weights is not None, *limits)
-    return zt, rest
+    # a class-major block with a score beyond the exponential's range: numpy's
+    done = _kernels.softmax_sums(z.T if class_major else z,
+                                 np.ascontiguousarray(targets, dtype=np.int64), zt, rest,
+                                 none if prior is None else prior, w, n, k,
+                                 z.dtype == np.float64, prior is not None,
+                                 weights is not None, class_major, *limits)
+    return (zt, rest) if done else None
