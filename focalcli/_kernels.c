@@ -1,17 +1,18 @@
-/* focalcli._kernels: the one pass over a block that numpy makes three of.
+/* focalcli._kernels: one read of a block where numpy makes four to six.
  *
  * top(z, targets, zmax, zt, top, ...) reads (n, k) float32 or float64 rows
  * once and writes each row's largest score (zmax), its target's score (zt)
  * and whether the target is the first maximum (top: 1 or 0, torch's argmax
- * rule), and returns the flat
- * index of the first NaN or infinite score, or -1. Nothing here rounds: a
- * maximum and a comparison are exact, so the result is the numpy path's
- * (focalcli/kernels.py) bit for bit, which the tests check on both.
+ * rule), and returns the flat index of the first NaN or infinite score, or
+ * -1. Nothing there rounds: a maximum and a comparison are exact, so the
+ * result is numpy's bit for bit, which the tests check on both.
+ * softmax_sums(...) below sums the exponentials (see there).
  *
  * Built with -ffinite-math-only -fno-signed-zeros so that the compiler turns
  * the maximum into vector instructions: a row with a NaN or an infinity
- * gets garbage there, and is reported by its bits before anything reads it;
- * -0 and +0 compare equal, as they do in numpy. */
+ * gets garbage there, and is reported by its bits before anything reads it
+ * (softmax_sums runs only on blocks found finite); -0 and +0 compare equal,
+ * as they do in numpy. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>

@@ -1,10 +1,12 @@
-"""The compiled top-label pass (focalcli/_kernels.c, built at install where a
-C compiler is at hand) behind one function. Where the extension is missing,
-``FOCAL_KERNELS=0`` is set, or a block is not float32/float64 rows in
-memory or class by class (a dense map's block),
-:func:`row_top` says None and numpy's passes run instead (the finiteness
-check's row sums and top_labels.top_label's argmax), which is what the tests hold
-the extension to, bit for bit."""
+"""The compiled pass (focalcli/_kernels.c, built at install where a C
+compiler is at hand) behind two functions: :func:`row_top` (the finiteness
+check and calibration's top label) and :func:`softmax_sums` (the target's
+score, the sum of the other exponentials and the prior's sums, for
+core.softmax_parts). Where the extension is missing, ``FOCAL_KERNELS=0`` is
+set, or a block is not float32/float64 rows in memory or class by class (a
+dense map's block), they say None and numpy's passes run instead, which is
+what the tests hold the extension to: the top label bit for bit, the sums
+within the precision promised (docs/precision.md)."""
 from __future__ import annotations
 
 import os
@@ -33,14 +35,22 @@ class Top(NamedTuple):
     bad: tuple | None     # (row, column) of the first NaN or infinite score
 
 
+def _layout(z: np.ndarray) -> bool | None:
+    """Whether ``(n, K)`` scores are class-major (a dense map's block: its
+    transpose is C-ordered) or rows in memory (False); None when the kernel
+    does not take them."""
+    if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS):
+        return None
+    if z.flags.c_contiguous:
+        return False
+    return True if z.T.flags.c_contiguous else None
+
+
 def row_top(z: np.ndarray, targets: np.ndarray) -> Top | None:
     """One read of ``(n, K)`` scores (see :class:`Top`), or None when the
     kernel does not apply (see the module)."""
-    if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS):
-        return None
-    # rows in memory, or a dense map's class-major block (its transpose is)
-    class_major = not z.flags.c_contiguous
-    if class_major and not z.T.flags.c_contiguous:
+    class_major = _layout(z)
+    if class_major is None:
         return None
     n, k = z.shape
     zmax, target, top = np.empty(n, z.dtype), np.empty(n, z.dtype), np.empty(n, np.uint8)
@@ -56,10 +66,8 @@ def softmax_sums(z: np.ndarray, targets: np.ndarray, limits: tuple, prior=None, 
     the target added to it over the rows the direct form holds, weighed by
     ``weights``. ``limits``: that form's (least rest, largest rest, largest
     |z_t|). None when the kernel does not apply (see the module)."""
-    if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS):
-        return None
-    class_major = not z.flags.c_contiguous
-    if class_major and not z.T.flags.c_contiguous:
+    class_major = _layout(z)
+    if class_major is None:
         return None
     n, k = z.shape
     zt, rest = np.empty(n), np.empty(n)
