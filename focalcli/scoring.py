@@ -26,7 +26,7 @@ from .score_checks import check_block, cooled
 from .settings import Outcome, Settings
 from .soft import keras_soft_parts, sigmoid_soft_parts, soft_parts
 from .summary import Accumulator
-from .top_labels import TopLabels, top_label
+from .top_labels import top_label, top_label_known
 from .targets import (GrowingClasses, Where, check_class_names, is_soft_matrix,
                       sigmoid_soft_targets, sigmoid_targets,
                       soft_targets, softmax_targets)
@@ -368,7 +368,8 @@ class Scorer(RowEmitter):
         parts = self._parts()
         ce, q = np.empty(y.shape), np.empty(y.shape)
         calibrate = self.acc.calibration is not None
-        tops = TopLabels(len(y), self.s.probs) if calibrate else None
+        if calibrate:
+            confidence, correct = np.empty(y.shape), np.empty(y.shape, bool)
         gradient = self.s.gradient and not self.s.logprobs
         grad_norm = np.empty(y.shape) if gradient and softmax else None
         # the norm from the loss's own exponentials, unless --grad wants the rows
@@ -393,9 +394,8 @@ class Scorer(RowEmitter):
             for key, v in zip(("p", "omp"), pair or ()):  # soft sigmoid: p and 1 - p
                 side.setdefault(key, np.empty(y.shape))[rows] = v
             if calibrate and softmax:
-                tops.block(rows, None if soft is not None else known,
-                           lambda: self._top_label(zb, y[rows], ce[rows], q[rows],
-                                                   soft is not None))
+                confidence[rows], correct[rows] = self._top_label(
+                    zb, y[rows], ce[rows], q[rows], soft is not None, known)
             for key, v in extras.relative_inputs(self.s, zb, y[rows], ce[rows]).items():
                 side.setdefault(key, np.empty(y.shape))[rows] = v
             if gradient and softmax and not fused_gradient:
@@ -414,8 +414,6 @@ class Scorer(RowEmitter):
             prob_sum = probabilities.sigmoid_sums(q_label, y, m)
             if calibrate:
                 confidence, correct = core.binary_confidence(q_label, y)
-        elif calibrate:
-            confidence, correct = tops.finish(ce)
         # p_t for the buckets: 1 - q is within an ulp of exp(-ce) near every edge
         pt = 1.0 - q
         # --weights: every loss, gradient and relative of a unit times its weight
@@ -473,10 +471,13 @@ class Scorer(RowEmitter):
             acc.pt_hist = core.pt_histogram(pt_scored, self.s.pt_bins)
         acc.prob_sum = prob_sum
 
-    def _top_label(self, z, y, ce, q, soft: bool):
-        """Calibration's top label and its confidence. Soft targets' CE and
+    def _top_label(self, z, y, ce, q, soft: bool, known=None):
+        """Calibration's top label and its confidence, from what the
+        compiled pass found (``known``) where it ran. Soft targets' CE and
         1 - p_t are the distribution's, not the top label's: the target's own
         (the most likely class) are taken for them."""
+        if known is not None and not soft:
+            return top_label_known(ce, known, self.s.probs)
         if soft:
             ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
         # a class-major block is block_copy's own copy: scratch

@@ -1,11 +1,8 @@
-"""Calibration's top label over a scoring unit. Where the compiled pass ran
-(kernels.row_top), each block leaves its rows' maximum, target score and
-whether the target is the first maximum, and the confidences are computed
-once for the whole unit; elsewhere each block computes its own
-(:func:`top_label`): the block loop then holds no per-row arithmetic of its own."""
+"""Calibration's top label of a block: its confidence (the top class's
+probability) and whether it is the target, from numpy's passes
+(:func:`top_label`) or from what the compiled pass found
+(:func:`top_label_known`)."""
 from __future__ import annotations
-
-from typing import Callable
 
 import numpy as np
 
@@ -66,38 +63,11 @@ def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.nda
     return confidence, correct
 
 
-def top_label_known(ce: np.ndarray, zmax: np.ndarray, zt: np.ndarray, probs: bool = False):
-    """top_label's confidence from each row's maximum and target score
-    (kernels.row_top): ``exp((z_max - z_t) - ce)``, which is ``exp(-ce)``
-    (``p_t``) where the target is on top, or the largest probability."""
+def top_label_known(ce: np.ndarray, known, probs: bool = False):
+    """:func:`top_label` from what kernels.row_top found: the confidence is
+    ``exp((z_max - z_t) - ce)``, which is ``exp(-ce)`` (``p_t``) where the
+    target is on top, or the largest probability itself."""
+    zmax = known.zmax.astype(np.float64)
     if probs:
-        return zmax.astype(np.float64)
-    return np.exp((zmax.astype(np.float64) - zt) - ce)
-
-
-class TopLabels:
-    def __init__(self, n: int, probs: bool):
-        self.probs = probs
-        self.confidence = np.empty(n)
-        self.correct = np.empty(n, bool)
-        self.found = np.zeros(n, bool)   # rows the kernel found
-        self.zmax = self.zt = None
-
-    def block(self, rows: slice, known, compute: Callable):
-        """One block's rows: from ``known`` (kernels.Top), or ``compute()``'s
-        ``(confidence, correct)``."""
-        if known is None:
-            self.confidence[rows], self.correct[rows] = compute()
-            return
-        if self.zmax is None:
-            self.zmax, self.zt = np.empty(len(self.found)), np.empty(len(self.found))
-        self.zmax[rows], self.zt[rows], self.correct[rows] = known.zmax, known.target, known.top
-        self.found[rows] = True
-
-    def finish(self, ce: np.ndarray):
-        """(confidence, correct) of every row of the unit."""
-        if self.zmax is not None:
-            at = slice(None) if self.found.all() else self.found
-            self.confidence[at] = top_label_known(ce[at], self.zmax[at], self.zt[at],
-                                                       self.probs)
-        return self.confidence, self.correct
+        return zmax, known.top
+    return np.exp((zmax - known.target) - ce), known.top
