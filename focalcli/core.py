@@ -126,6 +126,8 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
     """
     z = as_float(logits)
     limits = (_DIRECT_REST_MIN[z.dtype], _DIRECT_REST_MAX, _DIRECT_TARGET_MAX)
+    if prob_sums is not None:  # the rows' weights as numbers, once for every user
+        prob_sums = (prob_sums[0], np.asarray(prob_sums[1], dtype=np.float64))
     # the compiled pass: one read for the target, the sum and the prior's
     # sums (not with the gradient, which reads the exponentials themselves)
     found = None if grad_norm is not None else \
@@ -140,7 +142,7 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
         shift = np.exp(-zt)
         odds = rest * shift            # (1 - p_t) / p_t
         ce, q = np.log1p(odds), odds / (1.0 + odds)
-        if grad_norm is not None or prob_sums is not None:
+        if e is not None and (grad_norm is not None or prob_sums is not None):
             shift /= 1.0 + odds        # p_j / e_j off the target: exp(-z_t) p_t
     if not direct.all():
         redo = np.flatnonzero(~direct)
