@@ -1,5 +1,6 @@
-"""What a person sees in a terminal: rich tables (the only module that
-imports rich), the progress bar, rows for a person. The pictures are in
+"""What a person sees in a terminal: rich tables (the only modules that
+import rich: this one and plain.py, which writes the same bytes to a pipe
+without it), the progress bar, rows for a person. The pictures are in
 plots.py, the machine views of the same documents in views.py."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import sys
 import time
 
+from . import plain
 from .errors import printable
 from .reduction import reduction_words
 
@@ -25,8 +27,7 @@ def _fmt(v, digits=4) -> str:
 def _safe(text: str) -> str:
     """User text inside rich markup: '[...]' shown as written (BERT's
     '[unused0]', a file 'run[best].csv'), control characters escaped."""
-    from rich.markup import escape
-    return escape(printable(text))
+    return plain.escape(printable(text))
 
 
 def _pct(v) -> str:
@@ -34,21 +35,20 @@ def _pct(v) -> str:
 
 
 def console(stream=None):
-    from rich.console import Console
     stream = stream or sys.stdout
+    if plain.usable(stream):  # what rich would write there, without rich
+        return plain.Console(stream)
+    from rich.console import Console
     # rich turns colour off for pipes and honours NO_COLOR itself
     return Console(file=stream, highlight=False, soft_wrap=False, emoji=False,
-                   width=None if stream.isatty() else 100)
+                   width=None if stream.isatty() else plain.WIDTH)
 
 
 def _table(title: str, columns: list[str], right_from: int = 1):
-    from rich.table import Table
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.focal_title = title  # printed on its own line: a rich title wraps to the table
+    # the title is printed on its own line: a rich title wraps to the table
+    table = plain.Grid(title)
     for i, col in enumerate(columns):
-        # fold rather than cut a value on a narrow terminal: digits never become '...'
-        table.add_column(col, justify="right" if i >= right_from else "left",
-                         overflow="fold")
+        table.add_column(col, justify="right" if i >= right_from else "left")
     return table
 
 
