@@ -9,11 +9,11 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.runtime: pyproject.toml setup.py focalcli/_kernels.c | $(BIN)/python
+$(VENV)/.runtime: pyproject.toml setup.py focalcli/_kernels.c focalcli/_sums.c | $(BIN)/python
 	$(PIP) -e '.[image]'
 	touch $@
 
-$(VENV)/.dev: pyproject.toml setup.py focalcli/_kernels.c | $(BIN)/python
+$(VENV)/.dev: pyproject.toml setup.py focalcli/_kernels.c focalcli/_sums.c | $(BIN)/python
 	$(PIP) -e '.[dev]'
 	touch $@ $(VENV)/.runtime
 

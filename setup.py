@@ -1,10 +1,15 @@
-"""The one compiled part: focalcli/_kernels.c, the top-label pass. It is
-optional: where no C compiler builds it, the install goes on and numpy's
-passes do the same work (focalcli/kernels.py)."""
+"""The compiled parts, both optional: where no C compiler builds them the
+install goes on and numpy's passes do the same work (focalcli/kernels.py).
+focalcli/_kernels.c is the block pass (finiteness, top label, exponentials);
+focalcli/_sums.c a unit's accumulator sums."""
 from setuptools import Extension, setup
 
-# -ffinite-math-only and -fno-signed-zeros let the compiler vectorise the
-# row maximum; the C file says why that is safe there
-setup(ext_modules=[Extension("focalcli._kernels", ["focalcli/_kernels.c"], optional=True,
-                             extra_compile_args=["-O3", "-ffinite-math-only",
-                                                 "-fno-signed-zeros"])])
+setup(ext_modules=[
+    # -ffinite-math-only and -fno-signed-zeros let the compiler vectorise the
+    # row maximum; the C file says why that is safe there
+    Extension("focalcli._kernels", ["focalcli/_kernels.c"], optional=True,
+              extra_compile_args=["-O3", "-ffinite-math-only", "-fno-signed-zeros"]),
+    # numpy's sums bit for bit: every product rounded on its own, no fast maths
+    Extension("focalcli._sums", ["focalcli/_sums.c"], optional=True,
+              extra_compile_args=["-O3", "-ffp-contract=off"]),
+])

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
+
 FINE = 1 << 16
 
 
@@ -27,10 +29,23 @@ class Calibration:
         self.fine = np.zeros((3, FINE))
         self.fine_cells = None  # the fine bins a unit's part holds, when not all
 
-    def part(self, confidence: np.ndarray, correct: np.ndarray) -> "Calibration":
-        """The sums of some scored units (a worker's unit)."""
+    def part(self, confidence: np.ndarray, correct: np.ndarray,
+             keep: np.ndarray | None = None) -> "Calibration":
+        """The sums of some units (a worker's unit): those ``keep`` marks,
+        or all."""
         out = Calibration.__new__(Calibration)
         out.n_bins, out.edges, out.upper = self.n_bins, self.edges, self.upper
+        out.fine_cells = None
+        kept = confidence.size if keep is None else int(np.count_nonzero(keep))
+        if 16 * kept >= FINE:  # the compiled pass where the fine bins are all kept
+            done = kernels.calibration_sums(confidence, correct, np.ones(confidence.shape, bool)
+                                            if keep is None else keep, self.edges, self.upper,
+                                            self.n_bins, FINE)
+            if done is not None:
+                out.sums, out.fine = done
+                return out
+        if keep is not None:
+            confidence, correct = confidence[keep], correct[keep]
         index = self.bin_of(confidence.astype(np.float32))
         fine = (confidence * FINE).astype(np.intp)
         np.minimum(fine, FINE - 1, out=fine)

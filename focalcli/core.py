@@ -335,6 +335,16 @@ def sigmoid_parts_probs(probs: np.ndarray, labels: np.ndarray):
 MAX_CHAIN_POWER = 16
 
 
+def chain(gamma) -> tuple[int, bool] | None:
+    """``(whole, half)`` of a gamma :func:`factors` takes as a product of
+    ``q`` (the compiled sums, kernels.group_sums, take the same), or None
+    for ``np.power``'s."""
+    whole, half = divmod(float(gamma), 1.0)
+    if half not in (0.0, 0.5) or whole > MAX_CHAIN_POWER:
+        return None
+    return int(whole), bool(half)
+
+
 def factors(q: np.ndarray, gammas):
     """``(1 - p_t) ** gamma`` for each gamma, in order.
 
@@ -347,10 +357,11 @@ def factors(q: np.ndarray, gammas):
     ints = [None, q]  # q ** 0 made only when asked for: a block of ones is a pass
     root = None
     for gamma in gammas:
-        whole, half = divmod(float(gamma), 1.0)
-        if half not in (0.0, 0.5) or whole > MAX_CHAIN_POWER:
+        link = chain(gamma)
+        if link is None:
             yield np.power(q, gamma)
             continue
+        whole, half = link
         if whole == 0 and ints[0] is None:
             ints[0] = np.ones_like(q)
         while len(ints) <= whole:

@@ -1,12 +1,15 @@
-"""The compiled pass (focalcli/_kernels.c, built at install where a C
-compiler is at hand) behind two functions: :func:`row_top` (the finiteness
-check and calibration's top label) and :func:`softmax_sums` (the target's
-score, the sum of the other exponentials and the prior's sums, for
-core.softmax_parts). Where the extension is missing, ``FOCAL_KERNELS=0`` is
+"""The compiled passes (focalcli/_kernels.c and _sums.c, built at install
+where a C compiler is at hand) behind four functions: :func:`row_top` (the
+finiteness check and calibration's top label) and :func:`softmax_sums` (the
+target's score, the sum of the other exponentials and the prior's sums, for
+core.softmax_parts) over a block; :func:`group_sums` and
+:func:`calibration_sums` (a unit's accumulator sums, for summary.py and
+calibration.py). Where an extension is missing, ``FOCAL_KERNELS=0`` is
 set, or a block is not float32/float64 rows in memory or class by class (a
 dense map's block), they say None and numpy's passes run instead, which is
-what the tests hold the extension to: the top label bit for bit, the sums
-within the precision promised (docs/precision.md)."""
+what the tests hold the extensions to: the top label and the unit sums bit
+for bit, the exponentials' sums within the precision promised
+(docs/precision.md)."""
 from __future__ import annotations
 
 import os
@@ -18,6 +21,10 @@ try:
     from . import _kernels
 except ImportError:  # built without a compiler: numpy's passes do the work
     _kernels = None
+try:
+    from . import _sums
+except ImportError:
+    _sums = None
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -80,3 +87,62 @@ def softmax_sums(z: np.ndarray, targets: np.ndarray, limits: tuple, prior=None, 
                                  z.dtype == np.float64, prior is not None,
                                  weights is not None, class_major, *limits)
     return (zt, rest) if done else None
+
+
+def _f64(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64).reshape(-1)
+
+
+def _flags(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=bool).reshape(-1).view(np.uint8)
+
+
+class GroupSums(NamedTuple):
+    """A unit's sums by cell (group * 4 + p_t bucket), as
+    summary.Accumulator.partial makes them."""
+
+    count: np.ndarray
+    wsum: np.ndarray | None
+    ce: np.ndarray
+    ce2: np.ndarray
+    focal: np.ndarray   # (gammas, cells)
+    focal2: np.ndarray
+    extra: np.ndarray   # (extras, cells)
+
+
+def group_sums(group, keep, ce, q, pt, weights, chains, extra: list, size: int,
+               edges) -> GroupSums | None:
+    """One pass over a unit's elements (any shape, all alike): the count,
+    summed weights, CE, CE squared, and for each gamma given as core.chain's
+    ``(whole, half)`` the focal loss and its square, and each of ``extra``,
+    in ``size`` cells, over the elements ``keep`` marks. None where the
+    extension is missing or turned off."""
+    if _sums is None or os.environ.get("FOCAL_KERNELS", "1") == "0":
+        return None
+    n, gammas = ce.size, len(chains)
+    out = GroupSums(np.zeros(size), None if weights is None else np.zeros(size), np.zeros(size),
+                    np.zeros(size), np.zeros((gammas, size)), np.zeros((gammas, size)),
+                    np.zeros((len(extra), size)))
+    none = np.empty(0)
+    _sums.group_sums(
+        np.ascontiguousarray(group, dtype=np.int64).reshape(-1), _flags(keep), _f64(ce), _f64(q),
+        _f64(pt), none if weights is None else _f64(weights),
+        np.array([w for w, _ in chains], np.int32), np.array([h for _, h in chains], np.uint8),
+        np.stack([_f64(v) for v in extra]) if extra else none, _f64(edges), out.count,
+        none if weights is None else out.wsum, out.ce, out.ce2, out.focal, out.focal2, out.extra,
+        n, size, gammas, len(extra), True, weights is not None)
+    return out
+
+
+def calibration_sums(confidence, correct, keep, edges, upper, bins: int, fine_bins: int):
+    """calibration.Calibration.part's sums over the rows ``keep`` marks:
+    ``(3, bins + 1)`` and ``(3, fine_bins)`` of count, confidence and correct
+    count per bin; None where the extension is missing or turned off."""
+    if _sums is None or os.environ.get("FOCAL_KERNELS", "1") == "0":
+        return None
+    sums, fine = np.zeros((3, bins + 1)), np.zeros((3, fine_bins))
+    _sums.calibration(_f64(confidence), _flags(correct), _flags(keep),
+                      np.ascontiguousarray(edges, dtype=np.float32),
+                      np.ascontiguousarray(upper, dtype=np.float32), sums, fine,
+                      confidence.size, bins, fine_bins, True)
+    return sums, fine

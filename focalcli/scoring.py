@@ -433,7 +433,7 @@ class Scorer(RowEmitter):
         acc = self.acc.partial(y, m, ce, q, pt, extra, weights, soft_focal,
                                split=None if softmax or soft is None else soft)
         self._unit_counts(acc, outside, pt[m], prob_sum,
-                          (confidence[m], correct[m]) if calibrate else None)
+                          (confidence, correct, m) if calibrate else None)
         return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights, extra,
                                     gradient, correct if calibrate and softmax else None)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import core
+from . import core, kernels
 from .reduction import Reduction
 
 N_BUCKETS = len(core.BUCKET_LABELS)
@@ -97,19 +97,24 @@ class Accumulator:
             group = 2 * np.arange(self.n_classes) + labels
             part.ignored_elements = int((~keep).sum())
             part.ignored = int((~keep.any(axis=1)).sum())
+            kept = keep.size - part.ignored_elements
         else:
             group = labels
             part.ignored = int((~keep).sum())
+            kept = keep.size - part.ignored
         extra = extra or {}
         if weights is not None:
             weights = np.broadcast_to(weights, keep.shape)
+        size = self.n_groups * N_BUCKETS
+        if split is None and focal is None and size <= max(COMPACT_CELLS, 4 * kept) and \
+                self._compiled(part, group, keep, ce, q, pt, extra, weights, size):
+            return part
         pick = (lambda a: a.reshape(-1)) if keep.all() else (lambda a: a[keep])
         group, ce, q, pt = pick(group), pick(ce), pick(q), pick(pt)
         extra = {k: pick(v) for k, v in extra.items()}
         weights = None if weights is None else pick(weights)
         focal = None if focal is None else [pick(f) for f in focal]
         cell = group * N_BUCKETS + core.bucket_of(pt)
-        size = self.n_groups * N_BUCKETS
         if split is None and size > max(COMPACT_CELLS, 4 * len(cell)):
             # sparse: few rows, many classes
             part.cells, cell = np.unique(cell, return_inverse=True)
@@ -140,6 +145,22 @@ class Accumulator:
                 part.focal2.append(sums(f * f))
             part.extra = {k: sums(v) for k, v in extra.items()}
         return part
+
+    def _compiled(self, part, group, keep, ce, q, pt, extra: dict, weights, size) -> bool:
+        """:meth:`partial`'s dense sums from the compiled pass, the same
+        bits in one read (kernels.group_sums), where it is built and every
+        gamma is core.factors' product of q; False to leave them to numpy."""
+        chains = [core.chain(g) for g in self.gammas]
+        if None in chains:
+            return False
+        done = kernels.group_sums(np.broadcast_to(group, keep.shape), keep, ce, q, pt, weights,
+                                  chains, list(extra.values()), size, core.BUCKET_EDGES)
+        if done is None:
+            return False
+        part.count, part.wsum, part.ce, part.ce2 = done.count, done.wsum, done.ce, done.ce2
+        part.focal, part.focal2 = list(done.focal), list(done.focal2)
+        part.extra = dict(zip(extra, done.extra))
+        return True
 
     def grow(self, n_classes: int):
         """Room for more classes (log-probability input learns its classes

@@ -10,18 +10,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import focal
-from focalcli import kernels
+from focalcli import core, kernels
 
 # without a C compiler the install goes on and numpy's passes run: these
 # tests then have nothing to compare and skip, saying so
 pytestmark = pytest.mark.skipif(
-    kernels._kernels is None and not os.environ.get("FOCAL_REQUIRE_KERNEL"),
-    reason="focalcli._kernels was not built (no C compiler): numpy's passes run")
+    (kernels._kernels is None or kernels._sums is None) and
+    not os.environ.get("FOCAL_REQUIRE_KERNEL"),
+    reason="focalcli._kernels or _sums was not built (no C compiler): numpy's passes run")
 
 
 def test_the_kernel_is_built():
     # .ci/run sets FOCAL_REQUIRE_KERNEL: there a failed build is a failure
     assert kernels._kernels is not None, "focalcli._kernels did not build: is gcc there?"
+    assert kernels._sums is not None, "focalcli._sums did not build: is gcc there?"
 
 
 def numpy_twin(z, t):
@@ -170,3 +172,78 @@ def test_sums_of_exponentials_against_float64(n, k, dtype, data):
     # than 1e-16 of the row (a smaller sum beside it fails the direct form)
     np.testing.assert_allclose(prior, p[direct].sum(axis=0), rtol=tol,
                                atol=n * 1e-16 if dtype == np.float32 else 1e-300)
+
+
+GAMMAS = st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 16.5]), min_size=1,
+                  max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 6), GAMMAS, st.booleans(), st.integers(0, 2),
+       st.data())
+def test_unit_sums_are_bincounts_bit_for_bit(n, k, gammas, weighted, extras, data):
+    """The compiled unit sums (summary.Accumulator.partial's) against the
+    bincounts written out here: the same float64 terms in the same order, so
+    equal to the last bit, with ignored rows, weights and extra sums."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    group = rng.integers(0, k, n)
+    keep = rng.random(n) < data.draw(st.sampled_from([0.0, 0.5, 1.0]))
+    q = rng.random(n) ** data.draw(st.sampled_from([1, 8]))
+    q[rng.random(n) < 0.1] = 0.0
+    pt = 1.0 - q
+    ce = -np.log1p(-q) * rng.choice([1.0, 1e150], n)  # squares overflow to inf, as numpy's
+    w = rng.random(n) if weighted else None
+    extra = [rng.normal(size=n) for _ in range(extras)]
+    chains = [core.chain(g) for g in gammas]
+    got = kernels.group_sums(group, keep, ce, q, pt, w, chains, extra, 4 * k, core.BUCKET_EDGES)
+    cell = (group * 4 + np.searchsorted(core.BUCKET_EDGES, pt, side="right"))[keep]
+
+    def bins(values=None):
+        return np.bincount(cell, None if values is None else values[keep], minlength=4 * k)
+
+    with np.errstate(over="ignore"):
+        assert np.array_equal(got.count, bins())
+        assert np.array_equal(got.ce, bins(ce)) and np.array_equal(got.ce2, bins(ce * ce))
+        for i, g in enumerate(gammas):
+            whole, half = divmod(g, 1.0)
+            factor = q.copy() if whole >= 1 else np.ones(n)
+            for _ in range(int(whole) - 1):
+                factor = factor * q
+            f = (factor * np.sqrt(q) if half else factor) * ce
+            assert np.array_equal(got.focal[i], bins(f)), g
+            assert np.array_equal(got.focal2[i], bins(f * f)), g
+    assert (got.wsum is None) == (w is None)
+    if w is not None:
+        assert np.array_equal(got.wsum, bins(w))
+    for mine, values in zip(got.extra, extra):
+        assert np.array_equal(mine, bins(values))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 400), st.sampled_from([1, 2, 10, 15, 100]), st.data())
+def test_calibration_sums_are_bincounts_bit_for_bit(n, bins, data):
+    """Calibration's compiled sums: torchmetrics' bins (the confidence in
+    float32, searchsorted over float32 edges, 1.0 in a bin of its own) and
+    the fine bins, against searchsorted and bincount here."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    conf = rng.random(n)
+    edges = np.linspace(0, 1, bins + 1, dtype=np.float32)
+    # confidences on and beside every edge, and 1
+    at = rng.integers(0, bins + 1, n)
+    near = rng.random(n) < 0.5
+    conf[near] = np.nextafter(edges[at[near]].astype(np.float64), rng.choice([0.0, 2.0], near.sum()))
+    conf = np.clip(conf, 0.0, 1.0)
+    conf[rng.random(n) < 0.05] = 1.0
+    correct = rng.random(n) < 0.7
+    keep = rng.random(n) < 0.8
+    upper = np.append(edges[1:], np.float32(np.inf))
+    sums, fine = kernels.calibration_sums(conf, correct, keep, edges, upper, bins, 1 << 16)
+    c, r = conf[keep], correct[keep]
+    index = np.searchsorted(edges, c.astype(np.float32), side="right") - 1  # 1.0: bin `bins`
+    want = [np.bincount(index, minlength=bins + 1), np.bincount(index, c, minlength=bins + 1),
+            np.bincount(index, r.astype(float), minlength=bins + 1)]
+    assert np.array_equal(sums, np.array(want, dtype=float))
+    f = np.minimum((c * 65536).astype(np.intp), 65535)
+    want = [np.bincount(f, minlength=65536), np.bincount(f, c, minlength=65536),
+            np.bincount(f, r.astype(float), minlength=65536)]
+    assert np.array_equal(fine, np.array(want, dtype=float))
