@@ -66,19 +66,20 @@ TOP_KERNEL(top_f32, float, uint32_t, 0x7f800000u)
 TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
 
 /* The same for a class-major block (a dense map's: class c's n scores at
- * z + c * n), class by class so that every loop runs along memory: the
- * maximum, then the target's equality with it less any earlier class's.
- * The first non-finite score is the first in row order, as above. */
+ * z + c * cs, read where the map lies, with no copy), class by class so
+ * that every loop runs along memory: the maximum, then the target's
+ * equality with it less any earlier class's. The first non-finite score is
+ * the first in row order, as above. */
 #define TOP_CM_KERNEL(NAME, T, U, EXP)                                         \
     CLONES static Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
-                                  Py_ssize_t k, T *zmax, T *zt, uint8_t *top,  \
-                                  void *top_scratch)                           \
+                                  Py_ssize_t k, Py_ssize_t cs, T *zmax, T *zt, \
+                                  uint8_t *top, void *top_scratch)             \
     {                                                                          \
         U bad = 0;                                                             \
         for (Py_ssize_t i = 0; i < n; i++)                                     \
             zmax[i] = z[i];                                                    \
         for (Py_ssize_t c = 0; c < k; c++) {                                   \
-            const T *col = z + c * n;                                          \
+            const T *col = z + c * cs;                                         \
             for (Py_ssize_t i = 0; i < n; i++) {                               \
                 U bits;                                                        \
                 memcpy(&bits, col + i, sizeof bits);                           \
@@ -91,7 +92,7 @@ TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
             for (Py_ssize_t c = 0; c < k; c++)                                 \
                 for (Py_ssize_t i = 0; i < n; i++) {                           \
                     U bits;                                                    \
-                    memcpy(&bits, z + c * n + i, sizeof bits);                 \
+                    memcpy(&bits, z + c * cs + i, sizeof bits);                \
                     if ((bits & EXP) == EXP) {                                 \
                         if (first < 0 || i * k + c < first)                    \
                             first = i * k + c;                                 \
@@ -105,13 +106,13 @@ TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
         for (Py_ssize_t i = 0; i < n; i++)                                     \
             first[i] = (int32_t)k;                                             \
         for (Py_ssize_t c = k - 1; c >= 0; c--) {                              \
-            const T *col = z + c * n;                                          \
+            const T *col = z + c * cs;                                         \
             for (Py_ssize_t i = 0; i < n; i++)                                 \
                 first[i] = col[i] == zmax[i] ? (int32_t)c : first[i];          \
         }                                                                      \
         for (Py_ssize_t i = 0; i < n; i++) {                                   \
             int64_t at = t[i];                                                 \
-            zt[i] = at >= 0 && at < k ? z[at * n + i] : zmax[i];               \
+            zt[i] = at >= 0 && at < k ? z[at * cs + i] : zmax[i];              \
             top[i] = (uint8_t)(first[i] == at);                                \
         }                                                                      \
         return -1;                                                             \
@@ -234,29 +235,34 @@ static inline double exp_f64(double x)
     }
 
 /* The same for a class-major block (a dense map's: class c's n scores at
- * z + c * n), class by class so that every loop runs along memory; each
+ * z + c * cs), class by class so that every loop runs along memory; each
  * position's sum is its own lane, summed in class order. A block with any
  * score outside the exponential's range is left to numpy (returns 0). */
 #define SUM_CM_KERNEL(NAME, T, EXP, LO, HI, SMALL)                             \
     CLONES static int NAME(const T *z, const int64_t *t, Py_ssize_t n,         \
-                           Py_ssize_t k, double *zt, double *rest,             \
-                           double *prior, const double *w, T *buf,             \
-                           double *scale, double rest_min, double rest_max,    \
-                           double zt_max)                                      \
+                           Py_ssize_t k, Py_ssize_t cs, double *zt,            \
+                           double *rest, double *prior, const double *w,       \
+                           T *buf, double *scale, double rest_min,             \
+                           double rest_max, double zt_max)                     \
     {                                                                          \
         T lo = z[0], hi = z[0];                                                \
-        for (Py_ssize_t a = 0; a < n * k; a++) {                               \
-            lo = z[a] < lo ? z[a] : lo;                                        \
-            hi = z[a] > hi ? z[a] : hi;                                        \
+        for (Py_ssize_t c = 0; c < k; c++) {                                   \
+            const T *col = z + c * cs;                                         \
+            T *e = buf + c * n;                                                \
+            for (Py_ssize_t i = 0; i < n; i++) {                               \
+                T x = col[i];                                                  \
+                lo = x < lo ? x : lo;                                          \
+                hi = x > hi ? x : hi;                                          \
+                x = x > HI ? HI : x; /* garbage beyond: the block goes back */ \
+                e[i] = EXP(x < LO ? LO : x);                                   \
+            }                                                                  \
         }                                                                      \
         if (lo < LO || hi > HI)                                                \
             return 0;                                                          \
-        for (Py_ssize_t a = 0; a < n * k; a++)                                 \
-            buf[a] = EXP(z[a]);                                                \
         for (Py_ssize_t i = 0; i < n; i++) {                                   \
             int64_t at = t[i];                                                 \
             int ok = at >= 0 && at < k;                                        \
-            zt[i] = ok ? (double)z[at * n + i] : 0.0;                          \
+            zt[i] = ok ? (double)z[at * cs + i] : 0.0;                         \
             if (ok)                                                            \
                 buf[at * n + i] = 0;                                           \
             rest[i] = 0.0;                                                     \
@@ -308,12 +314,12 @@ static PyObject *
 softmax_sums(PyObject *self, PyObject *args)
 {
     Py_buffer z, t, zt, rest, prior, w;
-    Py_ssize_t n, k;
+    Py_ssize_t n, k, cs;
     int wide, with_prior, with_w, class_major;
     double rest_min, rest_max, zt_max;
-    if (!PyArg_ParseTuple(args, "y*y*w*w*w*y*nnppppddd", &z, &t, &zt, &rest, &prior, &w, &n,
-                          &k, &wide, &with_prior, &with_w, &class_major, &rest_min, &rest_max,
-                          &zt_max))
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*y*nnnppppddd", &z, &t, &zt, &rest, &prior, &w, &n,
+                          &k, &cs, &wide, &with_prior, &with_w, &class_major, &rest_min,
+                          &rest_max, &zt_max))
         return NULL;
     Py_ssize_t size = wide ? 8 : 4;
     /* a row's exponentials, or a class-major block's and a scale per position */
@@ -323,7 +329,9 @@ softmax_sums(PyObject *self, PyObject *args)
     int done = 1;
     if (buf == NULL) {
         PyErr_NoMemory();
-    } else if (n < 0 || k < 1 || z.len < n * k * size || t.len < n * 8 || zt.len < n * 8 ||
+    } else if (n < 0 || k < 1 || (class_major && cs < n) ||
+               z.len < (class_major ? (k - 1) * cs + n : n * k) * size || t.len < n * 8 ||
+               zt.len < n * 8 ||
                rest.len < n * 8 || (with_prior && prior.len < k * 8) ||
                (with_w && w.len < n * 8)) {
         PyErr_SetString(PyExc_ValueError, "buffers too small for the shape");
@@ -333,10 +341,10 @@ softmax_sums(PyObject *self, PyObject *args)
         double *scale = (double *)((char *)buf + rows * per);  /* class-major only */
         Py_BEGIN_ALLOW_THREADS
         if (class_major && wide)
-            done = sum_cm_f64(z.buf, t.buf, n, k, zt.buf, rest.buf, pp, wp, buf, scale,
+            done = sum_cm_f64(z.buf, t.buf, n, k, cs, zt.buf, rest.buf, pp, wp, buf, scale,
                               rest_min, rest_max, zt_max);
         else if (class_major)
-            done = sum_cm_f32(z.buf, t.buf, n, k, zt.buf, rest.buf, pp, wp, buf, scale,
+            done = sum_cm_f32(z.buf, t.buf, n, k, cs, zt.buf, rest.buf, pp, wp, buf, scale,
                               rest_min, rest_max, zt_max);
         else if (wide)
             sum_f64(z.buf, t.buf, n, k, zt.buf, rest.buf, pp, wp, buf, rest_min, rest_max,
@@ -362,23 +370,26 @@ static PyObject *
 top(PyObject *self, PyObject *args)
 {
     Py_buffer z, t, zmax, ztv, flag;
-    Py_ssize_t n, k;
+    Py_ssize_t n, k, cs;
     int wide, class_major;
-    if (!PyArg_ParseTuple(args, "y*y*w*w*w*nnpp", &z, &t, &zmax, &ztv, &flag, &n, &k, &wide,
-                          &class_major))
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*nnnpp", &z, &t, &zmax, &ztv, &flag, &n, &k, &cs,
+                          &wide, &class_major))
         return NULL;
     Py_ssize_t size = wide ? 8 : 4, bad = -1;
     void *scratch = class_major ? PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * 4) : NULL;
     if (class_major && scratch == NULL) {
         PyErr_NoMemory();
-    } else if (n < 0 || k < 1 || z.len < n * k * size || t.len < n * 8 ||
+    } else if (n < 0 || k < 1 || (class_major && cs < n) ||
+               z.len < (class_major ? (k - 1) * cs + n : n * k) * size || t.len < n * 8 ||
         zmax.len < n * size || ztv.len < n * size || flag.len < n) {
         PyErr_SetString(PyExc_ValueError, "buffers too small for the shape");
     } else {
         Py_BEGIN_ALLOW_THREADS
         if (class_major)
-            bad = wide ? top_cm_f64(z.buf, t.buf, n, k, zmax.buf, ztv.buf, flag.buf, scratch)
-                       : top_cm_f32(z.buf, t.buf, n, k, zmax.buf, ztv.buf, flag.buf, scratch);
+            bad = wide ? top_cm_f64(z.buf, t.buf, n, k, cs, zmax.buf, ztv.buf, flag.buf,
+                                    scratch)
+                       : top_cm_f32(z.buf, t.buf, n, k, cs, zmax.buf, ztv.buf, flag.buf,
+                                    scratch);
         else
             bad = wide ? top_f64(z.buf, t.buf, n, k, zmax.buf, ztv.buf, flag.buf)
                        : top_f32(z.buf, t.buf, n, k, zmax.buf, ztv.buf, flag.buf);
@@ -397,10 +408,11 @@ top(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"top", top, METH_VARARGS,
-     "top(z, targets, zmax, zt, top, n, k, wide, class_major) -> first non-finite row-order "
+     "top(z, targets, zmax, zt, top, n, k, cs, wide, class_major) -> first non-finite "
+     "row-order "
      "index or -1"},
     {"softmax_sums", softmax_sums, METH_VARARGS,
-     "softmax_sums(z, targets, zt, rest, prior, w, n, k, wide, with_prior, with_w, "
+     "softmax_sums(z, targets, zt, rest, prior, w, n, k, cs, wide, with_prior, with_w, "
      "class_major, rest_min, rest_max, zt_max)"},
     {NULL, NULL, 0, NULL}};
 

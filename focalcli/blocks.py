@@ -7,6 +7,7 @@ from typing import Iterator
 
 import numpy as np
 
+from . import kernels
 from .errors import InputError
 from .readers import Batch
 
@@ -39,16 +40,19 @@ def unit_blocks_for(block_rows: int, k: int) -> int:
 
 
 def block_copy(part: np.ndarray, as_laid: bool, convert=None) -> np.ndarray:
-    """One contiguous copy of a block, shared by every pass over it
-    (``convert``: stored values to numbers, bfloat16 widened in cache). A
-    dense map's block is ``(C, positions)`` in memory: with ``as_laid`` it is
+    """The block every pass over it reads (``convert``: stored values to
+    numbers, bfloat16 widened in cache). A dense map's block is ``(C,
+    positions)`` in memory: with ``as_laid`` the compiled passes read it
+    where it lies (they write nothing), and where they do not run it is
     copied so (one run per class, class-major rows for core), not transposed
-    element by element (ten times the cost); always a copy, which
+    element by element (ten times the cost); anything else is one contiguous
+    copy. A block that owns its data is the caller's, which
     top_labels.top_label may write in."""
     if convert is not None:
         return convert(part)
     if as_laid and part.ndim == 2 and part.shape[1] > 1 and part.strides[0] == part.itemsize:
-        return np.array(part, order="F")
+        found = kernels.laid(part)
+        return part if found is not None and found.class_major else np.array(part, order="F")
     return np.ascontiguousarray(part)
 
 

@@ -42,27 +42,46 @@ class Top(NamedTuple):
     bad: tuple | None     # (row, column) of the first NaN or infinite score
 
 
-def _layout(z: np.ndarray) -> bool | None:
-    """Whether ``(n, K)`` scores are class-major (a dense map's block: its
-    transpose is C-ordered) or rows in memory (False); None when the kernel
-    does not take them."""
+class Laid(NamedTuple):
+    """A block as the kernels read it: ``memory`` from its first score,
+    rows in memory or, ``class_major``, class c's n scores ``stride``
+    scores after class c - 1's."""
+
+    memory: np.ndarray
+    class_major: bool
+    stride: int
+
+
+def laid(z: np.ndarray) -> Laid | None:
+    """How the kernels read ``(n, K)`` scores: rows in memory, or class by
+    class as a dense map's block lies, in its copy or in the map itself (one
+    run of positions per class, any distance apart); None when they do not
+    take them."""
     if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS):
         return None
+    n, k = z.shape
     if z.flags.c_contiguous:
-        return False
-    return True if z.T.flags.c_contiguous else None
+        return Laid(z, False, k)
+    size, step = z.itemsize, z.strides[1]
+    if n < 1 or z.strides[0] != size or step % size or step < n * size:
+        return None
+    # one vector from the block's first score to its last: the classes' runs and what lies
+    # between them, which the kernel steps over
+    span = np.lib.stride_tricks.as_strided(z[:, 0], shape=((k - 1) * (step // size) + n,),
+                                           strides=(size,), writeable=False)
+    return Laid(span, True, step // size)
 
 
 def row_top(z: np.ndarray, targets: np.ndarray) -> Top | None:
     """One read of ``(n, K)`` scores (see :class:`Top`), or None when the
     kernel does not apply (see the module)."""
-    class_major = _layout(z)
-    if class_major is None:
+    block = laid(z)
+    if block is None:
         return None
     n, k = z.shape
     zmax, target, top = np.empty(n, z.dtype), np.empty(n, z.dtype), np.empty(n, np.uint8)
-    bad = _kernels.top(z.T if class_major else z, np.ascontiguousarray(targets, dtype=np.int64),
-                       zmax, target, top, n, k, z.dtype == np.float64, class_major)
+    bad = _kernels.top(block.memory, np.ascontiguousarray(targets, dtype=np.int64), zmax, target,
+                       top, n, k, block.stride, z.dtype == np.float64, block.class_major)
     return Top(zmax, target, top.view(bool), None if bad < 0 else divmod(bad, k))
 
 
@@ -73,19 +92,18 @@ def softmax_sums(z: np.ndarray, targets: np.ndarray, limits: tuple, prior=None, 
     the target added to it over the rows the direct form holds, weighed by
     ``weights``. ``limits``: that form's (least rest, largest rest, largest
     |z_t|). None when the kernel does not apply (see the module)."""
-    class_major = _layout(z)
-    if class_major is None:
+    block = laid(z)
+    if block is None:
         return None
     n, k = z.shape
     zt, rest = np.empty(n), np.empty(n)
     none = np.empty(0)
     w = none if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
     # a class-major block with a score beyond the exponential's range: numpy's
-    done = _kernels.softmax_sums(z.T if class_major else z,
-                                 np.ascontiguousarray(targets, dtype=np.int64), zt, rest,
-                                 none if prior is None else prior, w, n, k,
-                                 z.dtype == np.float64, prior is not None,
-                                 weights is not None, class_major, *limits)
+    done = _kernels.softmax_sums(block.memory, np.ascontiguousarray(targets, dtype=np.int64),
+                                 zt, rest, none if prior is None else prior, w, n, k,
+                                 block.stride, z.dtype == np.float64, prior is not None,
+                                 weights is not None, block.class_major, *limits)
     return (zt, rest) if done else None
 
 

@@ -480,8 +480,8 @@ class Scorer(RowEmitter):
             return top_label_known(ce, known, self.s.probs)
         if soft:
             ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
-        # a class-major block is block_copy's own copy: scratch
-        return top_label(z, y, ce, q, self.s.probs, scratch=True)
+        # a block that owns its data is block_copy's own copy: scratch
+        return top_label(z, y, ce, q, self.s.probs, scratch=z.flags.owndata)
 
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""

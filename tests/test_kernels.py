@@ -26,6 +26,18 @@ def test_the_kernel_is_built():
     assert kernels._sums is not None, "focalcli._sums did not build: is gcc there?"
 
 
+def in_a_map(z, gap: int):
+    """``(n, K)`` scores as a block of positions in a bigger map's memory:
+    each class's n scores in a run, ``gap`` positions of other scores
+    between the runs (NaN, which the kernels must step over)."""
+    n, k = z.shape
+    memory = np.full((k, n + gap), np.nan, z.dtype)
+    memory[:, :n] = z.T
+    view = memory[:, :n].T
+    assert view.strides == (z.itemsize, (n + gap) * z.itemsize)
+    return view
+
+
 def numpy_twin(z, t):
     bad = np.argwhere(~np.isfinite(z))
     if bad.size:
@@ -45,8 +57,9 @@ def test_rows_as_numpy_finds_them(n, k, dtype, data):
         z.reshape(-1)[spot] = data.draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     t = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
     want_max, want_top, want_bad = numpy_twin(z, t)
-    # rows in memory, and class by class as a dense map's block lies
-    for layout in (z, np.asfortranarray(z)):
+    # rows in memory, and class by class as a dense map's block lies (copied, or
+    # read in the map itself)
+    for layout in (z, np.asfortranarray(z), in_a_map(z, data.draw(st.integers(0, 5)))):
         zmax, _, top, bad = kernels.row_top(layout, t)
         assert bad == want_bad
         if want_bad is None:
@@ -67,7 +80,7 @@ def test_what_it_does_not_take_goes_to_numpy(monkeypatch):
     z = np.zeros((4, 3), np.float32)
     t = np.zeros(4, np.int64)
     assert kernels.row_top(z[:, :2], t) is None
-    assert kernels.row_top(np.asfortranarray(z)[1:3], t[:2]) is None
+    assert kernels.row_top(np.asfortranarray(z)[::2], t[:2]) is None  # rows apart
     assert kernels.row_top(z.astype(np.float16), t) is None
     assert kernels.row_top(z.astype(">f4"), t) is None
     monkeypatch.setenv("FOCAL_KERNELS", "0")
@@ -138,9 +151,16 @@ def test_sums_of_exponentials_against_float64(n, k, dtype, data):
     zt, rest = kernels.softmax_sums(z, t, LIMITS[dtype], prior, w)
     # a dense map's class-major block: the same sums, class by class
     # (a block with a score beyond its exponential's range is left to numpy)
-    prior_cm = np.zeros(k)
+    prior_cm, prior_map = np.zeros(k), np.zeros(k)
     cm = np.asfortranarray(z)
     found = kernels.softmax_sums(cm, t, LIMITS[dtype], prior_cm, w)
+    # the same block read where it lies in a map, with other scores between its classes
+    in_map = kernels.softmax_sums(in_a_map(z, data.draw(st.integers(0, 3))), t, LIMITS[dtype],
+                                  prior_map, w)
+    assert (in_map is None) == (found is None) or cm.flags.c_contiguous
+    if in_map is not None and found is not None and not cm.flags.c_contiguous:
+        assert np.array_equal(in_map[0], found[0]) and np.array_equal(in_map[1], found[1])
+        assert np.array_equal(prior_map, prior_cm)
     in_range = (-87 <= z).all() and (z <= 88).all() if dtype == np.float32 else \
         (-708 <= z).all() and (z <= 709).all()
     if not cm.flags.c_contiguous:  # (one row or one class is both layouts)
