@@ -228,7 +228,7 @@ static inline double exp_f64(double x)
             if (prior == NULL || (w != NULL && w[i] == 0.0) || sum < rest_min ||\
                 sum > rest_max || zt[i] > zt_max || zt[i] < -zt_max)           \
                 continue;                                                      \
-            double scale = (w != NULL ? w[i] : 1.0) / (exp(zt[i]) + sum);      \
+            double scale = (w != NULL ? w[i] : 1.0) / (exp_f64(zt[i]) + sum);  \
             for (Py_ssize_t c = 0; c < k; c++)                                 \
                 prior[c] += (double)buf[c] * scale;                            \
         }                                                                      \
@@ -281,8 +281,9 @@ static inline double exp_f64(double x)
             int direct = rest[i] >= rest_min && rest[i] <= rest_max &&         \
                          zt[i] <= zt_max && zt[i] >= -zt_max &&                \
                          (w == NULL || w[i] != 0.0);                           \
-            scale[i] = direct ? (w != NULL ? w[i] : 1.0) / (exp(zt[i]) + rest[i])  \
-                              : 0.0;                                           \
+            /* |z_t| <= zt_max (340) in a direct row: inside exp_f64's range */ \
+            double et = exp_f64(direct ? zt[i] : 0.0);                         \
+            scale[i] = direct ? (w != NULL ? w[i] : 1.0) / (et + rest[i]) : 0.0;   \
         }                                                                      \
         for (Py_ssize_t c = 0; c < k; c++) {                                   \
             const T *e = buf + c * n;                                          \
