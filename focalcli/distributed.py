@@ -19,16 +19,6 @@ from .shards import Job, score_shard
 EXTRA = "pip install 'focalcli[dask]'"
 
 
-def wanted(workers: int | None, scheduler: str | None) -> str | None:
-    """The scheduler address to use, ``"local"`` for an embedded cluster, or
-    None to score in this process."""
-    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
-    if workers and scheduler:
-        raise OptionError("--workers", "starts a cluster of its own; --scheduler joins one: "
-                          "give one of them")
-    return scheduler or ("local" if workers else None)
-
-
 def _distributed():
     try:
         import distributed

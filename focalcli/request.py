@@ -6,6 +6,7 @@ command refuses the same bad value with the same line. No click here."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, fields
 
 from .errors import OptionError
@@ -179,8 +180,11 @@ class Cluster:
         to score in this process."""
         if not self.anywhere:
             return None
-        from .distributed import wanted
-        return wanted(self.workers, self.scheduler)
+        scheduler = self.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+        if self.workers and scheduler:
+            raise OptionError("--workers", "starts a cluster of its own; --scheduler joins "
+                              "one: give one of them")
+        return scheduler or ("local" if self.workers else None)
 
 
 HERE = Cluster(anywhere=False)  # a command without cluster options (compare)

@@ -4,6 +4,7 @@ line on stderr, and what each command does with a document it gets back
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
 
 import click
@@ -17,11 +18,28 @@ class PipeClosed(Exception):
     """The reader of our standard output went away."""
 
 
+#: each command's module (focalcli/cli/NAME.py), imported when the command
+#: is asked for: `focal score` does not load what the others need
+COMMANDS = ("compare", "conventions", "curve", "explore", "schema", "score", "sweep", "track")
+
+
 class FocalGroup(RichHelp, click.Group):
     """Maps every outcome to one exit code and at most one line on stderr
     (click's own handling would print usage blocks and tracebacks)."""
 
     command_class = Command
+
+    def list_commands(self, ctx):
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx, name):
+        if name in COMMANDS and name not in self.commands:
+            importlib.import_module(f"{__package__}.{name}")  # it registers itself
+        return super().get_command(ctx, name)
+
+    def every_command(self) -> dict:
+        """Every command by name, each module loaded (the group's help lists them)."""
+        return {name: self.get_command(None, name) for name in self.list_commands(None)}
 
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
         args = sys.argv[1:] if args is None else list(args)

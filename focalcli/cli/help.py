@@ -52,8 +52,8 @@ class RichHelp:
                           epilog=self.epilog, short_help=self.short_help,
                           options_metavar=self.options_metavar, hidden=self.hidden,
                           context_settings=self.context_settings,
-                          **({"commands": self.commands} if isinstance(self, click.Group)
-                             else {}))
+                          **({"commands": self.every_command()}
+                             if isinstance(self, click.Group) else {}))
         twin_ctx = rich_click.RichContext(twin, info_name=ctx.info_name, parent=ctx.parent,
                                           rich_help_config=help_config(),
                                           help_option_names=ctx.help_option_names,
