@@ -1,11 +1,13 @@
 /* focalcli._kernels: one read of a block where numpy makes four to six.
  *
- * top(z, targets, zmax, zt, top, ...) reads (n, k) float32 or float64 rows
- * once and writes each row's largest score (zmax), its target's score (zt)
- * and whether the target is the first maximum (top: 1 or 0, torch's argmax
- * rule), and returns the flat index of the first NaN or infinite score, or
- * -1. Nothing there rounds: a maximum and a comparison are exact, so the
- * result is numpy's bit for bit, which the tests check on both.
+ * top(z, targets, zmax, gap, top, ...) reads (n, k) float32 or float64 rows
+ * once and writes each row's largest score (zmax), its distance above the
+ * target's score in float64 (gap, exact: a difference of two floats of the
+ * input's precision) and whether the target is the first maximum (top: 1 or
+ * 0, torch's argmax rule), and returns the flat index of the first NaN or
+ * infinite score, or -1. Nothing there rounds: a maximum, a comparison and
+ * that difference are exact, so the result is numpy's bit for bit, which
+ * the tests check on both.
  * softmax_sums(...) below sums the exponentials (see there).
  *
  * Built with -ffinite-math-only -fno-signed-zeros so that the compiler turns
@@ -27,7 +29,8 @@
 
 #define TOP_KERNEL(NAME, T, U, EXP)                                            \
     CLONES static Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
-                                  Py_ssize_t k, T *zmax, T *zt, uint8_t *top)  \
+                                  Py_ssize_t k, T *zmax, double *gap,          \
+                                  uint8_t *top)                                \
     {                                                                          \
         for (Py_ssize_t i = 0; i < n; i++) {                                   \
             const T *r = z + i * k;                                            \
@@ -48,7 +51,7 @@
                 }                                                              \
             }                                                                  \
             Py_ssize_t at = (Py_ssize_t)t[i];                                  \
-            zt[i] = at >= 0 && at < k ? r[at] : m;                             \
+            gap[i] = (double)m - (double)(at >= 0 && at < k ? r[at] : m);      \
             int first = at >= 0 && at < k && r[at] == m;                       \
             if (first) { /* an earlier class at the maximum wins */            \
                 int before = 0;                                                \
@@ -72,8 +75,8 @@ TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
  * the first in row order, as above. */
 #define TOP_CM_KERNEL(NAME, T, U, EXP)                                         \
     CLONES static Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
-                                  Py_ssize_t k, Py_ssize_t cs, T *zmax, T *zt, \
-                                  uint8_t *top, void *top_scratch)             \
+                                  Py_ssize_t k, Py_ssize_t cs, T *zmax,        \
+                                  double *gap, uint8_t *top, void *top_scratch)\
     {                                                                          \
         U bad = 0;                                                             \
         for (Py_ssize_t i = 0; i < n; i++)                                     \
@@ -112,7 +115,8 @@ TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
         }                                                                      \
         for (Py_ssize_t i = 0; i < n; i++) {                                   \
             int64_t at = t[i];                                                 \
-            zt[i] = at >= 0 && at < k ? z[at * cs + i] : zmax[i];              \
+            gap[i] = (double)zmax[i] -                                         \
+                     (double)(at >= 0 && at < k ? z[at * cs + i] : zmax[i]);   \
             top[i] = (uint8_t)(first[i] == at);                                \
         }                                                                      \
         return -1;                                                             \
@@ -123,15 +127,18 @@ TOP_CM_KERNEL(top_cm_f64, double, uint64_t, 0x7ff0000000000000ull)
 
 /* The sum of exponentials, for softmax_parts: per row rest = sum over the
  * classes but the target of exp(z_j), accumulated in float64 in lanes (so
- * the compiler vectorises it without reordering any one sum), and, when
- * asked, each class's probability summed over the rows the direct form
- * holds (the prior: p_j = exp(z_j) * scale with scale = w / (exp(z_t) +
- * rest)). The exponentials are Cephes' (float32: ~1 ulp on [-87, 88]; float64:
- * ~1 ulp on [-708, 709]), rounding by the 1.5 * 2^23 (2^52) shift. A row
- * with a non-target score above that range gets rest = +HUGE, and a row
- * whose sum is so small that a term flushed below the range could matter
- * gets rest = 0: both then fail the direct form's test and take the
- * max-shifted float64 path in Python, as they would there. */
+ * the compiler vectorises it without reordering any one sum); the direct
+ * form's odds = rest * exp(-z_t) = (1 - p_t) / p_t, or -1 for a row that
+ * form cannot hold (rest or z_t out of its limits: the max-shifted path's,
+ * counted in the return value); and, when asked, each class's probability
+ * summed over the rows the direct form holds (the prior: p_j = exp(z_j) *
+ * scale with scale = w / (exp(z_t) + rest), the target's too). The
+ * exponentials are Cephes' (float32: ~1 ulp on [-87, 88]; float64: ~1 ulp
+ * on [-708, 709]), rounding by the 1.5 * 2^23 (2^52) shift. A row with a
+ * non-target score above that range gets rest = +HUGE, and a row whose sum
+ * is so small that a term flushed below the range could matter gets rest =
+ * 0: both then fail the direct form's test and take the max-shifted float64
+ * path in Python, as they would there. */
 static inline float exp_f32(float x)
 {
     float k = x * 1.44269504088896341f;
@@ -179,17 +186,21 @@ static inline double exp_f64(double x)
 
 #define LANES 16
 #define SUM_KERNEL(NAME, T, EXP, LO, HI, SMALL)                                \
-    CLONES static void NAME(const T *z, const int64_t *t, Py_ssize_t n,        \
-                            Py_ssize_t k, double *zt, double *rest,            \
-                            double *prior, const double *w, T *buf,            \
-                            double rest_min, double rest_max, double zt_max)   \
+    CLONES static Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
+                                  Py_ssize_t k, double *zt, double *rest,      \
+                                  double *odds, double *prior, const double *w,\
+                                  T *buf, double rest_min, double rest_max,    \
+                                  double zt_max)                               \
     {                                                                          \
+        Py_ssize_t shifted = 0;                                                \
         for (Py_ssize_t i = 0; i < n; i++) {                                   \
             const T *r = z + i * k;                                            \
             Py_ssize_t at = (Py_ssize_t)t[i];                                  \
             if (at < 0 || at >= k) { /* not a class: nothing to read */        \
                 zt[i] = 0.0;                                                   \
                 rest[i] = 0.0;                                                 \
+                odds[i] = -1.0;                                                \
+                shifted++;                                                     \
                 continue;                                                      \
             }                                                                  \
             int over = 0, under = 0;                                           \
@@ -225,13 +236,22 @@ static inline double exp_f64(double x)
                 sum = 0.0;                                                     \
             zt[i] = (double)target;                                            \
             rest[i] = sum;                                                     \
-            if (prior == NULL || (w != NULL && w[i] == 0.0) || sum < rest_min ||\
-                sum > rest_max || zt[i] > zt_max || zt[i] < -zt_max)           \
+            if (sum < rest_min || sum > rest_max || zt[i] > zt_max ||          \
+                zt[i] < -zt_max) { /* the max-shifted path's row */            \
+                odds[i] = -1.0;                                                \
+                shifted++;                                                     \
                 continue;                                                      \
-            double scale = (w != NULL ? w[i] : 1.0) / (exp_f64(zt[i]) + sum);  \
+            }                                                                  \
+            odds[i] = sum * exp_f64(-zt[i]);                                   \
+            if (prior == NULL || (w != NULL && w[i] == 0.0))                   \
+                continue;                                                      \
+            double et = exp_f64(zt[i]);                                        \
+            double scale = (w != NULL ? w[i] : 1.0) / (et + sum);              \
             for (Py_ssize_t c = 0; c < k; c++)                                 \
                 prior[c] += (double)buf[c] * scale;                            \
+            prior[at] += et * scale;                                           \
         }                                                                      \
+        return shifted;                                                        \
     }
 
 /* The same for a class-major block (a dense map's: class c's n scores at
@@ -239,11 +259,12 @@ static inline double exp_f64(double x)
  * position's sum is its own lane, summed in class order. A block with any
  * score outside the exponential's range is left to numpy (returns 0). */
 #define SUM_CM_KERNEL(NAME, T, EXP, LO, HI, SMALL)                             \
-    CLONES static int NAME(const T *z, const int64_t *t, Py_ssize_t n,         \
-                           Py_ssize_t k, Py_ssize_t cs, double *zt,            \
-                           double *rest, double *prior, const double *w,       \
-                           T *buf, double *scale, double rest_min,             \
-                           double rest_max, double zt_max)                     \
+    CLONES static Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
+                                  Py_ssize_t k, Py_ssize_t cs, double *zt,     \
+                                  double *rest, double *odds, double *prior,   \
+                                  const double *w, T *buf, double *scale,      \
+                                  double rest_min, double rest_max,            \
+                                  double zt_max)                               \
     {                                                                          \
         T lo = z[0], hi = z[0];                                                \
         for (Py_ssize_t c = 0; c < k; c++) {                                   \
@@ -258,7 +279,7 @@ static inline double exp_f64(double x)
             }                                                                  \
         }                                                                      \
         if (lo < LO || hi > HI)                                                \
-            return 0;                                                          \
+            return -1;                                                         \
         for (Py_ssize_t i = 0; i < n; i++) {                                   \
             int64_t at = t[i];                                                 \
             int ok = at >= 0 && at < k;                                        \
@@ -272,19 +293,25 @@ static inline double exp_f64(double x)
             for (Py_ssize_t i = 0; i < n; i++)                                 \
                 rest[i] += (double)e[i];                                       \
         }                                                                      \
-        for (Py_ssize_t i = 0; i < n; i++)                                     \
+        Py_ssize_t shifted = 0;                                                \
+        for (Py_ssize_t i = 0; i < n; i++) {                                   \
             if (t[i] < 0 || t[i] >= k)                                         \
                 rest[i] = 0.0;                                                 \
-        if (prior == NULL)                                                     \
-            return 1;                                                          \
-        for (Py_ssize_t i = 0; i < n; i++) {                                   \
             int direct = rest[i] >= rest_min && rest[i] <= rest_max &&         \
-                         zt[i] <= zt_max && zt[i] >= -zt_max &&                \
-                         (w == NULL || w[i] != 0.0);                           \
+                         zt[i] <= zt_max && zt[i] >= -zt_max;                  \
+            shifted += !direct;                                                \
             /* |z_t| <= zt_max (340) in a direct row: inside exp_f64's range */ \
-            double et = exp_f64(direct ? zt[i] : 0.0);                         \
+            double z_t = direct ? zt[i] : 0.0;                                 \
+            odds[i] = direct ? rest[i] * exp_f64(-z_t) : -1.0;                 \
+            if (prior == NULL)                                                 \
+                continue;                                                      \
+            double et = exp_f64(z_t);                                          \
+            direct &= w == NULL || w[i] != 0.0;                                \
             scale[i] = direct ? (w != NULL ? w[i] : 1.0) / (et + rest[i]) : 0.0;   \
+            scale[n + i] = et * scale[i]; /* the target's own probability */  \
         }                                                                      \
+        if (prior == NULL)                                                     \
+            return shifted;                                                    \
         for (Py_ssize_t c = 0; c < k; c++) {                                   \
             const T *e = buf + c * n;                                          \
             double lane[LANES] = {0};                                          \
@@ -299,7 +326,10 @@ static inline double exp_f64(double x)
                 sum += lane[u];                                                \
             prior[c] += sum;                                                   \
         }                                                                      \
-        return 1;                                                              \
+        for (Py_ssize_t i = 0; i < n; i++)                                     \
+            if (scale[i] != 0.0)                                               \
+                prior[t[i]] += scale[n + i];                                   \
+        return shifted;                                                        \
     }
 
 SUM_CM_KERNEL(sum_cm_f32, float, exp_f32, -87.0f, 88.0f, 1e-22)
@@ -314,27 +344,26 @@ SUM_KERNEL(sum_f64, double, exp_f64, -708.0, 709.0, 1e-280)
 static PyObject *
 softmax_sums(PyObject *self, PyObject *args)
 {
-    Py_buffer z, t, zt, rest, prior, w;
+    Py_buffer z, t, zt, rest, odds, prior, w;
     Py_ssize_t n, k, cs;
     int wide, with_prior, with_w, class_major;
     double rest_min, rest_max, zt_max;
-    if (!PyArg_ParseTuple(args, "y*y*w*w*w*y*nnnppppddd", &z, &t, &zt, &rest, &prior, &w, &n,
-                          &k, &cs, &wide, &with_prior, &with_w, &class_major, &rest_min,
-                          &rest_max, &zt_max))
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*w*y*nnnppppddd", &z, &t, &zt, &rest, &odds, &prior,
+                          &w, &n, &k, &cs, &wide, &with_prior, &with_w, &class_major,
+                          &rest_min, &rest_max, &zt_max))
         return NULL;
     Py_ssize_t size = wide ? 8 : 4;
-    /* a row's exponentials, or a class-major block's and a scale per position */
+    /* a row's exponentials, or a class-major block's and two scales per position */
     size_t rows = class_major ? (size_t)(n > 0 ? n : 1) : 1;
     size_t per = (size_t)(k > 0 ? k : 1) * (size_t)size;
-    void *buf = PyMem_RawMalloc(rows * per + (class_major ? rows * 8 : 0));
-    int done = 1;
+    void *buf = PyMem_RawMalloc(rows * per + (class_major ? rows * 16 : 0));
+    Py_ssize_t shifted = 0;
     if (buf == NULL) {
         PyErr_NoMemory();
     } else if (n < 0 || k < 1 || (class_major && cs < n) ||
                z.len < (class_major ? (k - 1) * cs + n : n * k) * size || t.len < n * 8 ||
-               zt.len < n * 8 ||
-               rest.len < n * 8 || (with_prior && prior.len < k * 8) ||
-               (with_w && w.len < n * 8)) {
+               zt.len < n * 8 || rest.len < n * 8 || odds.len < n * 8 ||
+               (with_prior && prior.len < k * 8) || (with_w && w.len < n * 8)) {
         PyErr_SetString(PyExc_ValueError, "buffers too small for the shape");
     } else {
         double *pp = with_prior ? prior.buf : NULL;
@@ -342,38 +371,35 @@ softmax_sums(PyObject *self, PyObject *args)
         double *scale = (double *)((char *)buf + rows * per);  /* class-major only */
         Py_BEGIN_ALLOW_THREADS
         if (class_major && wide)
-            done = sum_cm_f64(z.buf, t.buf, n, k, cs, zt.buf, rest.buf, pp, wp, buf, scale,
-                              rest_min, rest_max, zt_max);
+            shifted = sum_cm_f64(z.buf, t.buf, n, k, cs, zt.buf, rest.buf, odds.buf, pp, wp,
+                                 buf, scale, rest_min, rest_max, zt_max);
         else if (class_major)
-            done = sum_cm_f32(z.buf, t.buf, n, k, cs, zt.buf, rest.buf, pp, wp, buf, scale,
-                              rest_min, rest_max, zt_max);
+            shifted = sum_cm_f32(z.buf, t.buf, n, k, cs, zt.buf, rest.buf, odds.buf, pp, wp,
+                                 buf, scale, rest_min, rest_max, zt_max);
         else if (wide)
-            sum_f64(z.buf, t.buf, n, k, zt.buf, rest.buf, pp, wp, buf, rest_min, rest_max,
-                    zt_max);
+            shifted = sum_f64(z.buf, t.buf, n, k, zt.buf, rest.buf, odds.buf, pp, wp, buf,
+                              rest_min, rest_max, zt_max);
         else
-            sum_f32(z.buf, t.buf, n, k, zt.buf, rest.buf, pp, wp, buf, rest_min, rest_max,
-                    zt_max);
+            shifted = sum_f32(z.buf, t.buf, n, k, zt.buf, rest.buf, odds.buf, pp, wp, buf,
+                              rest_min, rest_max, zt_max);
         Py_END_ALLOW_THREADS
     }
     PyMem_RawFree(buf);
-    PyBuffer_Release(&z);
-    PyBuffer_Release(&t);
-    PyBuffer_Release(&zt);
-    PyBuffer_Release(&rest);
-    PyBuffer_Release(&prior);
-    PyBuffer_Release(&w);
+    Py_buffer *all[] = {&z, &t, &zt, &rest, &odds, &prior, &w};
+    for (size_t b = 0; b < sizeof all / sizeof all[0]; b++)
+        PyBuffer_Release(all[b]);
     if (PyErr_Occurred())
         return NULL;
-    return PyBool_FromLong(done);
+    return PyLong_FromSsize_t(shifted);
 }
 
 static PyObject *
 top(PyObject *self, PyObject *args)
 {
-    Py_buffer z, t, zmax, ztv, flag;
+    Py_buffer z, t, zmax, gapv, flag;
     Py_ssize_t n, k, cs;
     int wide, class_major;
-    if (!PyArg_ParseTuple(args, "y*y*w*w*w*nnnpp", &z, &t, &zmax, &ztv, &flag, &n, &k, &cs,
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*nnnpp", &z, &t, &zmax, &gapv, &flag, &n, &k, &cs,
                           &wide, &class_major))
         return NULL;
     Py_ssize_t size = wide ? 8 : 4, bad = -1;
@@ -382,25 +408,25 @@ top(PyObject *self, PyObject *args)
         PyErr_NoMemory();
     } else if (n < 0 || k < 1 || (class_major && cs < n) ||
                z.len < (class_major ? (k - 1) * cs + n : n * k) * size || t.len < n * 8 ||
-        zmax.len < n * size || ztv.len < n * size || flag.len < n) {
+        zmax.len < n * size || gapv.len < n * 8 || flag.len < n) {
         PyErr_SetString(PyExc_ValueError, "buffers too small for the shape");
     } else {
         Py_BEGIN_ALLOW_THREADS
         if (class_major)
-            bad = wide ? top_cm_f64(z.buf, t.buf, n, k, cs, zmax.buf, ztv.buf, flag.buf,
+            bad = wide ? top_cm_f64(z.buf, t.buf, n, k, cs, zmax.buf, gapv.buf, flag.buf,
                                     scratch)
-                       : top_cm_f32(z.buf, t.buf, n, k, cs, zmax.buf, ztv.buf, flag.buf,
+                       : top_cm_f32(z.buf, t.buf, n, k, cs, zmax.buf, gapv.buf, flag.buf,
                                     scratch);
         else
-            bad = wide ? top_f64(z.buf, t.buf, n, k, zmax.buf, ztv.buf, flag.buf)
-                       : top_f32(z.buf, t.buf, n, k, zmax.buf, ztv.buf, flag.buf);
+            bad = wide ? top_f64(z.buf, t.buf, n, k, zmax.buf, gapv.buf, flag.buf)
+                       : top_f32(z.buf, t.buf, n, k, zmax.buf, gapv.buf, flag.buf);
         Py_END_ALLOW_THREADS
     }
     PyMem_RawFree(scratch);
     PyBuffer_Release(&z);
     PyBuffer_Release(&t);
     PyBuffer_Release(&zmax);
-    PyBuffer_Release(&ztv);
+    PyBuffer_Release(&gapv);
     PyBuffer_Release(&flag);
     if (PyErr_Occurred())
         return NULL;
@@ -409,12 +435,13 @@ top(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"top", top, METH_VARARGS,
-     "top(z, targets, zmax, zt, top, n, k, cs, wide, class_major) -> first non-finite "
+     "top(z, targets, zmax, gap, top, n, k, cs, wide, class_major) -> first non-finite "
      "row-order "
      "index or -1"},
     {"softmax_sums", softmax_sums, METH_VARARGS,
-     "softmax_sums(z, targets, zt, rest, prior, w, n, k, cs, wide, with_prior, with_w, "
-     "class_major, rest_min, rest_max, zt_max)"},
+     "softmax_sums(z, targets, zt, rest, odds, prior, w, n, k, cs, wide, with_prior, with_w, "
+     "class_major, rest_min, rest_max, zt_max) -> rows for the max-shifted path, or -1: "
+     "a class-major block left to numpy"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, methods};

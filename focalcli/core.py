@@ -132,27 +132,38 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
     # sums (not with the gradient, which reads the exponentials themselves)
     found = None if grad_norm is not None else \
         kernels.softmax_sums(z, targets, limits, *(prob_sums or ()))
-    e = None
     if found is not None:
-        zt, rest = found
-    else:
-        zt, e, rest = _exponentials(z, targets)
+        return _from_odds(z, targets, found, prob_sums)
+    zt, e, rest = _exponentials(z, targets)
     direct = (rest >= limits[0]) & (rest <= limits[1]) & (np.abs(zt) <= limits[2])
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         shift = np.exp(-zt)
         odds = rest * shift            # (1 - p_t) / p_t
         ce, q = np.log1p(odds), odds / (1.0 + odds)
-        if e is not None and (grad_norm is not None or prob_sums is not None):
+        if grad_norm is not None or prob_sums is not None:
             shift /= 1.0 + odds        # p_j / e_j off the target: exp(-z_t) p_t
     if not direct.all():
         redo = np.flatnonzero(~direct)
         ce[redo], q[redo] = softmax_parts_shifted(z[redo], targets[redo])
     if grad_norm is not None:
         _fused_gradient_norm(z, targets, e, rest, shift, q, direct, grad_norm)
-    if prob_sums is not None and e is None:
-        probabilities.target_and_redone(z, targets, q, direct, *prob_sums)
-    elif prob_sums is not None:
+    if prob_sums is not None:
         probabilities.fused_sums(z, targets, e, shift, q, direct, *prob_sums)
+    return ce, q
+
+
+def _from_odds(z, targets, found: kernels.Sums, prob_sums):
+    """softmax_parts from the compiled pass: its odds (the direct form's
+    ``(1 - p_t) / p_t``, and its prior's sums over those rows), the rows it
+    could not hold taken around their maximum."""
+    odds = found.odds
+    with np.errstate(divide="ignore", invalid="ignore"):  # -1 marks the rows redone
+        ce, q = np.log1p(odds), odds / (1.0 + odds)
+    if found.shifted:
+        redo = np.flatnonzero(odds < 0)
+        ce[redo], q[redo] = softmax_parts_shifted(z[redo], targets[redo])
+        if prob_sums is not None:
+            probabilities.redone(z, redo, *prob_sums)
     return ce, q
 
 

@@ -37,7 +37,7 @@ class Top(NamedTuple):
     """What :func:`row_top` finds in a block, per row."""
 
     zmax: np.ndarray      # the largest score
-    target: np.ndarray    # the target's score
+    gap: np.ndarray       # how far it is above the target's, float64 (exact)
     top: np.ndarray       # whether the target is the first maximum
     bad: tuple | None     # (row, column) of the first NaN or infinite score
 
@@ -79,32 +79,41 @@ def row_top(z: np.ndarray, targets: np.ndarray) -> Top | None:
     if block is None:
         return None
     n, k = z.shape
-    zmax, target, top = np.empty(n, z.dtype), np.empty(n, z.dtype), np.empty(n, np.uint8)
-    bad = _kernels.top(block.memory, np.ascontiguousarray(targets, dtype=np.int64), zmax, target,
+    zmax, gap, top = np.empty(n, z.dtype), np.empty(n), np.empty(n, np.uint8)
+    bad = _kernels.top(block.memory, np.ascontiguousarray(targets, dtype=np.int64), zmax, gap,
                        top, n, k, block.stride, z.dtype == np.float64, block.class_major)
-    return Top(zmax, target, top.view(bool), None if bad < 0 else divmod(bad, k))
+    return Top(zmax, gap, top.view(bool), None if bad < 0 else divmod(bad, k))
 
 
-def softmax_sums(z: np.ndarray, targets: np.ndarray, limits: tuple, prior=None, weights=None):
-    """One read of ``(n, K)`` rows for core.softmax_parts: each row's target
-    score and ``rest``, the sum of the other classes' exponentials (float64),
-    with ``prior`` (float64 ``(K,)``) given, each class's probability off
-    the target added to it over the rows the direct form holds, weighed by
-    ``weights``. ``limits``: that form's (least rest, largest rest, largest
-    |z_t|). None when the kernel does not apply (see the module)."""
+class Sums(NamedTuple):
+    """What :func:`softmax_sums` finds in a block, per row (float64)."""
+
+    target: np.ndarray  # the target's score
+    rest: np.ndarray    # the sum of the other classes' exponentials
+    odds: np.ndarray    # rest * exp(-z_t) = (1 - p_t) / p_t; -1: not the direct form's row
+    shifted: int        # how many rows are not the direct form's
+
+
+def softmax_sums(z: np.ndarray, targets: np.ndarray, limits: tuple, prior=None,
+                 weights=None) -> Sums | None:
+    """One read of ``(n, K)`` rows for core.softmax_parts (see :class:`Sums`):
+    ``limits`` are the direct form's (least rest, largest rest, largest
+    |z_t|). With ``prior`` (float64 ``(K,)``) given, each class's
+    probability is added to it over the rows the direct form holds, weighed
+    by ``weights``. None when the kernel does not apply (see the module)."""
     block = laid(z)
     if block is None:
         return None
     n, k = z.shape
-    zt, rest = np.empty(n), np.empty(n)
+    zt, rest, odds = np.empty(n), np.empty(n), np.empty(n)
     none = np.empty(0)
     w = none if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
     # a class-major block with a score beyond the exponential's range: numpy's
-    done = _kernels.softmax_sums(block.memory, np.ascontiguousarray(targets, dtype=np.int64),
-                                 zt, rest, none if prior is None else prior, w, n, k,
-                                 block.stride, z.dtype == np.float64, prior is not None,
-                                 weights is not None, block.class_major, *limits)
-    return (zt, rest) if done else None
+    shifted = _kernels.softmax_sums(block.memory, np.ascontiguousarray(targets, dtype=np.int64),
+                                    zt, rest, odds, none if prior is None else prior, w, n, k,
+                                    block.stride, z.dtype == np.float64, prior is not None,
+                                    weights is not None, block.class_major, *limits)
+    return None if shifted < 0 else Sums(zt, rest, odds, shifted)
 
 
 def _f64(a) -> np.ndarray:

@@ -31,17 +31,23 @@ def fused_sums(z, targets, e, scale, q, direct, out, rows):
 
 
 def target_and_redone(z, targets, q, direct, out, rows):
-    """The prior's sums beyond the direct rows' other classes (which the
-    caller added: fused_sums, or the compiled pass): each direct row's
-    ``p_t = 1 - q`` on its target, and every class of the rows the direct
-    form cannot hold, from :func:`softmax_probabilities`."""
+    """The prior's sums beyond the direct rows' other classes (which
+    fused_sums added): each direct row's ``p_t = 1 - q`` on its target, and
+    every class of the rows the direct form cannot hold."""
     rows = np.asarray(rows, dtype=np.float64)
     on = np.where(direct, rows, 0.0)
     if 16 * len(targets) < z.shape[1]:  # a few long rows: no K-long count per block
         np.add.at(out, targets, (1.0 - q) * on)
     else:
         out += np.bincount(targets, (1.0 - q) * on, minlength=z.shape[1])
-    redo = np.flatnonzero(~direct & (rows != 0))
+    redone(z, np.flatnonzero(~direct), out, rows)
+
+
+def redone(z, redo, out, rows):
+    """The prior's sums over the rows ``redo`` the direct form cannot hold,
+    from :func:`softmax_probabilities` (the compiled pass summed the others)."""
+    rows = np.asarray(rows, dtype=np.float64)
+    redo = redo[rows[redo] != 0]
     if redo.size:
         out += softmax_probabilities(z[redo]).T @ rows[redo]
 

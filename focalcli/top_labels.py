@@ -67,7 +67,6 @@ def top_label_known(ce: np.ndarray, known, probs: bool = False):
     """:func:`top_label` from what kernels.row_top found: the confidence is
     ``exp((z_max - z_t) - ce)``, which is ``exp(-ce)`` (``p_t``) where the
     target is on top, or the largest probability itself."""
-    zmax = known.zmax.astype(np.float64)
     if probs:
-        return zmax, known.top
-    return np.exp((zmax - known.target) - ce), known.top
+        return known.zmax.astype(np.float64), known.top
+    return np.exp(known.gap - ce), known.top

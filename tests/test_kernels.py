@@ -142,13 +142,14 @@ def test_sums_of_exponentials_against_float64(n, k, dtype, data):
     (float32 input) or 1e-14 (float64) of the sum in float64 wherever the
     direct form takes it; rows beyond its exponential's range (a score over
     88, or a tiny sum beside flushed terms) must fail the direct form, which
-    sends them to the exact path; the prior's sums as the float64 softmax's."""
+    sends them to the exact path (odds -1, counted); the direct rows' odds
+    as rest * exp(-z_t) in float64; the prior's sums as the softmax's."""
     scale = data.draw(st.sampled_from([1.0, 10.0, 40.0, 120.0, 400.0]))
     z = (np.array(data.draw(st.lists(st.floats(-1, 1), min_size=n * k, max_size=n * k)))
          .reshape(n, k) * scale).astype(dtype)
     t = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
     prior, w = np.zeros(k), np.ones(n)
-    zt, rest = kernels.softmax_sums(z, t, LIMITS[dtype], prior, w)
+    zt, rest, odds, shifted = kernels.softmax_sums(z, t, LIMITS[dtype], prior, w)
     # a dense map's class-major block: the same sums, class by class
     # (a block with a score beyond its exponential's range is left to numpy)
     prior_cm, prior_map = np.zeros(k), np.zeros(k)
@@ -159,7 +160,8 @@ def test_sums_of_exponentials_against_float64(n, k, dtype, data):
                                   prior_map, w)
     assert (in_map is None) == (found is None) or cm.flags.c_contiguous
     if in_map is not None and found is not None and not cm.flags.c_contiguous:
-        assert np.array_equal(in_map[0], found[0]) and np.array_equal(in_map[1], found[1])
+        for mine, theirs in zip(in_map, found):
+            assert np.array_equal(mine, theirs)
         assert np.array_equal(prior_map, prior_cm)
     in_range = (-87 <= z).all() and (z <= 88).all() if dtype == np.float32 else \
         (-708 <= z).all() and (z <= 709).all()
@@ -167,8 +169,9 @@ def test_sums_of_exponentials_against_float64(n, k, dtype, data):
         assert (found is not None) == bool(in_range)
     if found is not None:  # the same exponential, each loop compiled its own way
         same = 1e-6 if dtype == np.float32 else 1e-13
-        assert np.array_equal(found[0], zt)
-        np.testing.assert_allclose(found[1], rest, rtol=same)
+        assert np.array_equal(found.target, zt) and found.shifted == shifted
+        np.testing.assert_allclose(found.rest, rest, rtol=same)
+        np.testing.assert_allclose(found.odds, odds, rtol=same)
         np.testing.assert_allclose(prior_cm, prior, rtol=same, atol=1e-300)
     rows = np.arange(n)
     assert np.array_equal(zt, z[rows, t].astype(np.float64))
@@ -180,6 +183,8 @@ def test_sums_of_exponentials_against_float64(n, k, dtype, data):
     direct = (rest >= lo) & (rest <= hi) & (np.abs(zt) <= zmax)
     tol = 1e-6 if dtype == np.float32 else 1e-14
     np.testing.assert_allclose(rest[direct], want[direct], rtol=tol)
+    assert shifted == (~direct).sum() and (odds[~direct] == -1).all()
+    np.testing.assert_allclose(odds[direct], want[direct] * np.exp(-zt[direct]), rtol=tol)
     high = 88 if dtype == np.float32 else 709
     beyond = (np.where(np.arange(k) == t[:, None], -np.inf, z64) > high).any(axis=1)
     assert not (direct & beyond).any()
@@ -187,7 +192,6 @@ def test_sums_of_exponentials_against_float64(n, k, dtype, data):
     zl = z.astype(np.longdouble)
     p = np.exp(zl - zl.max(axis=1, keepdims=True))
     p = (p / p.sum(axis=1, keepdims=True)).astype(np.float64)
-    p[rows, t] = 0
     # a float32 term under exp(-87) is flushed: in a direct row it held less
     # than 1e-16 of the row (a smaller sum beside it fails the direct form)
     np.testing.assert_allclose(prior, p[direct].sum(axis=0), rtol=tol,
