@@ -98,11 +98,19 @@ group_sums(PyObject *self, PyObject *args)
  * confidence taken in float32 (bin_of's rule: c * n in float32, then one
  * comparison with each neighbouring edge), its fine bin (c * 65536 in
  * float64, truncated), and per bin the count, the confidences' sum and the
- * correct count. */
+ * correct count; the fine bins from lo on, width of them (fine_span's),
+ * each bin's count, sum and correct count together ((width, 3)). */
+static inline Py_ssize_t
+fine_bin(double c, Py_ssize_t fine_bins)
+{
+    Py_ssize_t f = (Py_ssize_t)(c * (double)fine_bins);
+    return f < fine_bins - 1 ? f : fine_bins - 1;
+}
+
 static void
 calibration_loop(const double *conf, const uint8_t *correct, const uint8_t *keep, Py_ssize_t n,
                  const float *edges, const float *upper, Py_ssize_t bins, double *sums,
-                 double *fine, Py_ssize_t fine_bins)
+                 double *fine, Py_ssize_t fine_bins, Py_ssize_t lo, Py_ssize_t width)
 {
     Py_ssize_t span = bins + 1;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -114,36 +122,72 @@ calibration_loop(const double *conf, const uint8_t *correct, const uint8_t *keep
         b = b < bins ? b : bins;
         b -= c32 < edges[b];
         b += c32 >= upper[b];
-        Py_ssize_t f = (Py_ssize_t)(c * (double)fine_bins);
-        f = f < fine_bins - 1 ? f : fine_bins - 1;
+        Py_ssize_t f = 3 * (fine_bin(c, fine_bins) - lo);
         double right = correct[i] ? 1.0 : 0.0;
         sums[b] += 1.0;
         sums[span + b] += c;
         sums[2 * span + b] += right;
-        fine[f] += 1.0;
-        fine[fine_bins + f] += c;
-        fine[2 * fine_bins + f] += right;
+        fine[f] += 1.0; /* a bin's three sums side by side: one line of cache */
+        fine[f + 1] += c;
+        fine[f + 2] += right;
     }
+}
+
+/* The fine bins the scored rows fall in: [lo, hi), (0, 0) for none. A
+ * unit's fine sums are kept over those alone: a confident model's few
+ * thousand of the 65,536, so less to clear and to merge. */
+static PyObject *
+fine_span(PyObject *self, PyObject *args)
+{
+    Py_buffer conf, keep;
+    Py_ssize_t n, fine_bins;
+    if (!PyArg_ParseTuple(args, "y*y*nn", &conf, &keep, &n, &fine_bins))
+        return NULL;
+    Py_ssize_t lo = fine_bins, hi = -1;
+    if (n < 0 || fine_bins < 1 || conf.len < n * 8 || keep.len < n) {
+        PyErr_SetString(PyExc_ValueError, "buffers too small for the shape");
+    } else {
+        const double *c = conf.buf;
+        const uint8_t *k = keep.buf;
+        Py_BEGIN_ALLOW_THREADS
+        double least = 2.0, most = -1.0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            least = k[i] && c[i] < least ? c[i] : least;
+            most = k[i] && c[i] > most ? c[i] : most;
+        }
+        if (most >= least) { /* the bin is monotone in c */
+            lo = fine_bin(least, fine_bins);
+            hi = fine_bin(most, fine_bins);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&conf);
+    PyBuffer_Release(&keep);
+    if (PyErr_Occurred())
+        return NULL;
+    return hi < 0 ? Py_BuildValue("nn", (Py_ssize_t)0, (Py_ssize_t)0)
+                  : Py_BuildValue("nn", lo, hi + 1);
 }
 
 static PyObject *
 calibration(PyObject *self, PyObject *args)
 {
     Py_buffer conf, correct, keep, edges, upper, sums, fine;
-    Py_ssize_t n, bins, fine_bins;
+    Py_ssize_t n, bins, fine_bins, lo, width;
     int with_keep;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*nnnp", &conf, &correct, &keep, &edges, &upper,
-                          &sums, &fine, &n, &bins, &fine_bins, &with_keep))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*nnnnnp", &conf, &correct, &keep, &edges, &upper,
+                          &sums, &fine, &n, &bins, &fine_bins, &lo, &width, &with_keep))
         return NULL;
-    if (n < 0 || bins < 1 || fine_bins < 1 || conf.len < n * 8 || correct.len < n ||
-        (with_keep && keep.len < n) || edges.len < (bins + 1) * 4 ||
-        upper.len < (bins + 1) * 4 || sums.len < 3 * (bins + 1) * 8 ||
-        fine.len < 3 * fine_bins * 8) {
+    /* every scored row's fine bin must lie in [lo, lo + width): fine_span's */
+    if (n < 0 || bins < 1 || fine_bins < 1 || lo < 0 || width < 0 || lo + width > fine_bins ||
+        conf.len < n * 8 || correct.len < n || (with_keep && keep.len < n) ||
+        edges.len < (bins + 1) * 4 || upper.len < (bins + 1) * 4 ||
+        sums.len < 3 * (bins + 1) * 8 || fine.len < 3 * width * 8) {
         PyErr_SetString(PyExc_ValueError, "buffers too small for the shape");
     } else {
         Py_BEGIN_ALLOW_THREADS
         calibration_loop(conf.buf, correct.buf, with_keep ? keep.buf : NULL, n, edges.buf,
-                         upper.buf, bins, sums.buf, fine.buf, fine_bins);
+                         upper.buf, bins, sums.buf, fine.buf, fine_bins, lo, width);
         Py_END_ALLOW_THREADS
     }
     Py_buffer *all[] = {&conf, &correct, &keep, &edges, &upper, &sums, &fine};
@@ -160,7 +204,9 @@ static PyMethodDef methods[] = {
      "focal, focal2, extra_sums, n, size, gammas, extras, with_keep, with_w)"},
     {"calibration", calibration, METH_VARARGS,
      "calibration(confidence, correct, keep, edges, upper, sums, fine, n, bins, fine_bins, "
-     "with_keep)"},
+     "lo, width, with_keep)"},
+    {"fine_span", fine_span, METH_VARARGS,
+     "fine_span(confidence, keep, n, fine_bins) -> (lo, hi): the fine bins the kept rows use"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_sums", NULL, -1, methods};

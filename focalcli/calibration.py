@@ -27,7 +27,7 @@ class Calibration:
         self.upper = np.append(self.edges[1:], np.float32(np.inf))  # bin i ends here
         self.sums = np.zeros((3, n_bins + 1))   # count, confidence, correct (+ c = 1)
         self.fine = np.zeros((3, FINE))
-        self.fine_cells = None  # the fine bins a unit's part holds, when not all
+        self.fine_cells = None  # the fine bins a unit's part holds (indices or a span), or all
 
     def part(self, confidence: np.ndarray, correct: np.ndarray,
              keep: np.ndarray | None = None) -> "Calibration":
@@ -42,7 +42,8 @@ class Calibration:
                                             if keep is None else keep, self.edges, self.upper,
                                             self.n_bins, FINE)
             if done is not None:
-                out.sums, out.fine = done
+                out.sums, out.fine, (lo, hi) = done
+                out.fine_cells = slice(lo, hi)  # the span of fine bins the unit uses
                 return out
         if keep is not None:
             confidence, correct = confidence[keep], correct[keep]

@@ -163,13 +163,16 @@ def group_sums(group, keep, ce, q, pt, weights, chains, extra: list, size: int,
 
 def calibration_sums(confidence, correct, keep, edges, upper, bins: int, fine_bins: int):
     """calibration.Calibration.part's sums over the rows ``keep`` marks:
-    ``(3, bins + 1)`` and ``(3, fine_bins)`` of count, confidence and correct
-    count per bin; None where the extension is missing or turned off."""
+    ``(3, bins + 1)`` and ``(3, hi - lo)`` of count, confidence and correct
+    count per bin, the fine bins only from ``lo`` to ``hi``, the span the
+    rows fall in; ``(sums, fine, (lo, hi))``, or None where the extension is
+    missing or turned off."""
     if _sums is None or os.environ.get("FOCAL_KERNELS", "1") == "0":
         return None
-    sums, fine = np.zeros((3, bins + 1)), np.zeros((3, fine_bins))
-    _sums.calibration(_f64(confidence), _flags(correct), _flags(keep),
-                      np.ascontiguousarray(edges, dtype=np.float32),
-                      np.ascontiguousarray(upper, dtype=np.float32), sums, fine,
-                      confidence.size, bins, fine_bins, True)
-    return sums, fine
+    conf, flags = _f64(confidence), _flags(keep)
+    lo, hi = _sums.fine_span(conf, flags, conf.size, fine_bins)
+    sums, fine = np.zeros((3, bins + 1)), np.zeros((hi - lo, 3))
+    _sums.calibration(conf, _flags(correct), flags, np.ascontiguousarray(edges, dtype=np.float32),
+                      np.ascontiguousarray(upper, dtype=np.float32), sums, fine, conf.size, bins,
+                      fine_bins, lo, hi - lo, True)
+    return sums, fine.T, (lo, hi)

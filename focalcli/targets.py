@@ -124,14 +124,19 @@ def softmax_targets(raw, names, k: int, ignore_index, where: Where):
                           f"{raw.shape}; a 0/1 matrix needs --mode sigmoid", 0)
     t = to_indices(raw, names, where)
     keep = np.ones(t.shape, bool) if ignore_index is None else t != ignore_index
-    bad = np.flatnonzero(keep & ((t < 0) | (t >= k)))
-    if bad.size:
-        i = int(bad[0])
+    # read unsigned, a negative index is beyond every class: one comparison for both ends
+    outside = t.view(np.uint64) >= k
+    outside &= keep
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
         if t[i] < 0:
             raise where.error(f"negative target {t[i]} (use --ignore-index {t[i]} to "
                               f"leave such rows out)", i)
         raise where.error(f"target {t[i]} is out of range for {k} classes", i)
-    return np.where(keep, t, 0), keep
+    if ignore_index is not None:
+        return np.where(keep, t, 0), keep
+    # the caller's own array (int64 targets) is never handed on to be written in
+    return (t.copy() if np.may_share_memory(t, raw) else t), keep
 
 
 #: soft target rows must sum to 1 within this

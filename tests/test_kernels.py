@@ -261,7 +261,10 @@ def test_calibration_sums_are_bincounts_bit_for_bit(n, bins, data):
     correct = rng.random(n) < 0.7
     keep = rng.random(n) < 0.8
     upper = np.append(edges[1:], np.float32(np.inf))
-    sums, fine = kernels.calibration_sums(conf, correct, keep, edges, upper, bins, 1 << 16)
+    sums, part, (lo, hi) = kernels.calibration_sums(conf, correct, keep, edges, upper, bins,
+                                                    1 << 16)
+    fine = np.zeros((3, 1 << 16))
+    fine[:, lo:hi] = part
     c, r = conf[keep], correct[keep]
     index = np.searchsorted(edges, c.astype(np.float32), side="right") - 1  # 1.0: bin `bins`
     want = [np.bincount(index, minlength=bins + 1), np.bincount(index, c, minlength=bins + 1),
@@ -271,3 +274,5 @@ def test_calibration_sums_are_bincounts_bit_for_bit(n, bins, data):
     want = [np.bincount(f, minlength=65536), np.bincount(f, c, minlength=65536),
             np.bincount(f, r.astype(float), minlength=65536)]
     assert np.array_equal(fine, np.array(want, dtype=float))
+    # the span is the one the scored rows fall in, no wider
+    assert (lo, hi) == ((f.min(), f.max() + 1) if f.size else (0, 0))
