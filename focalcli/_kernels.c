@@ -255,9 +255,13 @@ static inline double exp_f64(double x)
     }
 
 /* The same for a class-major block (a dense map's: class c's n scores at
- * z + c * cs), class by class so that every loop runs along memory; each
- * position's sum is its own lane, summed in class order. A block with any
- * score outside the exponential's range is left to numpy (returns 0). */
+ * z + c * cs), class by class so that every loop runs along memory, in
+ * chunks of CHUNK positions whose exponentials stay in the core's first
+ * cache while the sums and the prior read them back; each position's sum
+ * is its own lane, summed in class order. A block with any score outside
+ * the exponential's range is left to numpy (returns -1; the prior is only
+ * added to at the end). */
+#define CHUNK 256
 #define SUM_CM_KERNEL(NAME, T, EXP, LO, HI, SMALL)                             \
     CLONES static Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
                                   Py_ssize_t k, Py_ssize_t cs, double *zt,     \
@@ -267,68 +271,80 @@ static inline double exp_f64(double x)
                                   double zt_max)                               \
     {                                                                          \
         T lo = z[0], hi = z[0];                                                \
-        for (Py_ssize_t c = 0; c < k; c++) {                                   \
-            const T *col = z + c * cs;                                         \
-            T *e = buf + c * n;                                                \
-            for (Py_ssize_t i = 0; i < n; i++) {                               \
-                T x = col[i];                                                  \
-                lo = x < lo ? x : lo;                                          \
-                hi = x > hi ? x : hi;                                          \
-                x = x > HI ? HI : x; /* garbage beyond: the block goes back */ \
-                e[i] = EXP(x < LO ? LO : x);                                   \
+        Py_ssize_t shifted = 0;                                                \
+        double *part = scale + 2 * CHUNK; /* the prior's sums, k of them */    \
+        for (Py_ssize_t c = 0; c < k; c++)                                     \
+            part[c] = 0.0;                                                     \
+        for (Py_ssize_t i0 = 0; i0 < n; i0 += CHUNK) {                         \
+            Py_ssize_t m = n - i0 < CHUNK ? n - i0 : CHUNK;                    \
+            for (Py_ssize_t c = 0; c < k; c++) {                               \
+                const T *col = z + c * cs + i0;                                \
+                T *e = buf + c * CHUNK;                                        \
+                for (Py_ssize_t i = 0; i < m; i++) {                           \
+                    T x = col[i];                                              \
+                    lo = x < lo ? x : lo;                                      \
+                    hi = x > hi ? x : hi;                                      \
+                    x = x > HI ? HI : x; /* garbage beyond: numpy's block */   \
+                    e[i] = EXP(x < LO ? LO : x);                               \
+                }                                                              \
             }                                                                  \
+            double *r = rest + i0, *zc = zt + i0, *oc = odds + i0;             \
+            const int64_t *tc = t + i0;                                        \
+            for (Py_ssize_t i = 0; i < m; i++) {                               \
+                int64_t at = tc[i];                                            \
+                int ok = at >= 0 && at < k;                                    \
+                zc[i] = ok ? (double)z[at * cs + i0 + i] : 0.0;                \
+                if (ok)                                                        \
+                    buf[at * CHUNK + i] = 0;                                   \
+                r[i] = 0.0;                                                    \
+            }                                                                  \
+            for (Py_ssize_t c = 0; c < k; c++) {                               \
+                const T *e = buf + c * CHUNK;                                  \
+                for (Py_ssize_t i = 0; i < m; i++)                             \
+                    r[i] += (double)e[i];                                      \
+            }                                                                  \
+            for (Py_ssize_t i = 0; i < m; i++) {                               \
+                if (tc[i] < 0 || tc[i] >= k)                                   \
+                    r[i] = 0.0;                                                \
+                int direct = r[i] >= rest_min && r[i] <= rest_max &&           \
+                             zc[i] <= zt_max && zc[i] >= -zt_max;              \
+                shifted += !direct;                                            \
+                /* |z_t| <= zt_max (340) in a direct row: in exp_f64's range */\
+                double z_t = direct ? zc[i] : 0.0;                             \
+                oc[i] = direct ? r[i] * exp_f64(-z_t) : -1.0;                  \
+            }                                                                  \
+            if (prior == NULL)                                                 \
+                continue;                                                      \
+            for (Py_ssize_t i = 0; i < m; i++) {                               \
+                int direct = oc[i] >= 0.0 && (w == NULL || w[i0 + i] != 0.0);  \
+                double et = exp_f64(direct ? zc[i] : 0.0);                     \
+                scale[i] = direct ? (w != NULL ? w[i0 + i] : 1.0) / (et + r[i])\
+                                  : 0.0;                                       \
+                scale[CHUNK + i] = et * scale[i]; /* the target's own p_t */   \
+            }                                                                  \
+            for (Py_ssize_t c = 0; c < k; c++) {                               \
+                const T *e = buf + c * CHUNK;                                  \
+                double lane[LANES] = {0};                                      \
+                Py_ssize_t i = 0;                                              \
+                for (; i + LANES <= m; i += LANES)                             \
+                    for (int u = 0; u < LANES; u++)                            \
+                        lane[u] += (double)e[i + u] * scale[i + u];            \
+                double sum = 0.0;                                              \
+                for (; i < m; i++)                                             \
+                    sum += (double)e[i] * scale[i];                            \
+                for (int u = 0; u < LANES; u++)                                \
+                    sum += lane[u];                                            \
+                part[c] += sum;                                                \
+            }                                                                  \
+            for (Py_ssize_t i = 0; i < m; i++)                                 \
+                if (scale[i] != 0.0)                                           \
+                    part[tc[i]] += scale[CHUNK + i];                           \
         }                                                                      \
         if (lo < LO || hi > HI)                                                \
             return -1;                                                         \
-        for (Py_ssize_t i = 0; i < n; i++) {                                   \
-            int64_t at = t[i];                                                 \
-            int ok = at >= 0 && at < k;                                        \
-            zt[i] = ok ? (double)z[at * cs + i] : 0.0;                         \
-            if (ok)                                                            \
-                buf[at * n + i] = 0;                                           \
-            rest[i] = 0.0;                                                     \
-        }                                                                      \
-        for (Py_ssize_t c = 0; c < k; c++) {                                   \
-            const T *e = buf + c * n;                                          \
-            for (Py_ssize_t i = 0; i < n; i++)                                 \
-                rest[i] += (double)e[i];                                       \
-        }                                                                      \
-        Py_ssize_t shifted = 0;                                                \
-        for (Py_ssize_t i = 0; i < n; i++) {                                   \
-            if (t[i] < 0 || t[i] >= k)                                         \
-                rest[i] = 0.0;                                                 \
-            int direct = rest[i] >= rest_min && rest[i] <= rest_max &&         \
-                         zt[i] <= zt_max && zt[i] >= -zt_max;                  \
-            shifted += !direct;                                                \
-            /* |z_t| <= zt_max (340) in a direct row: inside exp_f64's range */ \
-            double z_t = direct ? zt[i] : 0.0;                                 \
-            odds[i] = direct ? rest[i] * exp_f64(-z_t) : -1.0;                 \
-            if (prior == NULL)                                                 \
-                continue;                                                      \
-            double et = exp_f64(z_t);                                          \
-            direct &= w == NULL || w[i] != 0.0;                                \
-            scale[i] = direct ? (w != NULL ? w[i] : 1.0) / (et + rest[i]) : 0.0;   \
-            scale[n + i] = et * scale[i]; /* the target's own probability */  \
-        }                                                                      \
-        if (prior == NULL)                                                     \
-            return shifted;                                                    \
-        for (Py_ssize_t c = 0; c < k; c++) {                                   \
-            const T *e = buf + c * n;                                          \
-            double lane[LANES] = {0};                                          \
-            Py_ssize_t i = 0;                                                  \
-            for (; i + LANES <= n; i += LANES)                                 \
-                for (int u = 0; u < LANES; u++)                                \
-                    lane[u] += (double)e[i + u] * scale[i + u];                \
-            double sum = 0.0;                                                  \
-            for (; i < n; i++)                                                 \
-                sum += (double)e[i] * scale[i];                                \
-            for (int u = 0; u < LANES; u++)                                    \
-                sum += lane[u];                                                \
-            prior[c] += sum;                                                   \
-        }                                                                      \
-        for (Py_ssize_t i = 0; i < n; i++)                                     \
-            if (scale[i] != 0.0)                                               \
-                prior[t[i]] += scale[n + i];                                   \
+        if (prior != NULL)                                                     \
+            for (Py_ssize_t c = 0; c < k; c++)                                 \
+                prior[c] += part[c];                                           \
         return shifted;                                                        \
     }
 
@@ -353,10 +369,11 @@ softmax_sums(PyObject *self, PyObject *args)
                           &rest_min, &rest_max, &zt_max))
         return NULL;
     Py_ssize_t size = wide ? 8 : 4;
-    /* a row's exponentials, or a class-major block's and two scales per position */
-    size_t rows = class_major ? (size_t)(n > 0 ? n : 1) : 1;
+    /* a row's exponentials, or a chunk of a class-major block's, two scales per
+       position of the chunk and the chunks' prior sums */
+    size_t rows = class_major ? CHUNK : 1;
     size_t per = (size_t)(k > 0 ? k : 1) * (size_t)size;
-    void *buf = PyMem_RawMalloc(rows * per + (class_major ? rows * 16 : 0));
+    void *buf = PyMem_RawMalloc(rows * per + (class_major ? (2 * CHUNK + per) * 8 : 0));
     Py_ssize_t shifted = 0;
     if (buf == NULL) {
         PyErr_NoMemory();
