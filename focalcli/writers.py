@@ -13,7 +13,6 @@ import json
 import math
 import os
 import stat
-import tempfile
 
 import numpy as np
 
@@ -108,6 +107,7 @@ class AtomicFile(Committed):
                     raise IsADirectoryError(errno.EISDIR, "Is a directory")
                 self.file = open(target, "wb")
                 return
+            import tempfile  # here: with random and shutil, 5 ms at every start
             fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".focal-",
                                             suffix=os.path.splitext(path)[1] + ".part")
         except OSError as err:

@@ -11,10 +11,8 @@ import io
 import itertools
 import json
 import os
-import shutil
 import stat
 import sys
-import tempfile
 import zlib
 from dataclasses import dataclass
 from typing import Iterator
@@ -57,6 +55,8 @@ class Spool:
     def fetch(self, url: str) -> str:
         """A local copy of the file behind an fsspec URL."""
         if url not in self.paths:
+            import tempfile  # here: with random and shutil, 5 ms at every start
+
             from .remote import download
             fd, self.paths[url] = tempfile.mkstemp(prefix="focal-remote-",
                                                    suffix=os.path.splitext(url)[1])
@@ -67,6 +67,8 @@ class Spool:
     def copy(self, path: str) -> str:
         """The temporary copy of ``path`` ('-' for standard input)."""
         if path not in self.paths:
+            import shutil
+            import tempfile
             fd, self.paths[path] = tempfile.mkstemp(prefix="focal-stdin-" if path == "-"
                                                     else "focal-pipe-")
             with os.fdopen(fd, "wb") as out:
