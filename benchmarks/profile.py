@@ -15,6 +15,7 @@ from focalcli.runtime import keep_freed_memory  # noqa: E402
 keep_freed_memory()
 import numpy as np  # noqa: E402
 
+import focalcli  # noqa: E402
 from focalcli import core, kernels  # noqa: E402
 from focalcli.readers import array_table  # noqa: E402
 from focalcli.readers import TargetFile  # noqa: E402
@@ -69,17 +70,23 @@ def main():
     scorer("1M x 80 float32", np.load(zp), np.load(tp))
     zp, tp = data.vocab("lm2k", 2048, 128256)
     scorer("2,048 x 128,256 float32", np.load(zp), np.load(tp))
+    zp, tp = data.seg("seg16", 16, 21, 512, 512)
+    scorer("16 x 21 x 512 x 512 float32 maps, --ignore-index 255", np.load(zp), np.load(tp),
+           dense=True)
 
 
-def scorer(what, z, t):
+def scorer(what, z, t, dense=False):
     """The whole scorer on arrays in memory, in ms, with and without the
-    compiled pass."""
+    compiled passes (a dense map's through the library's in-memory input)."""
     print(f"the whole scorer on {what} (arrays in memory, medians of 7), ms:")
     for threads, bins, kernel in ((1, 15, "1"), (1, 15, "0"), (2, 15, "1"), (2, 15, "0"),
                                   (1, 0, "1"), (2, 0, "1")):
         os.environ["FOCAL_KERNELS"] = kernel
 
         def run():
+            if dense:
+                focalcli.score(z, t, ignore_index=255, threads=threads, bins=bins)
+                return
             Scorer(array_table(z, None, "z", "npy"), Settings(threads=threads, bins=bins),
                    TargetFile.of_array(t, "t")).run()
         run()
