@@ -20,6 +20,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <math.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#endif
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -450,7 +453,40 @@ top(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(bad);
 }
 
+/* drop_pages(map, start, length): madvise(MADV_DONTNEED) over a memory
+ * map's pages we are done with (readers.arrays.release_pages), as mmap's own
+ * madvise does, but with the GIL released: dropping a batch's pages takes
+ * a millisecond or two, which the scoring threads would wait out. */
+static PyObject *
+drop_pages(PyObject *self, PyObject *args)
+{
+    Py_buffer map;
+    Py_ssize_t start, length;
+    if (!PyArg_ParseTuple(args, "y*nn", &map, &start, &length))
+        return NULL;
+    int failed = 0;
+#ifdef MADV_DONTNEED
+    if (start < 0 || length < 0 || start > map.len - length) {
+        PyErr_SetString(PyExc_ValueError, "pages outside the map");
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        failed = madvise((char *)map.buf + start, (size_t)length, MADV_DONTNEED) != 0;
+        Py_END_ALLOW_THREADS
+        if (failed)
+            PyErr_SetFromErrno(PyExc_OSError);
+    }
+#else
+    PyErr_SetString(PyExc_NotImplementedError, "no madvise here");
+#endif
+    PyBuffer_Release(&map);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"drop_pages", drop_pages, METH_VARARGS,
+     "drop_pages(map, start, length): MADV_DONTNEED over those bytes, the GIL released"},
     {"top", top, METH_VARARGS,
      "top(z, targets, zmax, gap, top, n, k, cs, wide, class_major) -> first non-finite "
      "row-order "

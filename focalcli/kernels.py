@@ -176,3 +176,16 @@ def calibration_sums(confidence, correct, keep, edges, upper, bins: int, fine_bi
                       np.ascontiguousarray(upper, dtype=np.float32), sums, fine, conf.size, bins,
                       fine_bins, lo, hi - lo, True)
     return sums, fine.T, (lo, hi)
+
+
+def drop_pages(mm, start: int, length: int):
+    """``mm.madvise(MADV_DONTNEED, start, length)`` with the GIL released
+    where the extension is built (mmap's own holds it while the kernel
+    unmaps the pages)."""
+    if _kernels is not None and enabled():
+        try:
+            return _kernels.drop_pages(mm, start, length)
+        except NotImplementedError:
+            pass
+    import mmap
+    mm.madvise(mmap.MADV_DONTNEED, start, length)

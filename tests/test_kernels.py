@@ -276,3 +276,27 @@ def test_calibration_sums_are_bincounts_bit_for_bit(n, bins, data):
     assert np.array_equal(fine, np.array(want, dtype=float))
     # the span is the one the scored rows fall in, no wider
     assert (lo, hi) == ((f.min(), f.max() + 1) if f.size else (0, 0))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads Linux's RSS")
+def test_dropped_pages_leave_the_resident_set(tmp_path):
+    """kernels.drop_pages (the readers' release, with the GIL released) takes
+    a memory map's pages out of the process as mmap's madvise does."""
+    import mmap
+
+    def resident_mb():
+        return int(open("/proc/self/statm").read().split()[1]) * mmap.PAGESIZE / 2**20
+
+    path = tmp_path / "big.bin"
+    path.write_bytes(np.random.default_rng(0).bytes(64 << 20))
+    with open(path, "rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        view = np.frombuffer(mm, np.uint8)
+        assert view.sum(dtype=np.int64) > 0
+        touched = resident_mb()
+        kernels.drop_pages(mm, 0, len(mm))
+        assert resident_mb() < touched - 48
+        with pytest.raises(ValueError):
+            kernels.drop_pages(mm, mmap.PAGESIZE, len(mm))
+        del view
+        mm.close()

@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 
+from .. import kernels
 from ..errors import InputError
 from .npyformat import check_dtype, numpy_format_errors
 from .source import BATCH_ROWS, Source
@@ -64,7 +65,7 @@ def release_pages(arr: np.ndarray, upto_row: int, from_row: int = 0):
         end = hi // mmap.PAGESIZE * mmap.PAGESIZE
         if end > first:
             with contextlib.suppress(OSError, ValueError):
-                mm.madvise(mmap.MADV_DONTNEED, first, end - first)
+                kernels.drop_pages(mm, first, end - first)
 
 
 class Releaser:
