@@ -26,7 +26,9 @@ class Calibration:
         self.edges = np.linspace(0, 1, n_bins + 1, dtype=np.float32)
         self.upper = np.append(self.edges[1:], np.float32(np.inf))  # bin i ends here
         self.sums = np.zeros((3, n_bins + 1))   # count, confidence, correct (+ c = 1)
-        self.fine = np.zeros((3, FINE))
+        # each fine bin's three sums side by side, as the compiled pass writes a unit's:
+        # a unit merges in one contiguous add
+        self.fine = np.zeros((FINE, 3))
         self.fine_cells = None  # the fine bins a unit's part holds (indices or a span), or all
 
     def part(self, confidence: np.ndarray, correct: np.ndarray,
@@ -57,7 +59,7 @@ class Calibration:
         if 16 * len(fine) < FINE:
             out.fine_cells, fine = np.unique(fine, return_inverse=True)
             size = len(out.fine_cells)
-        out.fine = _sums(fine, size, confidence, correct)
+        out.fine = _sums(fine, size, confidence, correct).T
         return out
 
     def bin_of(self, c32: np.ndarray) -> np.ndarray:
@@ -77,7 +79,7 @@ class Calibration:
         if other.fine_cells is None:
             self.fine += other.fine
         else:
-            self.fine[:, other.fine_cells] += other.fine
+            self.fine[other.fine_cells] += other.fine
 
     def figures(self) -> dict | None:
         count, conf, right = self.sums
@@ -99,7 +101,7 @@ class Calibration:
 
     def _adaptive(self, n: float) -> float:
         """ECE over n_bins bins holding equal numbers of units."""
-        count, conf, right = self.fine
+        count, conf, right = self.fine.T
         cumulative = np.cumsum(count)
         cuts = np.searchsorted(cumulative, n * np.arange(1, self.n_bins) / self.n_bins)
         total = 0.0

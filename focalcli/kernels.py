@@ -163,7 +163,7 @@ def group_sums(group, keep, ce, q, pt, weights, chains, extra: list, size: int,
 
 def calibration_sums(confidence, correct, keep, edges, upper, bins: int, fine_bins: int):
     """calibration.Calibration.part's sums over the rows ``keep`` marks:
-    ``(3, bins + 1)`` and ``(3, hi - lo)`` of count, confidence and correct
+    ``(3, bins + 1)`` and ``(hi - lo, 3)`` of count, confidence and correct
     count per bin, the fine bins only from ``lo`` to ``hi``, the span the
     rows fall in; ``(sums, fine, (lo, hi))``, or None where the extension is
     missing or turned off."""
@@ -175,7 +175,7 @@ def calibration_sums(confidence, correct, keep, edges, upper, bins: int, fine_bi
     _sums.calibration(conf, _flags(correct), flags, np.ascontiguousarray(edges, dtype=np.float32),
                       np.ascontiguousarray(upper, dtype=np.float32), sums, fine, conf.size, bins,
                       fine_bins, lo, hi - lo, True)
-    return sums, fine.T, (lo, hi)
+    return sums, fine, (lo, hi)
 
 
 def drop_pages(mm, start: int, length: int):

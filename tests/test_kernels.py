@@ -264,7 +264,7 @@ def test_calibration_sums_are_bincounts_bit_for_bit(n, bins, data):
     sums, part, (lo, hi) = kernels.calibration_sums(conf, correct, keep, edges, upper, bins,
                                                     1 << 16)
     fine = np.zeros((3, 1 << 16))
-    fine[:, lo:hi] = part
+    fine[:, lo:hi] = part.T
     c, r = conf[keep], correct[keep]
     index = np.searchsorted(edges, c.astype(np.float32), side="right") - 1  # 1.0: bin `bins`
     want = [np.bincount(index, minlength=bins + 1), np.bincount(index, c, minlength=bins + 1),
