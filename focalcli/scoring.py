@@ -17,7 +17,8 @@ from typing import Callable
 import numpy as np
 
 from . import core, extras, probabilities
-from .blocks import LOGPROB_UNIT, aligned, block_copy, block_rows_for, unit_blocks_for
+from .blocks import (LOGPROB_UNIT, UNIT_BYTES_WAITING, aligned, block_copy, block_rows_for,
+                     unit_blocks_for)
 from .errors import InputError, OptionError
 from .peers import smp_logits
 from .readers import Batch, Table, TargetFile
@@ -183,6 +184,9 @@ class Scorer(RowEmitter):
             # one number per token and no exp over classes: large units
             block, unit = LOGPROB_UNIT, LOGPROB_UNIT
         pending: deque = deque()
+        # units waiting beside the running ones: one per thread, or two where a unit's
+        # scores are small; each waiting unit's pages stay mapped until it is merged
+        in_flight = threads + 1 if unit * self.k * 4 > UNIT_BYTES_WAITING else 2 * threads
         release = self.table.release_rows  # pages dropped once their units are merged
 
         def finish_oldest():
@@ -209,7 +213,7 @@ class Scorer(RowEmitter):
                                          0 if outside is None else int(outside[lo:hi].sum()),
                                          None if counts is None else counts[lo:hi])
                     pending.append(((batch, lo, hi, labels, keep), future))
-                    while len(pending) > 2 * threads:
+                    while len(pending) > in_flight:
                         finish_oldest()
                 rows += len(scores)
                 if self.on_progress:
