@@ -5,10 +5,8 @@
  * target's score in float64 (gap, exact: a difference of two floats of the
  * input's precision) and whether the target is the first maximum (top: 1 or
  * 0, torch's argmax rule), and returns the flat index of the first NaN or
- * infinite score, or -1. Nothing there rounds: a maximum, a comparison and
- * that difference are exact, so the result is numpy's bit for bit, which
- * the tests check on both.
- * softmax_sums(...) below sums the exponentials (see there).
+ * infinite score, or -1. Nothing there rounds, so the result is numpy's bit
+ * for bit (the tests check). softmax_sums(...) is below.
  *
  * Built with -ffinite-math-only -fno-signed-zeros so that the compiler turns
  * the maximum into vector instructions: a row with a NaN or an infinity
@@ -443,20 +441,17 @@ top(PyObject *self, PyObject *args)
         Py_END_ALLOW_THREADS
     }
     PyMem_RawFree(scratch);
-    PyBuffer_Release(&z);
-    PyBuffer_Release(&t);
-    PyBuffer_Release(&zmax);
-    PyBuffer_Release(&gapv);
-    PyBuffer_Release(&flag);
+    Py_buffer *all[] = {&z, &t, &zmax, &gapv, &flag};
+    for (size_t b = 0; b < sizeof all / sizeof all[0]; b++)
+        PyBuffer_Release(all[b]);
     if (PyErr_Occurred())
         return NULL;
     return PyLong_FromSsize_t(bad);
 }
 
-/* drop_pages(map, start, length): madvise(MADV_DONTNEED) over a memory
- * map's pages we are done with (readers.arrays.release_pages), as mmap's own
- * madvise does, but with the GIL released: dropping a batch's pages takes
- * a millisecond or two, which the scoring threads would wait out. */
+/* drop_pages(map, start, length): mmap's madvise(MADV_DONTNEED) for
+ * readers.arrays.release_pages, with the GIL released: dropping a batch's
+ * pages takes a millisecond or two, which the scoring threads waited out. */
 static PyObject *
 drop_pages(PyObject *self, PyObject *args)
 {
@@ -485,16 +480,14 @@ drop_pages(PyObject *self, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
-    {"drop_pages", drop_pages, METH_VARARGS,
-     "drop_pages(map, start, length): MADV_DONTNEED over those bytes, the GIL released"},
+    {"drop_pages", drop_pages, METH_VARARGS, "drop_pages(map, start, length)"},
     {"top", top, METH_VARARGS,
      "top(z, targets, zmax, gap, top, n, k, cs, wide, class_major) -> first non-finite "
      "row-order "
      "index or -1"},
     {"softmax_sums", softmax_sums, METH_VARARGS,
      "softmax_sums(z, targets, zt, rest, odds, prior, w, n, k, cs, wide, with_prior, with_w, "
-     "class_major, rest_min, rest_max, zt_max) -> rows for the max-shifted path, or -1: "
-     "a class-major block left to numpy"},
+     "class_major, rest_min, rest_max, zt_max) -> rows to shift, or -1: numpy's block"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, methods};

@@ -20,7 +20,7 @@ MAX_UNIT_ROWS = 1 << 16  # what a unit keeps per row (a dozen float64) stays bou
 BLOCK_ELEMENTS = 1 << 19  # ~2 MB of float32: fits a core's cache beside its buffer
 UNIT_ELEMENTS = 6 << 20  # a unit's scores: at most 24 MB of float32, however wide the rows
 LOGPROB_UNIT = 1 << 18  # tokens per unit when the scores are log-probabilities
-UNIT_BYTES_WAITING = 8 << 20  # units larger than this wait one per thread, not two
+UNIT_BYTES_WAITING = 8 << 20  # beyond this a unit's scores: one unit waits, not one a thread
 
 
 def block_rows_for(k: int) -> int:

@@ -184,8 +184,7 @@ class Scorer(RowEmitter):
             # one number per token and no exp over classes: large units
             block, unit = LOGPROB_UNIT, LOGPROB_UNIT
         pending: deque = deque()
-        # units waiting beside the running ones: one per thread, or two where a unit's
-        # scores are small; each waiting unit's pages stay mapped until it is merged
+        # units submitted ahead; a waiting unit's pages stay mapped until it is merged
         in_flight = threads + 1 if unit * self.k * 4 > UNIT_BYTES_WAITING else 2 * threads
         release = self.table.release_rows  # pages dropped once their units are merged
 
