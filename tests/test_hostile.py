@@ -603,3 +603,11 @@ def test_plot_without_matplotlib_fails_before_scoring(tmp_path):
 def test_help_names_the_targets_formats():
     r = focal("score", "--help")
     assert ".txt (one per line)" in r.out and "0/1 matrix" in r.out
+
+
+def test_a_lone_carriage_return_is_a_line_end_in_error_places():
+    # found by `make fuzz`: pandas ends a line at a lone '\r', and the line numbers of
+    # error messages counted '\n' alone, so the second row had no line: exit 3
+    r = focal("score", "-", "--format", "json", input=b"0\r\x00")
+    assert r.code == ExitStatus.BAD_INPUT, r
+    assert r.err == "Error: <stdin>, line 2, column '0': '\\x00' is not a number\n"

@@ -196,15 +196,13 @@ def line_numbers(piece: bytes, rows: int) -> np.ndarray:
     file into pieces at line ends could not keep it whole."""
     if _line_count(piece) == rows:
         return 1 + np.arange(rows)
-    parts = piece.split(b"\n")
-    if piece.endswith(b"\n"):
-        parts.pop()
     numbers = []
-    for number, line in enumerate(parts, 1):
+    # a lone carriage return ends a line for pandas too (old Mac line ends)
+    for number, line in enumerate(piece.splitlines(), 1):
         if line.count(b'"') % 2:
             raise InputError("a quoted field holds a line break (not supported: one row "
                              "per line)", row=number, line=True)
-        if line.rstrip(b"\r"):
+        if line:
             numbers.append(number)
     return np.asarray(numbers)
 
