@@ -52,8 +52,7 @@ def block_copy(part: np.ndarray, as_laid: bool, convert=None) -> np.ndarray:
     if convert is not None:
         return convert(part)
     if as_laid and part.ndim == 2 and part.shape[1] > 1 and part.strides[0] == part.itemsize:
-        found = kernels.laid(part)
-        return part if found is not None and found.class_major else np.array(part, order="F")
+        return part if kernels.class_stride(part) else np.array(part, order="F")
     return np.ascontiguousarray(part)
 
 

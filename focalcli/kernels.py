@@ -29,8 +29,12 @@ except ImportError:
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def _wanted() -> bool:
+    return os.environ.get("FOCAL_KERNELS", "1") != "0"
+
+
 def enabled() -> bool:
-    return _kernels is not None and os.environ.get("FOCAL_KERNELS", "1") != "0"
+    return _kernels is not None and _wanted()
 
 
 class Top(NamedTuple):
@@ -52,24 +56,34 @@ class Laid(NamedTuple):
     stride: int
 
 
-def laid(z: np.ndarray) -> Laid | None:
-    """How the kernels read ``(n, K)`` scores: rows in memory, or class by
-    class as a dense map's block lies, in its copy or in the map itself (one
-    run of positions per class, any distance apart); None when they do not
-    take them."""
+def class_stride(z: np.ndarray) -> int | None:
+    """The kernels' reading of ``(n, K)`` scores: 0 for rows in memory, the
+    distance in scores from one class's run to the next for a block laid
+    class by class (a dense map's, in its copy or in the map itself), or
+    None when they do not take them."""
     if not (enabled() and z.ndim == 2 and z.dtype in _FLOATS):
         return None
-    n, k = z.shape
     if z.flags.c_contiguous:
-        return Laid(z, False, k)
+        return 0
     size, step = z.itemsize, z.strides[1]
-    if n < 1 or z.strides[0] != size or step % size or step < n * size:
+    if len(z) < 1 or z.strides[0] != size or step % size or step < len(z) * size:
         return None
+    return step // size
+
+
+def laid(z: np.ndarray) -> Laid | None:
+    """How the kernels read ``(n, K)`` scores (see :func:`class_stride`)."""
+    stride = class_stride(z)
+    if stride is None:
+        return None
+    n, k = z.shape
+    if not stride:
+        return Laid(z, False, k)
     # one vector from the block's first score to its last: the classes' runs and what lies
     # between them, which the kernel steps over
-    span = np.lib.stride_tricks.as_strided(z[:, 0], shape=((k - 1) * (step // size) + n,),
-                                           strides=(size,), writeable=False)
-    return Laid(span, True, step // size)
+    span = np.lib.stride_tricks.as_strided(z[:, 0], shape=((k - 1) * stride + n,),
+                                           strides=(z.itemsize,), writeable=False)
+    return Laid(span, True, stride)
 
 
 def row_top(z: np.ndarray, targets: np.ndarray) -> Top | None:
@@ -144,7 +158,7 @@ def group_sums(group, keep, ce, q, pt, weights, chains, extra: list, size: int,
     ``(whole, half)`` the focal loss and its square, and each of ``extra``,
     in ``size`` cells, over the elements ``keep`` marks. None where the
     extension is missing or turned off."""
-    if _sums is None or os.environ.get("FOCAL_KERNELS", "1") == "0":
+    if _sums is None or not _wanted():
         return None
     n, gammas = ce.size, len(chains)
     out = GroupSums(np.zeros(size), None if weights is None else np.zeros(size), np.zeros(size),
@@ -167,7 +181,7 @@ def calibration_sums(confidence, correct, keep, edges, upper, bins: int, fine_bi
     count per bin, the fine bins only from ``lo`` to ``hi``, the span the
     rows fall in; ``(sums, fine, (lo, hi))``, or None where the extension is
     missing or turned off."""
-    if _sums is None or os.environ.get("FOCAL_KERNELS", "1") == "0":
+    if _sums is None or not _wanted():
         return None
     conf, flags = _f64(confidence), _flags(keep)
     lo, hi = _sums.fine_span(conf, flags, conf.size, fine_bins)
@@ -182,7 +196,7 @@ def drop_pages(mm, start: int, length: int):
     """``mm.madvise(MADV_DONTNEED, start, length)`` with the GIL released
     where the extension is built (mmap's own holds it while the kernel
     unmaps the pages)."""
-    if _kernels is not None and enabled():
+    if enabled():
         try:
             return _kernels.drop_pages(mm, start, length)
         except NotImplementedError:
