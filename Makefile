@@ -12,11 +12,11 @@ EDITABLE := --config-settings editable_mode=compat -e
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.runtime: pyproject.toml setup.py focalcli/_kernels.c focalcli/_sums.c | $(BIN)/python
+$(VENV)/.runtime: pyproject.toml setup.py focalcli/_kernels.c focalcli/_passes.c focalcli/_passes.h focalcli/_sums.c | $(BIN)/python
 	$(PIP) $(EDITABLE) '.[image]'
 	touch $@
 
-$(VENV)/.dev: pyproject.toml setup.py focalcli/_kernels.c focalcli/_sums.c | $(BIN)/python
+$(VENV)/.dev: pyproject.toml setup.py focalcli/_kernels.c focalcli/_passes.c focalcli/_passes.h focalcli/_sums.c | $(BIN)/python
 	$(PIP) $(EDITABLE) '.[dev]'
 	touch $@ $(VENV)/.runtime
 

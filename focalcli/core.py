@@ -104,8 +104,25 @@ _DIRECT_REST_MAX = 1e150
 _DIRECT_TARGET_MAX = 340.0
 
 
+def softmax_read(logits: np.ndarray, targets: np.ndarray, prob_sums: tuple | None = None,
+                 top: bool = True):
+    """The compiled pass's one read of a block (kernels.Read: the
+    finiteness check, the top label where ``top`` asks for it, and
+    softmax_parts' sums), the prior's sums added as :func:`softmax_parts`
+    adds them; None where the kernel does not apply."""
+    z = as_float(logits)
+    prior, rows = prob_sums if prob_sums is not None else (None, None)
+    weights = None if rows is None else np.asarray(rows, dtype=np.float64)
+    return kernels.softmax_read(z, targets, _limits(z), prior, weights, top=top)
+
+
+def _limits(z: np.ndarray) -> tuple:
+    """The direct form's (least rest, largest rest, largest |z_t|)."""
+    return _DIRECT_REST_MIN[z.dtype], _DIRECT_REST_MAX, _DIRECT_TARGET_MAX
+
+
 def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray | None = None,
-                  prob_sums: tuple | None = None):
+                  prob_sums: tuple | None = None, read: kernels.Read | None = None):
     """Cross-entropy and ``1 - p_t`` per row of ``(n, K)`` logits.
 
     ``targets`` must be valid class indices. Returns float64 ``(ce, q)``.
@@ -122,16 +139,21 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
     over the block, not four. With ``prob_sums`` (``(out, rows)``: a float64
     ``(K,)`` array and each row's weight, 0 for an unscored one) it adds the
     column sums of the softmax probabilities to ``out``, also from the same
-    exponentials (one matrix-vector product).
+    exponentials (one matrix-vector product). ``read``: what
+    :func:`softmax_read` found in the block already, with these
+    ``prob_sums`` (its sums, or numpy's passes where it left them).
     """
     z = as_float(logits)
-    limits = (_DIRECT_REST_MIN[z.dtype], _DIRECT_REST_MAX, _DIRECT_TARGET_MAX)
+    limits = _limits(z)
     if prob_sums is not None:  # the rows' weights as numbers, once for every user
         prob_sums = (prob_sums[0], np.asarray(prob_sums[1], dtype=np.float64))
     # the compiled pass: one read for the target, the sum and the prior's
     # sums (not with the gradient, which reads the exponentials themselves)
-    found = None if grad_norm is not None else \
-        kernels.softmax_sums(z, targets, limits, *(prob_sums or ()))
+    if read is not None:
+        found = read.sums
+    else:
+        found = None if grad_norm is not None else \
+            kernels.softmax_sums(z, targets, limits, *(prob_sums or ()))
     if found is not None:
         return _from_odds(z, targets, found, prob_sums)
     zt, e, rest = _exponentials(z, targets)

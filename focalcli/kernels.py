@@ -1,8 +1,8 @@
-"""The compiled passes (focalcli/_kernels.c and _sums.c, built at install
-where a C compiler is at hand) behind four functions: :func:`row_top` (the
-finiteness check and calibration's top label) and :func:`softmax_sums` (the
-target's score, the sum of the other exponentials and the prior's sums, for
-core.softmax_parts) over a block; :func:`group_sums` and
+"""The compiled passes (focalcli/_kernels.c with _passes.c, and _sums.c,
+built at install where a C compiler is at hand): :func:`row_top` (the
+finiteness check and calibration's top label) and :func:`softmax_read`
+(the same, with the target's score, the sum of the other exponentials and
+the prior's sums for core.softmax_parts, in one read) over a block; :func:`group_sums` and
 :func:`calibration_sums` (a unit's accumulator sums, for summary.py and
 calibration.py). Where an extension is missing, ``FOCAL_KERNELS=0`` is
 set, or a block is not float32/float64 rows in memory or class by class (a
@@ -108,26 +108,52 @@ class Sums(NamedTuple):
     shifted: int        # how many rows are not the direct form's
 
 
-def softmax_sums(z: np.ndarray, targets: np.ndarray, limits: tuple, prior=None,
-                 weights=None) -> Sums | None:
-    """One read of ``(n, K)`` rows for core.softmax_parts (see :class:`Sums`):
-    ``limits`` are the direct form's (least rest, largest rest, largest
-    |z_t|). With ``prior`` (float64 ``(K,)``) given, each class's
-    probability is added to it over the rows the direct form holds, weighed
-    by ``weights``. None when the kernel does not apply (see the module)."""
+class Read(NamedTuple):
+    """What :func:`softmax_read` finds in one read of a block."""
+
+    top: Top            # the finiteness check and the top label
+    sums: Sums | None   # None: a class-major block beyond the exponential's range, or a
+    #                     block with a non-finite score (top.bad says where)
+
+
+def softmax_read(z: np.ndarray, targets: np.ndarray, limits: tuple, prior=None,
+                 weights=None, top: bool = True) -> Read | None:
+    """One read of ``(n, K)`` rows for core.softmax_parts and the checks:
+    the target's score, the sum of the other exponentials and the direct
+    form's odds (see :class:`Sums`; ``limits`` are the direct form's least
+    rest, largest rest and largest |z_t|), and what :func:`row_top` finds
+    (``top``: else only the first non-finite score). With ``prior``
+    (float64 ``(K,)``) given, each class's probability is added to it over
+    the rows the direct form holds, weighed by ``weights`` (a block with a
+    non-finite score may leave garbage there: its caller refuses the block,
+    and the unit whose prior it is). None when the kernel does not apply
+    (see the module)."""
     block = laid(z)
     if block is None:
         return None
     n, k = z.shape
     zt, rest, odds = np.empty(n), np.empty(n), np.empty(n)
     none = np.empty(0)
+    zmax, gap, flag = (np.empty(n, z.dtype), np.empty(n), np.empty(n, np.uint8)) if top else \
+        (none, none, none)
     w = none if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-    # a class-major block with a score beyond the exponential's range: numpy's
-    shifted = _kernels.softmax_sums(block.memory, np.ascontiguousarray(targets, dtype=np.int64),
-                                    zt, rest, odds, none if prior is None else prior, w, n, k,
-                                    block.stride, z.dtype == np.float64, prior is not None,
-                                    weights is not None, block.class_major, *limits)
-    return None if shifted < 0 else Sums(zt, rest, odds, shifted)
+    shifted, bad = _kernels.softmax_sums(
+        block.memory, np.ascontiguousarray(targets, dtype=np.int64), zt, rest, odds,
+        none if prior is None else prior, w, zmax, gap, flag, n, k, block.stride,
+        z.dtype == np.float64, prior is not None, weights is not None, top,
+        block.class_major, *limits)
+    found = Top(zmax, gap, flag.view(bool), None if bad < 0 else divmod(bad, k))
+    if bad >= 0 or shifted < 0:
+        return Read(found, None)
+    return Read(found, Sums(zt, rest, odds, shifted))
+
+
+def softmax_sums(z: np.ndarray, targets: np.ndarray, limits: tuple, prior=None,
+                 weights=None) -> Sums | None:
+    """:func:`softmax_read`'s sums alone: None when the kernel does not
+    apply or leaves the block to numpy."""
+    read = softmax_read(z, targets, limits, prior, weights, top=False)
+    return None if read is None else read.sums
 
 
 def _f64(a) -> np.ndarray:

@@ -45,13 +45,16 @@ def check_scores(z, where: Where, lo: int, s: Settings, classes: list[str],
                               lo + i)
 
 
-def check_block(zb, y, where: Where, lo: int, s: Settings, classes: list[str], top: bool):
+def check_block(zb, y, where: Where, lo: int, s: Settings, classes: list[str], top: bool,
+                read=None):
     """check_scores; where the top label is wanted, the kernel's one read of
     the block finds it and the non-finite scores together, and what it found
-    (kernels.Top) is returned for the top label; else None."""
-    known = kernels.row_top(zb, y) if top else None
+    (kernels.Top) is returned for the top label; else None. ``read``: what
+    core.softmax_read found in the block already (the non-finite scores,
+    and the top label where it was asked for)."""
+    known = read.top if read is not None else kernels.row_top(zb, y) if top else None
     check_scores(zb, where, lo, s, classes, finite=known is not None and known.bad is None)
-    return known
+    return known if top else None
 
 
 def cooled(scores, t: float, where: Where):

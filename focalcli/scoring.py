@@ -27,7 +27,7 @@ from .score_checks import check_block, cooled
 from .settings import Outcome, Settings
 from .soft import keras_soft_parts, sigmoid_soft_parts, soft_parts
 from .summary import Accumulator
-from .top_labels import top_label, top_label_known
+from .top_labels import block_top_label
 from .targets import (GrowingClasses, Where, check_class_names, is_soft_matrix,
                       sigmoid_soft_targets, sigmoid_targets,
                       soft_targets, softmax_targets)
@@ -382,23 +382,25 @@ class Scorer(RowEmitter):
         side = {}  # per-unit inputs of the relatives beyond CE and 1 - p_t
         # the prior: each class's probability summed over the scored rows
         prob_sum = np.zeros(self.k) if softmax and not self.s.logprobs else None
-        # the plain softmax pass takes a dense map's blocks as they lie, class by class
-        as_laid = softmax and parts is core.softmax_parts and soft is None and \
-            not gradient and not any(name == "dual-focal" for name, _ in self.s.losses)
+        # one compiled read for the checks and the loss; a map's blocks as they lie (see blocks)
+        one_read = softmax and parts is core.softmax_parts and soft is None and not fused_gradient
+        as_laid = one_read and not gradient and all(n != "dual-focal" for n, _ in self.s.losses)
         for b in range(0, hi - lo, block):
             zb, rows = block_copy(z[b:b + block], as_laid, self.convert), slice(b, b + block)
+            read = core.softmax_read(zb, y[rows], (prob_sum, m[rows]), calibrate) \
+                if one_read else None
             known = check_block(zb, y[rows], where, lo + b, self.s, self.classes,
-                                calibrate and softmax)
+                                calibrate and softmax, read)
             ce[rows], q[rows], focal_b, pair = self._block_parts(
                 zb, y[rows], m[rows], None if soft is None else soft[rows],
-                grad_norm[rows] if fused_gradient else None, prob_sum)
+                grad_norm[rows] if fused_gradient else None, prob_sum, read)
             for i, f in enumerate(focal_b or ()):
                 soft_focal[i][rows] = f
             for key, v in zip(("p", "omp"), pair or ()):  # soft sigmoid: p and 1 - p
                 side.setdefault(key, np.empty(y.shape))[rows] = v
             if calibrate and softmax:
-                confidence[rows], correct[rows] = self._top_label(
-                    zb, y[rows], ce[rows], q[rows], soft is not None, known)
+                confidence[rows], correct[rows] = block_top_label(
+                    zb, y[rows], ce[rows], q[rows], self.s.probs, soft is not None, known)
             for key, v in extras.relative_inputs(self.s, zb, y[rows], ce[rows]).items():
                 side.setdefault(key, np.empty(y.shape))[rows] = v
             if gradient and softmax and not fused_gradient:
@@ -440,11 +442,12 @@ class Scorer(RowEmitter):
         return acc, self._unit_rows(y, m, ce, q, pt, exact_ce, soft_focal, weights, extra,
                                     gradient, correct if calibrate and softmax else None)
 
-    def _block_parts(self, zb, y, m, soft, grad_norm, prob_sum):
+    def _block_parts(self, zb, y, m, soft, grad_norm, prob_sum, read=None):
         """CE and 1 - p_t of a block, soft targets' focal terms and soft
         sigmoid targets' ``(p, 1 - p)`` (else None); the prior's probability
-        sums added to ``prob_sum``, and the fused gradient norm written to
-        ``grad_norm`` when it is given."""
+        sums added to ``prob_sum`` (``read``: core.softmax_read's, which added
+        them), and the fused gradient norm written to ``grad_norm`` when it
+        is given."""
         parts = self._parts()
         if soft is not None and self.s.mode == "sigmoid":
             return sigmoid_soft_parts(zb, soft, self.s.gammas, self.s.probs)
@@ -453,7 +456,7 @@ class Scorer(RowEmitter):
                 soft_parts
             ce, q, focal = soft_of(zb, soft, self.s.gammas, self.s.probs, self.soft_weight)
         elif parts is core.softmax_parts:  # the sums from the loss's own exponentials
-            ce, q = core.softmax_parts(zb, y, grad_norm, prob_sums=(prob_sum, m))
+            ce, q = core.softmax_parts(zb, y, grad_norm, prob_sums=(prob_sum, m), read=read)
             return ce, q, None, None
         else:
             (ce, q), focal = parts(zb, y), None
@@ -473,18 +476,6 @@ class Scorer(RowEmitter):
         if self.s.pt_bins:
             acc.pt_hist = core.pt_histogram(pt_scored, self.s.pt_bins)
         acc.prob_sum = prob_sum
-
-    def _top_label(self, z, y, ce, q, soft: bool, known=None):
-        """Calibration's top label and its confidence, from what the
-        compiled pass found (``known``) where it ran. Soft targets' CE and
-        1 - p_t are the distribution's, not the top label's: the target's own
-        (the most likely class) are taken for them."""
-        if known is not None and not soft:
-            return top_label_known(ce, known, self.s.probs)
-        if soft:
-            ce, q = (core.softmax_parts_probs if self.s.probs else core.softmax_parts)(z, y)
-        # a block that owns its data is block_copy's own copy: scratch
-        return top_label(z, y, ce, q, self.s.probs, scratch=z.flags.owndata)
 
     def _parts(self):
         """The core function that turns a block into (CE, 1 - p_t)."""

@@ -6,7 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import cells, class_major, in_memory
+from .core import cells, class_major, in_memory, softmax_parts, softmax_parts_probs
+
+
+def block_top_label(z, y, ce, q, probs: bool, soft: bool, known=None):
+    """Calibration's top label and its confidence for a scored block, from
+    what the compiled pass found (``known``) where it ran. Soft targets' CE
+    and 1 - p_t are the distribution's, not the top label's: the target's
+    own (the most likely class) are taken for them."""
+    if known is not None and not soft:
+        return top_label_known(ce, known, probs)
+    if soft:
+        ce, q = (softmax_parts_probs if probs else softmax_parts)(z, y)
+    # a block that owns its data is block_copy's own copy: scratch
+    return top_label(z, y, ce, q, probs, scratch=z.flags.owndata)
 
 
 def top_label(logits: np.ndarray, targets: np.ndarray, ce: np.ndarray, q: np.ndarray,

@@ -57,13 +57,35 @@ def test_rows_as_numpy_finds_them(n, k, dtype, data):
         z.reshape(-1)[spot] = data.draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     t = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
     want_max, want_top, want_bad = numpy_twin(z, t)
+    rows = np.arange(n)
     # rows in memory, and class by class as a dense map's block lies (copied, or
-    # read in the map itself)
+    # read in the map itself); the top pass alone, and the one read that sums the
+    # exponentials too
     for layout in (z, np.asfortranarray(z), in_a_map(z, data.draw(st.integers(0, 5)))):
-        zmax, _, top, bad = kernels.row_top(layout, t)
-        assert bad == want_bad
-        if want_bad is None:
-            assert np.array_equal(zmax, want_max) and np.array_equal(top, want_top)
+        for found in (kernels.row_top(layout, t),
+                      kernels.softmax_read(layout, t, LIMITS[dtype], np.zeros(k)).top):
+            zmax, gap, top, bad = found
+            assert bad == want_bad
+            if want_bad is None:
+                assert np.array_equal(zmax, want_max) and np.array_equal(top, want_top)
+                assert np.array_equal(gap, want_max.astype(np.float64) - z[rows, t])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_read_leaves_to_numpy_what_the_top_pass_keeps(dtype):
+    """A dense map's block with a score beyond the exponential's range has
+    its top label from the one read, its sums from numpy's passes; a block
+    with a non-finite score has neither, and says where the first one is."""
+    z = np.asfortranarray(np.array([[0.0, 1.0, 2.0], [800.0, -1.0, 3.0]], dtype))
+    t = np.array([2, 1])
+    read = kernels.softmax_read(z, t, LIMITS[dtype], np.zeros(3))
+    assert read.sums is None and read.top.bad is None
+    assert list(read.top.top) == [True, False] and list(read.top.zmax) == [2.0, 800.0]
+    z[1, 2] = np.nan
+    z[1, 0] = np.inf
+    read = kernels.softmax_read(z, t, LIMITS[dtype], np.zeros(3))
+    assert read.sums is None and read.top.bad == (1, 0)
+    assert kernels.softmax_read(np.ascontiguousarray(z), t, LIMITS[dtype]).top.bad == (1, 0)
 
 
 def test_long_rows_and_the_last_class(rng):
