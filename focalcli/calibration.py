@@ -28,7 +28,7 @@ class Calibration:
         self.sums = np.zeros((3, n_bins + 1))   # count, confidence, correct (+ c = 1)
         # each fine bin's three sums side by side, as the compiled pass writes a unit's:
         # a unit merges in one contiguous add
-        self.fine = np.zeros((FINE, 3))
+        self.fine = np.full((FINE, 3), 0.0)  # written now: see kernels.calibration_sums
         self.fine_cells = None  # the fine bins a unit's part holds (indices or a span), or all
 
     def part(self, confidence: np.ndarray, correct: np.ndarray,

@@ -211,7 +211,9 @@ def calibration_sums(confidence, correct, keep, edges, upper, bins: int, fine_bi
         return None
     conf, flags = _f64(confidence), _flags(keep)
     lo, hi = _sums.fine_span(conf, flags, conf.size, fine_bins)
-    sums, fine = np.zeros((3, bins + 1)), np.zeros((hi - lo, 3))
+    # written, not calloc's: fresh memory read first maps the zero page, and
+    # each page's first write then costs a copy and a TLB shootdown on every core
+    sums, fine = np.zeros((3, bins + 1)), np.full((hi - lo, 3), 0.0)
     _sums.calibration(conf, _flags(correct), flags, np.ascontiguousarray(edges, dtype=np.float32),
                       np.ascontiguousarray(upper, dtype=np.float32), sums, fine, conf.size, bins,
                       fine_bins, lo, hi - lo, True)
