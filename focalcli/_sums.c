@@ -123,7 +123,7 @@ calibration_loop(const double *conf, const uint8_t *correct, const uint8_t *keep
         b -= c32 < edges[b];
         b += c32 >= upper[b];
         Py_ssize_t f = 3 * (fine_bin(c, fine_bins) - lo);
-        double right = correct[i] ? 1.0 : 0.0;
+        double right = (double)correct[i]; /* 0 or 1: no branch to mispredict */
         sums[b] += 1.0;
         sums[span + b] += c;
         sums[2 * span + b] += right;
