@@ -35,7 +35,7 @@ softmax_sums(PyObject *self, PyObject *args)
     Py_ssize_t size = wide ? 8 : 4;
     /* a row's exponentials, or a chunk of a class-major block's with what
        sum_cm_* keeps beside them (see _passes.c) */
-    size_t rows = class_major ? CHUNK : 1;
+    size_t rows = class_major ? CHUNK : ROW_GROUP(k > 0 ? k : 1, size);
     size_t per = (size_t)(k > 0 ? k : 1) * (size_t)size;
     size_t extra = class_major ? (3 * CHUNK + 5 * (size_t)(k > 0 ? k : 1)) * 8 +
                                      CHUNK * (2 * size + 8)

@@ -203,6 +203,28 @@ typedef float v8f __attribute__((vector_size(32)));
         (sum) + l_;                                                            \
     })
 
+/* The prior's sums of a group of rows' exponentials (each row's at
+ * e + h * k, times its scale sc[h]): one read and write of the prior per
+ * group, not per row, each class's terms added in registers. */
+#define FLUSH_PRIOR(T, WIDE, prior, e, sc, rows, k)                            \
+    do {                                                                       \
+        Py_ssize_t c_ = 0;                                                     \
+        for (; c_ + 8 <= (k); c_ += 8) {                                       \
+            v8d acc_ = {0};                                                    \
+            for (Py_ssize_t h_ = 0; h_ < (rows); h_++)                         \
+                acc_ += WIDE((e) + h_ * (k) + c_) * (sc)[h_];                  \
+            v8d p_ = wide_f64((prior) + c_);                                   \
+            p_ += acc_;                                                        \
+            memcpy((prior) + c_, &p_, sizeof p_);                              \
+        }                                                                      \
+        for (; c_ < (k); c_++) {                                               \
+            double acc_ = 0.0;                                                 \
+            for (Py_ssize_t h_ = 0; h_ < (rows); h_++)                         \
+                acc_ += (double)(e)[h_ * (k) + c_] * (sc)[h_];                 \
+            (prior)[c_] += acc_;                                               \
+        }                                                                      \
+    } while (0)
+
 #define SUM_KERNEL(NAME, T, U, BITS, EXP, WIDE, LO, HI, SMALL)                 \
     CLONES Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,         \
                            Py_ssize_t k, double *zt, double *rest,             \
@@ -211,10 +233,12 @@ typedef float v8f __attribute__((vector_size(32)));
                            Py_ssize_t *bad_at, double rest_min,                \
                            double rest_max, double zt_max)                     \
     {                                                                          \
-        Py_ssize_t shifted = 0;                                                \
+        Py_ssize_t shifted = 0, group = ROW_GROUP(k, sizeof(T)), g = 0;        \
+        double sc[8];                                                          \
         *bad_at = -1;                                                          \
         for (Py_ssize_t i = 0; i < n; i++) {                                   \
             const T *r = z + i * k;                                            \
+            T *e = buf + g * k; /* the row's place in the prior's group */     \
             Py_ssize_t at = (Py_ssize_t)t[i];                                  \
             int valid = at >= 0 && at < k;                                     \
             int over = 0, under = 0;                                           \
@@ -230,8 +254,8 @@ typedef float v8f __attribute__((vector_size(32)));
                 under |= x < LO;                                               \
                 T c = x > HI ? HI : x;                                         \
                 c = c < LO ? LO : c;                                           \
-                T e = EXP(c);                                                  \
-                buf[j] = x < LO ? (T)0 : e;                                    \
+                T v = EXP(c);                                                  \
+                e[j] = x < LO ? (T)0 : v;                                      \
             }                                                                  \
             if (bad) { /* nothing of the block is used: the check reports it */\
                 for (Py_ssize_t j = 0; j < k; j++) {                           \
@@ -262,7 +286,7 @@ typedef float v8f __attribute__((vector_size(32)));
                 continue;                                                      \
             }                                                                  \
             T target = r[at];                                                  \
-            buf[at] = 0;                                                       \
+            e[at] = 0;                                                         \
             if (over && target > HI) { /* is the target the only one? */      \
                 over = 0;                                                      \
                 for (Py_ssize_t j = 0; j < k; j++)                             \
@@ -271,12 +295,12 @@ typedef float v8f __attribute__((vector_size(32)));
             v8d a = {0}, b = {0};                                              \
             Py_ssize_t j = 0;                                                  \
             for (; j + LANES <= k; j += LANES) {                               \
-                a += WIDE(buf + j);                                            \
-                b += WIDE(buf + j + 8);                                        \
+                a += WIDE(e + j);                                              \
+                b += WIDE(e + j + 8);                                          \
             }                                                                  \
             double sum = 0;                                                    \
             for (; j < k; j++)                                                 \
-                sum += (double)buf[j];                                         \
+                sum += (double)e[j];                                           \
             sum = lanes_sum(sum, a, b);                                        \
             if (over)                                                          \
                 sum = 1e300;                                                   \
@@ -295,10 +319,15 @@ typedef float v8f __attribute__((vector_size(32)));
                 continue;                                                      \
             double et = exp_f64(zt[i]);                                        \
             double scale = (w != NULL ? w[i] : 1.0) / (et + sum);              \
-            for (Py_ssize_t c = 0; c < k; c++)                                 \
-                prior[c] += (double)buf[c] * scale;                            \
             prior[at] += et * scale;                                           \
+            sc[g++] = scale;                                                   \
+            if (g == group) {                                                  \
+                FLUSH_PRIOR(T, WIDE, prior, buf, sc, g, k);                    \
+                g = 0;                                                         \
+            }                                                                  \
         }                                                                      \
+        if (g > 0)                                                             \
+            FLUSH_PRIOR(T, WIDE, prior, buf, sc, g, k);                        \
         return shifted;                                                        \
     }
 

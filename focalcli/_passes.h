@@ -6,6 +6,9 @@
 
 /* a class-major block's sums are taken in chunks of this many positions */
 #define CHUNK 256
+/* rows of K scores of `size` bytes whose exponentials the prior takes
+   together: eight while they fit in 64 kB, else one at a time */
+#define ROW_GROUP(k, size) ((size_t)(k) * (size) * 8 <= (64u << 10) ? 8 : 1)
 
 #define TOP_ARGS(T) const T *z, const int64_t *t, Py_ssize_t n, Py_ssize_t k, T *zmax, \
     double *gap, uint8_t *top
