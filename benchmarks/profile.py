@@ -52,6 +52,7 @@ def main():
     blocks = [(z[i:i + BLOCK], t[i:i + BLOCK]) for i in range(0, len(z), BLOCK)]
     e = np.empty((BLOCK, z.shape[1]), z.dtype)
     at = np.arange(0, BLOCK * z.shape[1], z.shape[1])
+    prior, keep = np.zeros(z.shape[1]), np.ones(BLOCK)
     steps = {
         "np.exp (the floor)": lambda zb, tb: np.exp(zb, out=e),
         "finiteness check": lambda zb, tb: core.first_nonfinite(zb),
@@ -61,6 +62,8 @@ def main():
         "row argmax (calibration's top label)": lambda zb, tb: zb.argmax(axis=1),
         "row max (not used: slower)": lambda zb, tb: zb.max(axis=1),
         "kernel: check + top label, one read": kernels.row_top,
+        "kernel: the same, with sums and prior": lambda zb, tb: core.softmax_read(
+            zb, tb, (prior, keep)),
         "softmax_parts, whole (with the compiled sums)": core.softmax_parts,
         "softmax_parts, numpy's passes": lambda zb, tb: numpy_only(core.softmax_parts, zb, tb),
     }
