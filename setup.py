@@ -1,8 +1,7 @@
 """The compiled parts, both optional: where no C compiler builds them the
 install goes on and numpy's passes do the same work (focalcli/kernels.py).
-focalcli/_kernels.c (glue) and _passes.c are the block pass (finiteness, top
-label, exponentials);
-focalcli/_sums.c a unit's accumulator sums."""
+focalcli/_passes.c is the block pass (finiteness, top label, exponentials),
+_kernels.c its glue; focalcli/_sums.c a unit's accumulator sums."""
 from setuptools import Extension, setup
 
 setup(ext_modules=[

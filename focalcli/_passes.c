@@ -22,7 +22,7 @@
 #endif
 
 #define TOP_KERNEL(NAME, T, U, EXP)                                            \
-    CLONES Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
+    CLONES Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,         \
                                   Py_ssize_t k, T *zmax, double *gap,          \
                                   uint8_t *top)                                \
     {                                                                          \
@@ -68,7 +68,7 @@ TOP_KERNEL(top_f64, double, uint64_t, 0x7ff0000000000000ull)
  * equality with it less any earlier class's. The first non-finite score is
  * the first in row order, as above. */
 #define TOP_CM_KERNEL(NAME, T, U, EXP)                                         \
-    CLONES Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,  \
+    CLONES Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,         \
                                   Py_ssize_t k, Py_ssize_t cs, T *zmax,        \
                                   double *gap, uint8_t *top, void *top_scratch)\
     {                                                                          \
@@ -132,7 +132,8 @@ TOP_CM_KERNEL(top_cm_f64, double, uint64_t, 0x7ff0000000000000ull)
  * non-target score above that range gets rest = +HUGE, and a row whose sum
  * is so small that a term flushed below the range could matter gets rest =
  * 0: both then fail the direct form's test and take the max-shifted float64
- * path in Python, as they would there. */
+ * path in Python, as they would there. In the same read each row's
+ * finiteness and top label are found as top(...) finds them. */
 static inline float exp_f32(float x)
 {
     float k = x * 1.44269504088896341f;
@@ -287,7 +288,7 @@ typedef float v8f __attribute__((vector_size(32)));
             }                                                                  \
             T target = r[at];                                                  \
             e[at] = 0;                                                         \
-            if (over && target > HI) { /* is the target the only one? */      \
+            if (over && target > HI) { /* is the target the only one? */       \
                 over = 0;                                                      \
                 for (Py_ssize_t j = 0; j < k; j++)                             \
                     over |= (j != at) & (r[j] > HI);                           \
@@ -345,7 +346,7 @@ typedef float v8f __attribute__((vector_size(32)));
  * range has its top label but its sums left to numpy (returns -1; the
  * prior is only added to at the end). scratch: the chunk's exponentials,
  * then 3 * CHUNK + 5 * k doubles, 2 * CHUNK scores and 2 * CHUNK int32s. */
-#define SUM_CM_KERNEL(NAME, T, U, BITS, EXP, WIDE, LO, HI, SMALL)                 \
+#define SUM_CM_KERNEL(NAME, T, U, BITS, EXP, WIDE, LO, HI, SMALL)              \
     CLONES Py_ssize_t NAME(const T *z, const int64_t *t, Py_ssize_t n,         \
                            Py_ssize_t k, Py_ssize_t cs, double *zt,            \
                            double *rest, double *odds, double *prior,          \
@@ -358,7 +359,7 @@ typedef float v8f __attribute__((vector_size(32)));
         Py_ssize_t shifted = 0;                                                \
         double *part = scale + 2 * CHUNK; /* the prior's sums, k of them */    \
         double *own = part + k;           /* its targets' terms, 4 x k */      \
-        double *ones = own + 4 * k;       /* the weights where none are */    \
+        double *ones = own + 4 * k;       /* the weights where none are */     \
         T *most = (T *)(ones + CHUNK), *mine = most + CHUNK;                   \
         int32_t *first = (int32_t *)(mine + CHUNK), *tid = first + CHUNK;      \
         *bad_at = -1;                                                          \
@@ -401,7 +402,7 @@ typedef float v8f __attribute__((vector_size(32)));
                     e[i] = own ? (T)0 : v;                                     \
                 }                                                              \
             }                                                                  \
-            if (bad) { /* the first in row order: this chunk's first row */   \
+            if (bad) { /* the first in row order: this chunk's first row */    \
                 for (Py_ssize_t i = 0; i < m && *bad_at < 0; i++)              \
                     for (Py_ssize_t c = 0; c < k; c++) {                       \
                         U bits;                                                \

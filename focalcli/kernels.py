@@ -2,14 +2,14 @@
 built at install where a C compiler is at hand): :func:`row_top` (the
 finiteness check and calibration's top label) and :func:`softmax_read`
 (the same, with the target's score, the sum of the other exponentials and
-the prior's sums for core.softmax_parts, in one read) over a block; :func:`group_sums` and
-:func:`calibration_sums` (a unit's accumulator sums, for summary.py and
-calibration.py). Where an extension is missing, ``FOCAL_KERNELS=0`` is
-set, or a block is not float32/float64 rows in memory or class by class (a
-dense map's block), they say None and numpy's passes run instead, which is
-what the tests hold the extensions to: the top label and the unit sums bit
-for bit, the exponentials' sums within the precision promised
-(docs/precision.md)."""
+the prior's sums for core.softmax_parts, in one read) over a block;
+:func:`group_sums` and :func:`calibration_sums` (a unit's accumulator
+sums, for summary.py and calibration.py). Where an extension is missing,
+``FOCAL_KERNELS=0`` is set, or a block is not float32/float64 rows in
+memory or class by class (a dense map's block), they say None and numpy's
+passes run instead, which is what the tests hold the extensions to: the
+top label and the unit sums bit for bit, the exponentials' sums within the
+precision promised (docs/precision.md)."""
 from __future__ import annotations
 
 import os
