@@ -38,6 +38,15 @@ class InputError(FocalError, ValueError):
         self.unit = "line" if line else "row"
         self.place = place  # a position said in words (dense inputs), instead of a row
 
+    @staticmethod
+    def row_of(i: int, start: int, lines=None) -> dict:
+        """Where row ``i`` of a batch starting at row ``start`` is, as
+        keywords of InputError: its line in a text file where ``lines``
+        tells it, else its row number (a row no line is known of)."""
+        if lines is None or i >= len(lines):
+            return {"row": start + i + 1}
+        return {"row": int(lines[i]), "line": True}
+
     def located(self, file=None, row_offset: int = 0) -> "InputError":
         """Fill in what an inner layer could not know (its file, its rows' offset)."""
         if self.file is None:

@@ -29,10 +29,8 @@ class Where:
                 return InputError(message, self.names[example], place=f"pixel {pixel}",
                                   column=column)
             return InputError(message, self.name, place=self.dense.place(row), column=column)
-        if self.lines is not None:
-            return InputError(message, self.name, row=int(self.lines[i]), column=column,
-                              line=True)
-        return InputError(message, self.name, row=self.start + i + 1, column=column)
+        return InputError(message, self.name, column=column,
+                          **InputError.row_of(i, self.start, self.lines))
 
 
 def to_indices(raw: np.ndarray, names: dict[str, int], where: Where) -> np.ndarray:

@@ -611,3 +611,12 @@ def test_a_lone_carriage_return_is_a_line_end_in_error_places():
     r = focal("score", "-", "--format", "json", input=b"0\r\x00")
     assert r.code == ExitStatus.BAD_INPUT, r
     assert r.err == "Error: <stdin>, line 2, column '0': '\\x00' is not a number\n"
+
+
+def test_a_row_no_line_is_known_of_is_named_by_its_number():
+    # a guard beside the line count's fix: an error place for a batch row the line
+    # numbers do not reach is its row number, not an IndexError (exit 3)
+    from focalcli.targets import Where
+    where = Where("x.csv", 10, lines=np.array([3, 4]))
+    assert str(where.error("bad", 1)) == "x.csv, line 4: bad"
+    assert str(where.error("bad", 5)) == "x.csv, row 16 (index 15): bad"

@@ -145,9 +145,7 @@ def frame_batch(df, start: int, target: str | None, ident: str | None,
     """A pandas chunk to a Batch; every score cell must be a number.
     ``lines``: the line of each row in a text file (None: rows of a table)."""
     def at(i: int) -> dict:
-        if lines is None or i >= len(lines):  # (rows no line can be told of: their number)
-            return {"row": start + i + 1}
-        return {"row": int(lines[i]), "line": True}
+        return InputError.row_of(i, start, lines)
 
     values = df[scores]
     bad = [c for c, dt in values.dtypes.items() if dt.kind not in "iuf"]
