@@ -112,8 +112,7 @@ def softmax_read(logits: np.ndarray, targets: np.ndarray, prob_sums: tuple | Non
     adds them; None where the kernel does not apply."""
     z = as_float(logits)
     prior, rows = prob_sums if prob_sums is not None else (None, None)
-    weights = None if rows is None else np.asarray(rows, dtype=np.float64)
-    return kernels.softmax_read(z, targets, _limits(z), prior, weights, top=top)
+    return kernels.softmax_read(z, targets, _limits(z), prior, rows, top=top)
 
 
 def _limits(z: np.ndarray) -> tuple:
@@ -145,8 +144,6 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
     """
     z = as_float(logits)
     limits = _limits(z)
-    if prob_sums is not None:  # the rows' weights as numbers, once for every user
-        prob_sums = (prob_sums[0], np.asarray(prob_sums[1], dtype=np.float64))
     # the compiled pass: one read for the target, the sum and the prior's
     # sums (not with the gradient, which reads the exponentials themselves)
     if read is not None:
@@ -154,8 +151,10 @@ def softmax_parts(logits: np.ndarray, targets: np.ndarray, grad_norm: np.ndarray
     else:
         found = None if grad_norm is not None else \
             kernels.softmax_sums(z, targets, limits, *(prob_sums or ()))
-    if found is not None:
+    if found is not None:  # (the kernels and probabilities.redone take the rows' weights as given)
         return _from_odds(z, targets, found, prob_sums)
+    if prob_sums is not None:  # the rows' weights as numbers, once for numpy's passes below
+        prob_sums = (prob_sums[0], np.asarray(prob_sums[1], dtype=np.float64))
     zt, e, rest = _exponentials(z, targets)
     direct = (rest >= limits[0]) & (rest <= limits[1]) & (np.abs(zt) <= limits[2])
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
